@@ -1,0 +1,191 @@
+"""Runs every case of a cell through a worker process, surviving crashes and hangs.
+
+The worker imports torch and shap once and serves cases one by one.  When a
+case kills the worker (signal, exit) or hangs past the timeout, that case is
+recorded as ``crash`` or ``timeout`` and a fresh worker takes the next case.
+Workers are fresh interpreters (exec, never a bare fork), since CUDA is not
+fork-safe.
+
+Usage (inside a cell's virtualenv):
+    python supervisor.py --out FILE --model NAME=PATH [--model ...]
+        [--explainer deep] [--timeout S] [--repeats N] [--threads N]
+
+Standard library only; Python 3.8+.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+EXPLAINERS = ("deep", "gradient")
+DEVICES = ("cpu", "cuda")
+STDERR_TAIL_LINES = 15
+
+
+def exit_description(returncode):
+    if returncode is not None and returncode < 0:
+        try:
+            return "killed by signal %s (%d)" % (signal.Signals(-returncode).name, -returncode)
+        except ValueError:
+            return "killed by signal %d" % -returncode
+    return "exited with code %s" % returncode
+
+
+class WorkerProcess(object):
+    """One worker interpreter, with a reader thread so reads can time out."""
+
+    def __init__(self, threads):
+        self.stderr = tempfile.TemporaryFile(mode="w+b")
+        self.process = subprocess.Popen(
+            [sys.executable, os.path.join(HERE, "worker.py"), str(threads)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
+        )
+        self.replies = queue.Queue()
+        thread = threading.Thread(target=self._read, daemon=True)
+        thread.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            try:
+                self.replies.put(json.loads(line.decode("utf-8", "replace")))
+            except ValueError:
+                continue
+        self.replies.put(None)
+
+    def send(self, message):
+        try:
+            self.process.stdin.write((json.dumps(message) + "\n").encode())
+            self.process.stdin.flush()
+            return True
+        except (BrokenPipeError, OSError):
+            return False
+
+    def receive(self, timeout):
+        """The next reply; 'timeout' when none came in time; None when the worker died."""
+        try:
+            return self.replies.get(timeout=timeout)
+        except queue.Empty:
+            return "timeout"
+
+    def stderr_tail(self):
+        self.stderr.seek(0)
+        lines = self.stderr.read().decode("utf-8", "replace").strip().splitlines()
+        return lines[-STDERR_TAIL_LINES:]
+
+    def death(self):
+        """Evidence for a worker that went away: how it ended and what it said."""
+        try:
+            returncode = self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            returncode = self.process.wait()
+        return {"returncode": returncode, "exit": exit_description(returncode), "stderr_tail": self.stderr_tail()}
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self.stderr.close()
+
+
+def plan_cases(models, explainers, devices):
+    return [{"model": name, "path": path, "explainer": e, "device": d}
+            for name, path in models for e in explainers for d in devices]
+
+
+class Supervisor(object):
+    def __init__(self, threads, timeout, import_timeout):
+        self.threads, self.timeout, self.import_timeout = threads, timeout, import_timeout
+        self.worker = None
+        self.hello = None
+        self.worker_starts = 0
+
+    def start_worker(self):
+        """Start a worker and wait for its hello (import results)."""
+        self.worker = WorkerProcess(self.threads)
+        self.worker_starts += 1
+        hello = self.worker.receive(self.import_timeout)
+        if isinstance(hello, dict):
+            return hello
+        if hello == "timeout":
+            self.worker.stop()
+            return {"import_error": {"type": "Timeout", "message": "importing torch and shap took over %ss" % self.import_timeout}}
+        return {"import_error": dict({"type": "Crash", "message": "the worker died while importing"}, **self.worker.death())}
+
+    def run(self, cases, repeats):
+        records = []
+        for case in cases:
+            base = dict(model=case["model"], explainer=case["explainer"], device=case["device"])
+            started = time.perf_counter()
+            record = self.run_case(dict(case, repeats=repeats))
+            record.update(base, seconds=round(time.perf_counter() - started, 4))
+            records.append(record)
+        if self.worker is not None:
+            self.worker.stop()
+        return records
+
+    def run_case(self, case):
+        if self.worker is None:
+            self.hello = self.start_worker()
+        if "import_error" in self.hello:
+            self.worker = self.worker if self.worker and self.worker.process.poll() is None else None
+            return {"outcome": "import-error", "error": self.hello["import_error"]}
+        if case["device"] == "cuda" and not self.hello.get("cuda_available"):
+            return {"outcome": "skip", "reason": "torch.cuda.is_available() is False on this host"}
+        if not self.worker.send(case):
+            reply = None
+        else:
+            reply = self.worker.receive(self.timeout)
+        if isinstance(reply, dict):
+            return reply
+        if reply == "timeout":
+            self.worker.stop()
+            self.worker = None
+            return {"outcome": "timeout", "reason": "no result within %ss; the worker was killed" % self.timeout}
+        evidence = self.worker.death()
+        self.worker.stop()
+        self.worker = None
+        return {"outcome": "crash", "crash": evidence}
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", required=True, help="where to write the cell's raw JSON")
+    parser.add_argument("--model", action="append", required=True, metavar="NAME=PATH",
+                        help="a model module to run (repeatable)")
+    parser.add_argument("--explainer", action="append", choices=EXPLAINERS)
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds per case")
+    parser.add_argument("--import-timeout", type=float, default=600.0)
+    parser.add_argument("--repeats", type=int, default=3, help="warm repeats per case")
+    parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    return parser.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    models = [tuple(m.split("=", 1)) for m in args.model]
+    cases = plan_cases(models, args.explainer or list(EXPLAINERS), DEVICES)
+    supervisor = Supervisor(args.threads, args.timeout, args.import_timeout)
+    started = time.perf_counter()
+    records = supervisor.run(cases, args.repeats)
+    hello = dict(supervisor.hello or {})
+    hello.pop("type", None)
+    result = {"environment": hello, "worker_starts": supervisor.worker_starts,
+              "seconds": round(time.perf_counter() - started, 3), "cases": records}
+    tmp = args.out + ".part"
+    with open(tmp, "w") as handle:
+        json.dump(result, handle)
+    os.replace(tmp, args.out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,282 @@
+"""Worker process: imports torch and shap once, then runs cases sent to it.
+
+Protocol: one JSON case per line on stdin, one JSON result per line on a
+private duplicate of stdout.  File descriptor 1 itself is pointed at stderr
+before anything else is imported, so that prints from models, shap or torch
+can never corrupt the protocol.  The supervisor restarts a worker that dies
+or hangs, so a crash costs one case, and an import is paid once per worker,
+not once per case.
+
+Standard library, numpy, torch and shap only; Python 3.8+.
+"""
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+import warnings
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import additivity  # noqa: E402  (a sibling file: the worker runs as a script)
+
+N_BACKGROUND = 20
+N_EXPLAINED = 5
+LIBRARIES = ("shap", "torch", "numpy", "numba", "scipy", "sklearn", "pandas")
+
+
+def package_of(filename):
+    """The top-level package a source file belongs to (or the file's name)."""
+    parts = filename.replace("\\", "/").split("/")
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts:
+            rest = parts[parts.index(marker) + 1:]
+            return rest[0] if len(rest) > 1 else rest[0].split(".")[0]
+    return os.path.basename(filename)
+
+
+def short_path(filename):
+    parts = filename.replace("\\", "/").split("/")
+    for marker in ("site-packages", "dist-packages"):
+        if marker in parts:
+            return "/".join(parts[parts.index(marker) + 1:])
+    return "/".join(parts[-2:])
+
+
+def describe_exception(exc):
+    """Type, first line of the message and where it was raised."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    message = str(exc).strip().splitlines()
+    evidence = {
+        "type": type(exc).__name__,
+        "message": message[0][:500] if message else "",
+        "frame": None,
+        "frame_package": None,
+        "traceback_tail": [
+            "%s:%s in %s" % (short_path(f.filename), f.lineno, f.name) for f in frames[-6:]
+        ],
+    }
+    for frame in reversed(frames):
+        if package_of(frame.filename) in ("shap", "torch"):
+            evidence["frame"] = "%s:%s in %s" % (short_path(frame.filename), frame.lineno, frame.name)
+            break
+    if frames:
+        evidence["frame_package"] = package_of(frames[-1].filename)
+    return evidence
+
+
+@contextlib.contextmanager
+def captured_notes(notes):
+    """Record warnings and printed lines (old shap prints its warnings)."""
+    printed = io.StringIO()
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed):
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            seen = set(n["message"] for n in notes)
+            for w in caught:
+                lines = str(w.message).strip().splitlines()
+                text = lines[0][:300] if lines else ""
+                if text not in seen and len(notes) < 20:
+                    seen.add(text)
+                    notes.append({"category": w.category.__name__, "message": text,
+                                  "source": package_of(w.filename)})
+            for line in printed.getvalue().splitlines():
+                text = line.strip()[:300]
+                if text and text not in seen and len(notes) < 20:
+                    seen.add(text)
+                    notes.append({"category": "print", "message": text, "source": "stdout"})
+
+
+class Worker(object):
+    def __init__(self, threads):
+        self.threads = threads
+        self.modules = {}
+
+    def import_libraries(self):
+        notes = []
+        started = time.perf_counter()
+        with captured_notes(notes):
+            import numpy
+            import torch
+            import shap
+        self.np, self.torch, self.shap = numpy, torch, shap
+        torch.set_num_threads(self.threads)
+        return {"import_seconds": time.perf_counter() - started, "import_notes": notes}
+
+    def environment(self):
+        torch = self.torch
+        cuda = torch.cuda.is_available()
+        env = {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "versions": {"torch": torch.__version__, "shap": self.shap.__version__,
+                         "numpy": self.np.__version__},
+            "torch_threads": torch.get_num_threads(),
+            "torch_cuda": torch.version.cuda,
+            "cuda_available": cuda,
+            "cpu_model": cpu_model(),
+            "cpu_count": os.cpu_count(),
+            "gpu": None,
+            "gpu_driver": None,
+        }
+        if cuda:
+            env["gpu"] = torch.cuda.get_device_name(0)
+            env["gpu_driver"] = gpu_driver()
+        return env
+
+    def load(self, name, path):
+        if name not in self.modules:
+            spec = importlib.util.spec_from_file_location("harness_model_" + name, path)
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            self.modules[name] = module
+        return self.modules[name]
+
+    def sync(self, device):
+        if device == "cuda":
+            self.torch.cuda.synchronize()
+
+    def explain(self, kind, model, background, samples, device, check_additivity=None):
+        """Build the explainer and call shap_values() as a user would; time both."""
+        shap = self.shap
+        self.sync(device)
+        started = time.perf_counter()
+        if kind == "deep":
+            explainer = shap.DeepExplainer(model, background)
+        else:
+            explainer = shap.GradientExplainer(model, background)
+        self.sync(device)
+        built = time.perf_counter()
+        kwargs = {} if kind == "deep" else {"rseed": 0}
+        if check_additivity is not None:
+            kwargs["check_additivity"] = check_additivity
+        values = explainer.shap_values(samples, **kwargs)
+        self.sync(device)
+        return values, built - started, time.perf_counter() - built
+
+    def run_case(self, case):
+        record = {"notes": [], "stage": "build"}
+        try:
+            self._run_case(case, record)
+        except Exception as exc:  # an exception is a result; SystemExit is a crash
+            record["outcome"] = "fail"
+            record["error"] = describe_exception(exc)
+        return record
+
+    def _run_case(self, case, record):
+        torch, device, kind = self.torch, case["device"], case["explainer"]
+        module = self.load(case["model"], case["path"])
+        shapes = [tuple(s) for s in module.INPUT_SHAPES]
+        torch.manual_seed(case.get("seed", 0))
+        model = module.build().eval().to(device)
+        generator = torch.Generator().manual_seed(case.get("seed", 0))
+        background = [torch.randn((N_BACKGROUND,) + s, generator=generator).to(device) for s in shapes]
+        samples = [torch.randn((N_EXPLAINED,) + s, generator=generator).to(device) for s in shapes]
+        record["stage"] = "forward"
+        with torch.no_grad():
+            f_x = model(*samples).detach().cpu().numpy()
+            f_background = model(*background).detach().cpu().numpy()
+        single = len(shapes) == 1
+        bg_arg, x_arg = (background[0], samples[0]) if single else (background, samples)
+
+        record["stage"] = "explain"
+        with captured_notes(record["notes"]):
+            try:
+                values, construct, call = self.explain(kind, model, bg_arg, x_arg, device)
+            except AssertionError as exc:
+                if "sum up to the model" not in str(exc):
+                    raise
+                # shap's own additivity check fired: measure the error ourselves.
+                record["shap_check"] = describe_exception(exc)
+                values, construct, call = self.explain(kind, model, bg_arg, x_arg, device, False)
+        record["stage"] = "check"
+        try:
+            record["additivity"] = additivity.check(kind, values, f_x, f_background, shapes)
+        except additivity.ShapeProblem as exc:
+            record["additivity"] = {"ok": False, "metric": "layout", "error": None, "tolerance": None,
+                                    "criterion": str(exc)}
+        record["outcome"] = "pass" if record["additivity"]["ok"] else "mismatch"
+        record["stage"] = "warm repeats"
+        check_additivity = False if "shap_check" in record else None
+        warm = self.warm_timings(case.get("repeats", 3), kind, model, bg_arg, x_arg, device, check_additivity)
+        record["timing"] = {"cold": {"construct": construct, "call": call}, "warm": warm}
+        record["stage"] = "done"
+
+    def warm_timings(self, repeats, kind, model, background, samples, device, check_additivity):
+        """Warm repeats after the cold first call, summarised by median and IQR."""
+        warm = {"construct": [], "call": []}
+        for _ in range(repeats):
+            with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+                warnings.simplefilter("ignore")
+                _, c, s = self.explain(kind, model, background, samples, device, check_additivity)
+            warm["construct"].append(c)
+            warm["call"].append(s)
+        return {k: summarize(v) for k, v in warm.items()}
+
+
+def summarize(values):
+    if not values:
+        return {"n": 0, "median": None, "iqr": None}
+    ordered = sorted(values)
+    if len(ordered) >= 2:
+        q = statistics.quantiles(ordered, n=4, method="inclusive")
+        iqr = q[2] - q[0]
+    else:
+        iqr = 0.0
+    return {"n": len(ordered), "median": statistics.median(ordered), "iqr": iqr}
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def gpu_driver():
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=driver_version", "--format=csv,noheader"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, timeout=20)
+        return out.stdout.decode().strip().splitlines()[0] or None
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return None
+
+
+def main():
+    protocol = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
+    threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+
+    def send(message):
+        protocol.write(json.dumps(message) + "\n")
+        protocol.flush()
+
+    worker = Worker(threads)
+    try:
+        hello = worker.import_libraries()
+        hello.update(worker.environment())
+    except Exception as exc:
+        send({"type": "hello", "import_error": describe_exception(exc)})
+        return
+    hello["type"] = "hello"
+    send(hello)
+    for line in sys.stdin:
+        if line.strip():
+            send(worker.run_case(json.loads(line)))
+
+
+if __name__ == "__main__":
+    main()

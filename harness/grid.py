@@ -1,0 +1,143 @@
+"""Reads ``grid.toml`` and expands a named grid into concrete releases."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import InvalidVersion, Version
+
+from harness.errors import HarnessError
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python < 3.11: nox itself depends on tomli there
+    import tomli as tomllib
+
+PROJECTS = ("torch", "shap")
+GRID_FILE = Path(__file__).resolve().parent.parent / "grid.toml"
+LATEST = re.compile(r"^latest:(\d+)$")
+
+
+@dataclass
+class Note:
+    specifiers: dict[str, SpecifierSet]
+    text: str
+
+    def applies(self, versions: dict[str, Version]) -> bool:
+        return all(versions[p] in spec for p, spec in self.specifiers.items())
+
+
+@dataclass
+class GridFile:
+    path: Path
+    floors: dict[str, Version]
+    always: dict[str, list[Version]]
+    grids: dict[str, dict]
+    notes: list[Note] = field(default_factory=list)
+
+    def expand(self, name: str, releases) -> dict[str, list[Version]]:
+        """The torch and shap releases of one named grid.
+
+        ``releases(project)`` lists the project's releases on the index,
+        oldest first.
+        """
+        if name not in self.grids:
+            raise HarnessError(f"unknown grid {name!r} in {self.path.name} (known: {', '.join(self.grids)})")
+        return {p: self._axis(p, self.grids[name][p], releases(p), name) for p in PROJECTS}
+
+    def _axis(self, project, spec, releases, grid_name) -> list[Version]:
+        if not releases:
+            raise HarnessError(f"the package index lists no {project} releases")
+        eligible = [v for v in releases if v >= self.floors[project]]
+        chosen = set(self.always[project])
+        entries = [spec] if isinstance(spec, str) else spec
+        for entry in entries:
+            chosen |= set(_resolve(project, entry, eligible, releases))
+        for version in chosen:
+            if version not in releases:
+                newest = releases[-1]
+                raise HarnessError(f"{project} {version} (grid {grid_name!r}) is not a release on the package index "
+                                   f"(newest is {newest})")
+        return sorted(chosen)
+
+
+def _latest_patch_per_minor(versions: list[Version]) -> list[Version]:
+    latest = {}
+    for v in versions:
+        latest[v.release[:2]] = max(v, latest.get(v.release[:2], v))
+    return sorted(latest.values())
+
+
+def _resolve(project: str, entry: str, eligible: list[Version], releases: list[Version]) -> list[Version]:
+    if entry == "newest":
+        return [releases[-1]]
+    if entry == "each-minor":
+        return _latest_patch_per_minor(eligible)
+    match = LATEST.match(entry)
+    if match:
+        return _latest_patch_per_minor(eligible)[-int(match.group(1)):]
+    return [Version(entry)]
+
+
+def _version(text, where: str) -> Version:
+    try:
+        return Version(str(text))
+    except InvalidVersion:
+        raise HarnessError(f"{where}: {text!r} is not a version") from None
+
+
+def _check_entry(entry, where: str) -> None:
+    if not isinstance(entry, str):
+        raise HarnessError(f"{where}: expected a string, got {entry!r}")
+    if entry in ("newest", "each-minor") or LATEST.match(entry):
+        return
+    _version(entry, where)
+
+
+def load(path: Path = GRID_FILE) -> GridFile:
+    """Parse and validate the grid file; every problem is one HarnessError line."""
+    path = Path(path)
+    name = path.name
+    try:
+        data = tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise HarnessError(f"grid file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise HarnessError(f"{name} is not valid TOML: {exc}") from None
+    unknown = set(data) - {"torch", "shap", "grids", "notes"}
+    if unknown:
+        raise HarnessError(f"{name}: unknown section(s) {', '.join(sorted(unknown))}")
+    floors, always = {}, {}
+    for project in PROJECTS:
+        section = data.get(project, {})
+        if not isinstance(section, dict):
+            raise HarnessError(f"{name}: [{project}] must be a table")
+        floors[project] = _version(section.get("from", "0"), f"{name} [{project}] from")
+        pins = section.get("always", [])
+        if not isinstance(pins, list):
+            raise HarnessError(f"{name}: [{project}] always must be a list of versions")
+        always[project] = [_version(v, f"{name} [{project}] always") for v in pins]
+    grids = data.get("grids")
+    if not isinstance(grids, dict) or not grids:
+        raise HarnessError(f"{name}: no [grids.NAME] table defined")
+    for grid_name, grid in grids.items():
+        if not isinstance(grid, dict):
+            raise HarnessError(f"{name}: [grids.{grid_name}] must be a table")
+        for project in PROJECTS:
+            if project not in grid:
+                raise HarnessError(f"{name}: [grids.{grid_name}] has no {project} entry")
+            spec = grid[project]
+            for entry in spec if isinstance(spec, list) else [spec]:
+                _check_entry(entry, f"{name} [grids.{grid_name}] {project}")
+    notes = []
+    for i, raw in enumerate(data.get("notes", [])):
+        if not isinstance(raw, dict) or "text" not in raw:
+            raise HarnessError(f"{name}: [[notes]] entry {i + 1} needs a text")
+        try:
+            specs = {p: SpecifierSet(raw[p]) for p in PROJECTS if p in raw}
+        except InvalidSpecifier as exc:
+            raise HarnessError(f"{name}: [[notes]] entry {i + 1}: {exc}") from None
+        notes.append(Note(specs, raw["text"]))
+    return GridFile(path, floors, always, grids, notes)

@@ -1,0 +1,60 @@
+"""The options after ``--`` shared by the matrix, cell and report sessions."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.errors import HarnessError
+from harness.suite import EXPLAINERS
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise HarnessError(f"bad option: {message} (see nox -s matrix -- --help)")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="nox -s matrix --",
+        description="Run the torch x shap version matrix and write the compatibility table.",
+        epilog="Cells can also be run one by one: nox -l lists them; select with -s NAME, "
+               "-k 'torch_2_4 and shap_0_46' or -t py3_11.",
+    )
+    p.add_argument("--grid", default="default",
+                   help="named grid from grid.toml to run (default: %(default)s; 'full' runs every minor)")
+    p.add_argument("--results", type=Path, default=ROOT / "results",
+                   help="folder for raw results and tables (default: results/)")
+    p.add_argument("--model", action="append", metavar="NAME",
+                   help="run only this reference model (repeatable; default: all in models/)")
+    p.add_argument("--explainer", action="append", choices=EXPLAINERS,
+                   help="run only this explainer (repeatable; default: both)")
+    p.add_argument("--timeout", type=float, default=120.0,
+                   help="seconds one case may take before it is recorded as timeout (default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="warm repeats timed per case after the cold call (default: %(default)s)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch.set_num_threads in every cell, recorded with the timings (default: %(default)s)")
+    return p
+
+
+def parse(posargs) -> argparse.Namespace:
+    args = list(posargs)
+    if "-h" in args or "--help" in args:
+        parser().print_help()
+        raise SystemExit(0)
+    options = parser().parse_args(args)
+    options.results = options.results.resolve()
+    return options
+
+
+def forward(options: argparse.Namespace) -> list[str]:
+    """Turn parsed options back into posargs for notified cell and report sessions."""
+    args = ["--results", str(options.results), "--timeout", str(options.timeout),
+            "--repeats", str(options.repeats), "--threads", str(options.threads)]
+    for name in options.model or []:
+        args += ["--model", name]
+    for name in options.explainer or []:
+        args += ["--explainer", name]
+    return args

@@ -1,0 +1,69 @@
+"""The cells of the matrix: which (torch, shap) pairs, with which Python, under which names.
+
+Everything nox needs to list the cells comes from here, so that `nox -l`, the
+workflow's job matrix and the matrix session agree.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from packaging.version import Version
+
+from harness import grid as gridfile
+from harness import pythons
+from harness.index import PackageIndex
+
+
+def token(version: Version) -> str:
+    """An identifier-friendly version: 2.4.1 -> 2_4_1 (for -k and -t)."""
+    return str(version).replace(".", "_").replace("+", "_").replace("-", "_")
+
+
+@dataclass
+class Cell:
+    torch: Version
+    shap: Version
+    python: str | None
+    python_reason: str
+    interpreter: str | None = None
+    grids: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return f"torch_{token(self.torch)}-shap_{token(self.shap)}"
+
+    @property
+    def session(self) -> str:
+        return f"cell-{self.id}"
+
+    @property
+    def tags(self) -> list[str]:
+        t, s = self.torch, self.shap
+        tags = ["cell", f"torch_{token(t)}", f"torch_{t.major}_{t.minor}", f"shap_{token(s)}",
+                f"shap_{s.major}_{s.minor}"]
+        tags.append(f"py{self.python.replace('.', '_')}" if self.python else "na")
+        tags += [f"grid_{g}" for g in self.grids]
+        return tags
+
+
+def plan(grid_path=gridfile.GRID_FILE, index: PackageIndex | None = None,
+         on_machine: dict[str, str] | None = None) -> tuple[gridfile.GridFile, list[Cell]]:
+    """Every cell of every named grid, torch-major so each torch is downloaded once."""
+    grid = gridfile.load(grid_path)
+    index = index or PackageIndex()
+    on_machine = pythons.available() if on_machine is None else on_machine
+    tags = pythons.compatible_tags()
+    cells: dict[tuple, Cell] = {}
+    for name in grid.grids:
+        axes = grid.expand(name, index.releases)
+        for t in axes["torch"]:
+            for s in axes["shap"]:
+                if (t, s) not in cells:
+                    python, reason = pythons.choose(
+                        str(t), index.supported_pythons("torch", t, tags),
+                        str(s), index.supported_pythons("shap", s, tags), on_machine)
+                    notes = [n.text for n in grid.notes if n.applies({"torch": t, "shap": s})]
+                    cells[(t, s)] = Cell(t, s, python, reason, on_machine.get(python), notes=notes)
+                cells[(t, s)].grids.append(name)
+    return grid, [cells[key] for key in sorted(cells)]

@@ -1,0 +1,58 @@
+"""Raw per-cell result files: one JSON document per cell, written atomically.
+
+A result is written to a temporary file in the same folder and renamed into
+place, so an interrupted matrix never leaves a partial file that could be
+read as a result, and every finished cell survives.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from harness.errors import HarnessError
+
+SCHEMA_VERSION = 1
+RAW_DIR = "raw"
+
+
+def raw_dir(results: Path) -> Path:
+    return Path(results) / RAW_DIR
+
+
+def write_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_cell(results: Path, document: dict) -> Path:
+    path = raw_dir(results) / f"{document['cell']['id']}.json"
+    write_atomic(path, json.dumps(document, indent=1, sort_keys=True))
+    return path
+
+
+def read_cells(results: Path) -> list[dict]:
+    """Every raw cell document under ``results/raw``; a bad file is a one-line error."""
+    documents = []
+    for path in sorted(raw_dir(results).glob("*.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise HarnessError(f"{path} is not a valid result file ({exc}); delete it or re-run its cell") from None
+        if not isinstance(document, dict) or document.get("schema") != SCHEMA_VERSION:
+            found = document.get("schema") if isinstance(document, dict) else None
+            raise HarnessError(f"{path} has result schema {found!r}, this harness reads schema {SCHEMA_VERSION}; "
+                               "re-run its cell")
+        documents.append(document)
+    return documents

@@ -1,0 +1,24 @@
+"""Functional ``F.relu``/``torch.sigmoid`` mixed with ``nn.ReLU`` modules."""
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+INPUT_SHAPES = [(10,)]
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(10, 16)
+        self.fc2 = nn.Linear(16, 8)
+        self.act = nn.ReLU()
+        self.fc3 = nn.Linear(8, 2)
+
+    def forward(self, x):
+        h = F.relu(self.fc1(x))
+        h = self.act(self.fc2(h))
+        return torch.sigmoid(self.fc3(h))
+
+
+def build():
+    return Model()

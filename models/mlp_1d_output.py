@@ -1,0 +1,17 @@
+"""MLP whose output is 1-D, shape (N,): a regression head squeezed by the user."""
+from torch import nn
+
+INPUT_SHAPES = [(10,)]
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(10, 16), nn.ReLU(), nn.Linear(16, 1))
+
+    def forward(self, x):
+        return self.body(x).squeeze(-1)
+
+
+def build():
+    return Model()

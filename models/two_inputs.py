@@ -1,0 +1,20 @@
+"""Two inputs (tabular features and a signal), fused before the head."""
+import torch
+from torch import nn
+
+INPUT_SHAPES = [(6,), (2, 8)]
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tab = nn.Sequential(nn.Linear(6, 8), nn.ReLU())
+        self.sig = nn.Sequential(nn.Conv1d(2, 2, kernel_size=3, padding=1), nn.ReLU(), nn.Flatten())
+        self.head = nn.Linear(8 + 16, 2)
+
+    def forward(self, tab, sig):
+        return self.head(torch.cat([self.tab(tab), self.sig(sig)], dim=1))
+
+
+def build():
+    return Model()

@@ -1,0 +1,126 @@
+"""The torch x shap version matrix, as nox sessions.
+
+    nox -s matrix                 run the default grid and write results/
+    nox -s matrix -- --grid full  run every minor release of both
+    nox -s matrix -- --help       every option
+    nox -l                        list every cell session
+    nox -s report                 rebuild the tables from results/raw
+    nox -s tests                  the harness's own tests
+    nox -s bench                  harness vs the uv floor vs nox's pip backend
+
+Each cell (one torch x shap pair) is its own session and virtualenv, built
+with nox's uv backend so that one torch download in uv's cache serves a
+whole row.  Versions come only from grid.toml.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))
+
+from harness import options as harness_options  # noqa: E402
+from harness.errors import HarnessError  # noqa: E402
+from harness.plan import plan  # noqa: E402
+from harness.suite import select as select_models  # noqa: E402
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv"
+nox.options.sessions = ["matrix"]
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+
+# Keep uv's cache on the same filesystem as the virtualenvs, or uv copies
+# every torch file (gigabytes) instead of hardlinking it.
+if "UV_CACHE_DIR" not in os.environ and Path.home().stat().st_dev != ROOT.stat().st_dev:
+    os.environ["UV_CACHE_DIR"] = str(ROOT / ".cache" / "uv")
+
+GRID_FILE = Path(os.environ.get("MATRIX_GRID_FILE", ROOT / "grid.toml"))
+try:
+    GRID, CELLS = plan(GRID_FILE)
+    PLAN_ERROR = None
+except HarnessError as problem:
+    GRID, CELLS, PLAN_ERROR = None, [], str(problem)
+
+
+def options_for(session: nox.Session):
+    """Parse the session's posargs; a bad option is a one-line error."""
+    try:
+        os.chdir(session.invoked_from)
+        return harness_options.parse(session.posargs)
+    except HarnessError as problem:
+        session.error(str(problem))
+    finally:
+        os.chdir(ROOT)
+
+
+def make_cell_session(cell):
+    def cell_session(session: nox.Session) -> None:
+        from harness import cell_session as runner
+
+        options = options_for(session)
+        try:
+            runner.run(session, cell, options)
+        except HarnessError as problem:
+            session.error(str(problem))
+        session.notify("report", harness_options.forward(options))
+
+    cell_session.__doc__ = (f"torch {cell.torch} x shap {cell.shap} on Python {cell.python}" if cell.python
+                            else f"torch {cell.torch} x shap {cell.shap}: n/a ({cell.python_reason})")
+    return cell_session
+
+
+for _cell in CELLS:
+    nox.session(
+        name=_cell.session,
+        python=_cell.interpreter or False,
+        venv_backend="uv" if _cell.python else "none",
+        tags=_cell.tags,
+        default=False,
+    )(make_cell_session(_cell))
+
+
+@nox.session(python=False)
+def matrix(session: nox.Session) -> None:
+    """Run a named grid (default: 'default') cell by cell, then the report."""
+    options = options_for(session)
+    if PLAN_ERROR:
+        session.error(PLAN_ERROR)
+    if options.grid not in GRID.grids:
+        session.error(f"unknown grid {options.grid!r} in {GRID_FILE.name} (known: {', '.join(GRID.grids)})")
+    try:
+        select_models(options.model)
+    except HarnessError as problem:
+        session.error(str(problem))
+    chosen = [c for c in CELLS if options.grid in c.grids]
+    rows, columns = len({c.torch for c in chosen}), len({c.shap for c in chosen})
+    session.log(f"grid {options.grid!r}: {rows} torch x {columns} shap = {len(chosen)} cells "
+                f"({sum(1 for c in chosen if c.python is None)} n/a); results in {options.results}")
+    for cell in chosen:
+        session.notify(cell.session, harness_options.forward(options))
+    session.notify("report", harness_options.forward(options))
+
+
+@nox.session(default=False)
+def report(session: nox.Session) -> None:
+    """Aggregate results/raw into COMPATIBILITY.md, matrix.csv and matrix.json."""
+    options = options_for(session)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
+    session.run("python", "-m", "harness.report", "--results", str(options.results))
+
+
+@nox.session(default=False)
+def tests(session: nox.Session) -> None:
+    """The harness's own tests: unit tests on fixtures and real end-to-end cells."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(default=False)
+def bench(session: nox.Session) -> None:
+    """Benchmark one row: the harness vs the uv floor vs nox's pip backend."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "bench"))
+    session.run("python", "-m", "harness.bench", *session.posargs)
