@@ -20,12 +20,12 @@ import platform
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import traceback
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import additivity  # noqa: E402  (a sibling file: the worker runs as a script)
 
 N_BACKGROUND = 20
 N_EXPLAINED = 5
@@ -58,25 +58,50 @@ def describe_exception(exc):
         "type": type(exc).__name__,
         "message": message[0][:500] if message else "",
         "frame": None,
+        "shap_frame": None,
         "frame_package": None,
         "traceback_tail": [
             "%s:%s in %s" % (short_path(f.filename), f.lineno, f.name) for f in frames[-6:]
         ],
     }
     for frame in reversed(frames):
-        if package_of(frame.filename) in ("shap", "torch"):
-            evidence["frame"] = "%s:%s in %s" % (short_path(frame.filename), frame.lineno, frame.name)
-            break
+        package = package_of(frame.filename)
+        where = "%s:%s in %s" % (short_path(frame.filename), frame.lineno, frame.name)
+        if package in ("shap", "torch") and evidence["frame"] is None:
+            evidence["frame"] = where
+        if package == "shap" and evidence["shap_frame"] is None:
+            evidence["shap_frame"] = where
     if frames:
         evidence["frame_package"] = package_of(frames[-1].filename)
     return evidence
 
 
 @contextlib.contextmanager
+def captured_stderr(lines):
+    """Collect what native code writes to file descriptors 1 and 2 (e.g. numpy ABI messages)."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        os.dup2(sink.fileno(), 2)
+        os.dup2(sink.fileno(), 1)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.dup2(saved, 1)
+            os.close(saved)
+            sink.seek(0)
+            lines.extend(sink.read().decode("utf-8", "replace").splitlines())
+
+
+@contextlib.contextmanager
 def captured_notes(notes):
-    """Record warnings and printed lines (old shap prints its warnings)."""
+    """Record warnings, printed lines (old shap prints its warnings) and native stderr output."""
     printed = io.StringIO()
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed):
+    native = []
+    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed), \
+            captured_stderr(native):
         warnings.simplefilter("always")
         try:
             yield
@@ -89,11 +114,13 @@ def captured_notes(notes):
                     seen.add(text)
                     notes.append({"category": w.category.__name__, "message": text,
                                   "source": package_of(w.filename)})
-            for line in printed.getvalue().splitlines():
+            streams = [("print", line) for line in printed.getvalue().splitlines()]
+            streams += [("stderr", line) for line in native]
+            for category, line in streams:
                 text = line.strip()[:300]
-                if text and text not in seen and len(notes) < 20:
+                if text and text not in seen and len(notes) < 20 and not text.startswith("Traceback"):
                     seen.add(text)
-                    notes.append({"category": "print", "message": text, "source": "stdout"})
+                    notes.append({"category": category, "message": text, "source": category})
 
 
 class Worker(object):
@@ -108,7 +135,8 @@ class Worker(object):
             import numpy
             import torch
             import shap
-        self.np, self.torch, self.shap = numpy, torch, shap
+            import additivity  # a sibling file (numpy only): the worker runs as a script
+        self.np, self.torch, self.shap, self.additivity = numpy, torch, shap, additivity
         torch.set_num_threads(self.threads)
         return {"import_seconds": time.perf_counter() - started, "import_notes": notes}
 
@@ -182,9 +210,9 @@ class Worker(object):
         background = [torch.randn((N_BACKGROUND,) + s, generator=generator).to(device) for s in shapes]
         samples = [torch.randn((N_EXPLAINED,) + s, generator=generator).to(device) for s in shapes]
         record["stage"] = "forward"
-        with torch.no_grad():
-            f_x = model(*samples).detach().cpu().numpy()
-            f_background = model(*background).detach().cpu().numpy()
+        with torch.no_grad():  # .tolist(), not .numpy(): the harness must not need torch's numpy bridge
+            f_x = self.np.array(model(*samples).detach().cpu().tolist())
+            f_background = self.np.array(model(*background).detach().cpu().tolist())
         single = len(shapes) == 1
         bg_arg, x_arg = (background[0], samples[0]) if single else (background, samples)
 
@@ -200,8 +228,8 @@ class Worker(object):
                 values, construct, call = self.explain(kind, model, bg_arg, x_arg, device, False)
         record["stage"] = "check"
         try:
-            record["additivity"] = additivity.check(kind, values, f_x, f_background, shapes)
-        except additivity.ShapeProblem as exc:
+            record["additivity"] = self.additivity.check(kind, values, f_x, f_background, shapes)
+        except self.additivity.ShapeProblem as exc:
             record["additivity"] = {"ok": False, "metric": "layout", "error": None, "tolerance": None,
                                     "criterion": str(exc)}
         record["outcome"] = "pass" if record["additivity"]["ok"] else "mismatch"

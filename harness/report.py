@@ -1,0 +1,248 @@
+"""Aggregate raw cell results into the compatibility table.
+
+    python -m harness.report --results results/
+
+Reads every ``results/raw/*.json`` with pandas and writes, with tabulate:
+``COMPATIBILITY.md`` (summary grid, legend, per-explainer and per-model
+grids, failure-signature catalogue), ``matrix.csv`` and ``matrix.json``
+(one tidy row per case), then prints a short summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+from packaging.version import Version
+from tabulate import tabulate
+
+from harness import results as store
+from harness.errors import HarnessError
+from harness.signatures import signature
+
+SYMBOLS = {
+    "pass": "✅", "mismatch": "⚠️", "fail": "❌", "crash": "💥", "timeout": "⏱️", "skip": "➖",
+    "install-error": "📦", "import-error": "🚫", "n/a": "n/a",
+}
+MEANINGS = {
+    "pass": "ran, and the harness's additivity check holds within the stated tolerance",
+    "mismatch": "ran, but the attributions do not add up to f(x) - E[f] (wrong numbers)",
+    "fail": "shap_values() or the explainer raised (type, message and frame recorded)",
+    "crash": "the worker process died (signal or exit code recorded)",
+    "timeout": "no result within the case timeout; the worker was killed",
+    "skip": "not run here (e.g. no CUDA on this host)",
+    "install-error": "`torch==X shap==Y` did not install (resolver message recorded)",
+    "import-error": "`import torch, shap` failed in the cell's environment",
+    "n/a": "no Python on this machine has wheels of both releases",
+}
+EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
+RAN = ("pass", "mismatch", "fail", "crash", "timeout")
+
+
+def case_rows(document: dict) -> list[dict]:
+    """Flatten one raw cell document into tidy case rows."""
+    cell, run = document["cell"], document["run"]
+    resolved = document.get("resolved") or {}
+    env = document.get("environment") or {}
+    rows = []
+    for case in document["cases"]:
+        error = case.get("error") or {}
+        check = case.get("additivity") or {}
+        timing = case.get("timing") or {}
+        warm = timing.get("warm") or {}
+        rows.append({
+            "cell": cell["id"], "torch": cell["torch"], "shap": cell["shap"],
+            "python": cell.get("python") or "", "cell_status": document.get("status"),
+            "model": case["model"], "explainer": case["explainer"], "device": case["device"],
+            "outcome": case["outcome"], "signature": signature(case),
+            "stage": case.get("stage"),
+            "error_type": error.get("type"), "error_message": error.get("message"),
+            "error_frame": error.get("frame"), "error_package": error.get("frame_package"),
+            "reason": case.get("reason"),
+            "crash": (case.get("crash") or {}).get("exit"),
+            "shap_check_fired": bool(case.get("shap_check")),
+            "additivity_metric": check.get("metric"), "additivity_error": check.get("error"),
+            "additivity_tolerance": check.get("tolerance"), "additivity_criterion": check.get("criterion"),
+            "warnings": " | ".join(n["message"] for n in case.get("notes") or []),
+            "construct_cold_s": (timing.get("cold") or {}).get("construct"),
+            "call_cold_s": (timing.get("cold") or {}).get("call"),
+            "construct_warm_median_s": (warm.get("construct") or {}).get("median"),
+            "construct_warm_iqr_s": (warm.get("construct") or {}).get("iqr"),
+            "call_warm_median_s": (warm.get("call") or {}).get("median"),
+            "call_warm_iqr_s": (warm.get("call") or {}).get("iqr"),
+            "warm_n": (warm.get("call") or {}).get("n"),
+            "case_seconds": case.get("seconds"),
+            "resolved_torch": resolved.get("torch"), "resolved_shap": resolved.get("shap"),
+            "resolved_numpy": resolved.get("numpy"), "resolved_python": resolved.get("python"),
+            "torch_threads": env.get("torch_threads"), "gpu": env.get("gpu"),
+            "date": run["date"], "host": run["host"]["name"], "cpu_model": run["host"]["cpu_model"],
+            "harness_commit": run["harness_commit"],
+        })
+    return rows
+
+
+def load(results: Path) -> tuple[pd.DataFrame, list[dict]]:
+    documents = store.read_cells(results)
+    if not documents:
+        raise HarnessError(f"no raw results in {store.raw_dir(results)}: run nox -s matrix first")
+    frame = pd.DataFrame([row for doc in documents for row in case_rows(doc)])
+    return frame, documents
+
+
+def _ordered(values) -> list[str]:
+    return sorted(set(values), key=Version)
+
+
+def grid(frame: pd.DataFrame, render) -> str:
+    """A torch-rows x shap-columns table, each cell rendered from its case rows."""
+    torches, shaps = _ordered(frame["torch"]), _ordered(frame["shap"])
+    by_cell = {key: group for key, group in frame.groupby(["torch", "shap"])}
+    body = [[f"**{t}**"] + [render(by_cell[(t, s)]) if (t, s) in by_cell else "" for s in shaps] for t in torches]
+    return tabulate(body, headers=["torch \\ shap"] + shaps, tablefmt="github")
+
+
+def summary_cell(cases: pd.DataFrame) -> str:
+    status = cases["cell_status"].iloc[0]
+    python = cases["python"].iloc[0]
+    if status == "n/a":
+        return "n/a"
+    if status == "install-error":
+        return "📦 install"
+    ran = cases[cases["outcome"] != "skip"]
+    if ran.empty:
+        return "➖"
+    if (ran["outcome"] == "import-error").all():
+        return f"🚫 import · py{python}"
+    passed = int((ran["outcome"] == "pass").sum())
+    symbol = "✅" if passed == len(ran) else ("❌" if passed == 0 else "⚠️")
+    return f"{symbol} {passed}/{len(ran)} · py{python}"
+
+
+def model_cell(cases: pd.DataFrame) -> str:
+    if cases["cell_status"].iloc[0] == "n/a":
+        return "n/a"
+    marks = [f"{e[0].upper()}{SYMBOLS[o]}" for e, o in zip(cases["explainer"], cases["outcome"])]
+    return " ".join(marks)
+
+
+def executed_devices(frame: pd.DataFrame) -> list[str]:
+    ran = frame[frame["outcome"].isin(RAN + ("import-error",))]
+    return [d for d in ("cpu", "cuda") if d in set(ran["device"])] or ["cpu"]
+
+
+def catalogue(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per failure signature: how many cases, which cells and models, where raised."""
+    failing = frame[frame["signature"].notna()]
+    if failing.empty:
+        return pd.DataFrame(columns=["signature", "cases", "cells", "models", "raised_in", "example"])
+    rows = []
+    for sig, group in failing.groupby("signature"):
+        rows.append({
+            "signature": sig,
+            "cases": len(group),
+            "cells": ", ".join(f"{t}/{s}" for t, s in sorted({(t, s) for t, s in zip(group["torch"], group["shap"])},
+                                                            key=lambda p: (Version(p[0]), Version(p[1])))),
+            "models": ", ".join(sorted({f"{m} ({EXPLAINER_NAMES[e][:-9]}, {d})" for m, e, d in
+                                        zip(group["model"], group["explainer"], group["device"])})),
+            "raised_in": ", ".join(sorted({f for f in group["error_frame"].dropna()}))[:300],
+            "example": next((m for m in group["error_message"].dropna()), "") or "",
+        })
+    return pd.DataFrame(rows).sort_values(["cases", "signature"], ascending=[False, True])
+
+
+def provenance(documents: list[dict]) -> list[str]:
+    runs = sorted({(d["run"]["host"]["name"], d["run"]["host"]["cpu_model"], d["run"]["host"]["cpu_count"],
+                    d["run"]["harness_commit"]) for d in documents})
+    dates = sorted(d["run"]["date"] for d in documents)
+    lines = [f"Produced from {len(documents)} cell results, run between {dates[0]} and {dates[-1]} (UTC)."]
+    for name, cpu, cores, commit in runs:
+        lines.append(f"- host `{name}`: {cpu}, {cores} cores; harness commit `{commit}`")
+    gpus = sorted({d["environment"]["gpu"] for d in documents if (d.get("environment") or {}).get("gpu")})
+    lines.append(f"- GPUs: {', '.join(gpus)}" if gpus else "- GPUs: none (CUDA cases are recorded as skip)")
+    grids = sorted({g for d in documents for g in d["cell"].get("grids", [])})
+    lines.append(f"- cells belong to grid(s): {', '.join(grids)} (see grid.toml)")
+    return lines
+
+
+def markdown(frame: pd.DataFrame, documents: list[dict]) -> str:
+    out = ["# PyTorch × SHAP compatibility", ""]
+    out += provenance(documents) + [""]
+    out += ["Each case runs one reference model (models/) through `shap_values()` of one explainer on one "
+            "device; the harness checks the numbers itself (additivity), since older shap does not.", ""]
+    for device in executed_devices(frame):
+        part = frame[frame["device"] == device]
+        out += [f"## Summary ({device})", "", "Cases that pass / cases run, and the Python the cell used.", "",
+                grid(part, summary_cell), ""]
+    out += ["## Legend", ""]
+    out += [f"- {SYMBOLS[k]} `{k}`: {v}" for k, v in MEANINGS.items()]
+    out += ["- In per-model grids, `D` is DeepExplainer and `G` is GradientExplainer.", ""]
+    criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
+    out += ["Additivity criteria (each verdict records its measured error and tolerance in matrix.csv):", ""]
+    out += [f"- {EXPLAINER_NAMES[e]}: `{c}`" for e, c in zip(criteria["explainer"], criteria["additivity_criterion"])]
+    reasons = sorted({(r["cell"], r["reason"]) for _, r in frame[frame["outcome"] == "n/a"].iterrows()})
+    if reasons:
+        out += ["", "Cells marked n/a:", ""] + [f"- {c}: {r}" for c, r in reasons]
+    notes = sorted({n for d in documents for n in d["cell"].get("notes", [])})
+    if notes:
+        out += ["", "Notes from grid.toml:", ""] + [f"- {n}" for n in notes]
+    out += [""]
+    for device in executed_devices(frame):
+        part = frame[frame["device"] == device]
+        for explainer, name in EXPLAINER_NAMES.items():
+            sub = part[part["explainer"] == explainer]
+            if not sub.empty:
+                out += [f"## {name} ({device})", "", grid(sub, summary_cell), ""]
+    out += ["## By model", ""]
+    for device in executed_devices(frame):
+        part = frame[frame["device"] == device]
+        for model, sub in part.groupby("model"):
+            out += [f"### {model} ({device})", "", grid(sub, model_cell), ""]
+    cat = catalogue(frame)
+    out += ["## Failure signatures", "",
+            "Each distinct error, normalized (numbers, addresses and paths stripped), with the cells "
+            "(torch/shap) and cases it hits.", ""]
+    if cat.empty:
+        out += ["No case failed.", ""]
+    for i, row in enumerate(cat.itertuples(), 1):
+        out += [f"### S{i}. `{row.signature}`", "",
+                f"- cases: {row.cases}", f"- cells: {row.cells}", f"- models: {row.models}"]
+        if row.raised_in:
+            out.append(f"- raised in: `{row.raised_in}`")
+        if row.example:
+            out.append(f"- example: `{row.example[:300]}`")
+        out.append("")
+    return "\n".join(out)
+
+
+def write(results: Path) -> dict:
+    frame, documents = load(results)
+    frame = frame.sort_values(["torch", "shap", "model", "explainer", "device"],
+                              key=lambda col: col.map(Version) if col.name in ("torch", "shap") else col)
+    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents))
+    store.write_atomic(results / "matrix.csv", frame.to_csv(index=False))
+    rows = json.loads(frame.to_json(orient="records"))
+    payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "cases": rows}
+    store.write_atomic(results / "matrix.json", json.dumps(payload, indent=1, ensure_ascii=False))
+    return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
+            "signatures": int(frame["signature"].nunique())}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
+    args = parser.parse_args(argv)
+    try:
+        summary = write(args.results)
+    except HarnessError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    counts = ", ".join(f"{n} {o}" for o, n in sorted(summary["outcomes"].items()))
+    print(f"{summary['cells']} cells: {counts}; {summary['signatures']} failure signatures")
+    print(f"table: {args.results / 'COMPATIBILITY.md'} (also matrix.csv, matrix.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

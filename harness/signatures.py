@@ -1,0 +1,42 @@
+"""Failure signatures: one normalized line per distinct way a case went wrong.
+
+Numbers, addresses and paths vary between runs and versions; stripping them
+lets the same error group together across cells.
+"""
+from __future__ import annotations
+
+import re
+
+_ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
+_NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
+_PATH = re.compile(r"(?:/[\w.\-+]+){2,}")
+_SPACE = re.compile(r"\s+")
+MAX_LENGTH = 200
+
+
+def normalize(message: str) -> str:
+    """Strip what differs between runs: addresses, numbers, file paths, extra spaces."""
+    text = _ADDRESS.sub("<addr>", message or "")
+    text = _PATH.sub("<path>", text)
+    text = _NUMBER.sub("N", text)
+    text = _SPACE.sub(" ", text).strip()
+    return text[:MAX_LENGTH]
+
+
+def signature(case: dict) -> str | None:
+    """The signature of a non-passing case, or None for pass, skip and n/a."""
+    outcome = case.get("outcome")
+    error = case.get("error") or {}
+    if outcome in ("fail", "import-error", "install-error"):
+        return f"{outcome}: {error.get('type', 'Error')}: {normalize(error.get('message', ''))}"
+    if outcome == "mismatch":
+        check = case.get("shap_check")
+        metric = (case.get("additivity") or {}).get("metric", "error")
+        if check:
+            return f"mismatch: shap's own additivity check fired ({case['explainer']})"
+        return f"mismatch: attributions do not add up ({metric}, {case['explainer']}; shap did not notice)"
+    if outcome == "crash":
+        return f"crash: {normalize((case.get('crash') or {}).get('exit', 'worker died'))}"
+    if outcome == "timeout":
+        return "timeout: no result within the case timeout"
+    return None
