@@ -44,6 +44,7 @@ try:
     PLAN_ERROR = None
 except HarnessError as problem:
     GRID, CELLS, PLAN_ERROR = None, [], str(problem)
+    print(f"note: no cell sessions: {PLAN_ERROR}", file=sys.stderr)
 
 
 def options_for(session: nox.Session):

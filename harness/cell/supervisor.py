@@ -79,7 +79,7 @@ class WorkerProcess(object):
     def stderr_tail(self):
         self.stderr.seek(0)
         lines = self.stderr.read().decode("utf-8", "replace").strip().splitlines()
-        return lines[-STDERR_TAIL_LINES:]
+        return [line[:300] for line in lines[-STDERR_TAIL_LINES:]]
 
     def death(self):
         """Evidence for a worker that went away: how it ended and what it said."""

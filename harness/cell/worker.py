@@ -12,6 +12,7 @@ Standard library, numpy, torch and shap only; Python 3.8+.
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import importlib.util
 import io
 import json
@@ -100,27 +101,22 @@ def captured_notes(notes):
     """Record warnings, printed lines (old shap prints its warnings) and native stderr output."""
     printed = io.StringIO()
     native = []
-    with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed), \
-            captured_stderr(native):
-        warnings.simplefilter("always")
-        try:
+    try:
+        with warnings.catch_warnings(record=True) as caught, contextlib.redirect_stdout(printed), \
+                captured_stderr(native):
+            warnings.simplefilter("always")
             yield
-        finally:
-            seen = set(n["message"] for n in notes)
-            for w in caught:
-                lines = str(w.message).strip().splitlines()
-                text = lines[0][:300] if lines else ""
-                if text not in seen and len(notes) < 20:
-                    seen.add(text)
-                    notes.append({"category": w.category.__name__, "message": text,
-                                  "source": package_of(w.filename)})
-            streams = [("print", line) for line in printed.getvalue().splitlines()]
-            streams += [("stderr", line) for line in native]
-            for category, line in streams:
-                text = line.strip()[:300]
-                if text and text not in seen and len(notes) < 20 and not text.startswith("Traceback"):
-                    seen.add(text)
-                    notes.append({"category": category, "message": text, "source": category})
+    finally:
+        found = [(w.category.__name__, package_of(w.filename), str(w.message)) for w in caught]
+        found += [("print", "stdout", line) for line in printed.getvalue().splitlines()]
+        found += [("stderr", "stderr", line) for line in native]
+        seen = set(n["message"] for n in notes)
+        for category, source, message in found:
+            lines = message.strip().splitlines()
+            text = lines[0].strip()[:300] if lines else ""
+            if text and text not in seen and len(notes) < 20:
+                seen.add(text)
+                notes.append({"category": category, "message": text, "source": source})
 
 
 class Worker(object):
@@ -194,7 +190,8 @@ class Worker(object):
     def run_case(self, case):
         record = {"notes": [], "stage": "build"}
         try:
-            self._run_case(case, record)
+            with captured_notes(record["notes"]):
+                self._run_case(case, record)
         except Exception as exc:  # an exception is a result; SystemExit is a crash
             record["outcome"] = "fail"
             record["error"] = describe_exception(exc)
@@ -217,15 +214,14 @@ class Worker(object):
         bg_arg, x_arg = (background[0], samples[0]) if single else (background, samples)
 
         record["stage"] = "explain"
-        with captured_notes(record["notes"]):
-            try:
-                values, construct, call = self.explain(kind, model, bg_arg, x_arg, device)
-            except AssertionError as exc:
-                if "sum up to the model" not in str(exc):
-                    raise
-                # shap's own additivity check fired: measure the error ourselves.
-                record["shap_check"] = describe_exception(exc)
-                values, construct, call = self.explain(kind, model, bg_arg, x_arg, device, False)
+        try:
+            values, construct, call = self.explain(kind, model, bg_arg, x_arg, device)
+        except AssertionError as exc:
+            if "sum up to the model" not in str(exc):
+                raise
+            # shap's own additivity check fired: measure the error ourselves.
+            record["shap_check"] = describe_exception(exc)
+            values, construct, call = self.explain(kind, model, bg_arg, x_arg, device, False)
         record["stage"] = "check"
         try:
             record["additivity"] = self.additivity.check(kind, values, f_x, f_background, shapes)
@@ -286,6 +282,9 @@ def gpu_driver():
 def main():
     protocol = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
+    # A fatal signal prints the Python stack to the supervisor's stderr file,
+    # even while a case is capturing fds 1 and 2 for its notes.
+    faulthandler.enable(file=os.fdopen(os.dup(2), "w"))
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
 
     def send(message):

@@ -1,0 +1,116 @@
+"""Real end-to-end runs: real torch and shap wheels from the package index, through the real nox sessions.
+
+One module-scoped run of ``nox -s matrix`` on a one-cell grid (torch 2.4.1 x
+the newest shap, CPU), then checks that the raw JSON and the table exist and
+agree with what the run produced.  Its virtualenv is then reused to inject
+real faults (segfault, hang, sys.exit, garbage output) into the supervisor.
+"""
+import csv
+import json
+import subprocess
+import sys
+
+import pytest
+
+from harness.cell import supervisor
+from harness.index import PackageIndex
+from nox_runner import ROOT, nox
+
+pytestmark = pytest.mark.e2e
+RAN = {"pass", "mismatch", "fail", "crash", "timeout"}
+GRID = '[torch]\nalways = ["2.4.1"]\n[grids.e2e]\ntorch = ["2.4.1"]\nshap = ["newest"]\n'
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    base = tmp_path_factory.mktemp("e2e")
+    grid = base / "grid.toml"
+    grid.write_text(GRID)
+    results = base / "results"
+    process = nox("-s", "matrix", "--", "--grid", "e2e", "--results", str(results), envdir=base / ".nox",
+                  env={"MATRIX_GRID_FILE": str(grid)})
+    assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
+    newest_shap = str(PackageIndex().releases("shap")[-1])
+    cell_id = f"torch_2_4_1-shap_{newest_shap.replace('.', '_')}"
+    return {"base": base, "results": results, "process": process, "shap": newest_shap, "cell": cell_id,
+            "venv": base / ".nox" / f"cell-{cell_id}"}
+
+
+def test_cell_json_records_every_case_with_evidence(run):
+    document = json.loads((run["results"] / "raw" / f"{run['cell']}.json").read_text())
+    assert document["schema"] == 1
+    assert document["status"] == "ran"
+    assert document["resolved"]["torch"] == "2.4.1"
+    assert document["resolved"]["shap"] == run["shap"]
+    assert document["resolved"]["numpy"] and document["resolved"]["python"].startswith(document["cell"]["python"])
+    assert document["run"]["harness_commit"] and document["run"]["host"]["cpu_count"]
+    cases = document["cases"]
+    models = sorted(p.stem for p in (ROOT / "models").glob("*.py") if not p.stem.startswith("_"))
+    assert len(models) >= 14
+    assert len(cases) == len(models) * 2 * 2
+    cuda = document["environment"]["cuda_available"]
+    for case in cases:
+        if case["device"] == "cuda" and not cuda:
+            assert case["outcome"] == "skip" and "cuda" in case["reason"]
+            continue
+        assert case["outcome"] in RAN
+        if case["outcome"] in ("pass", "mismatch"):
+            check = case["additivity"]
+            assert check["criterion"] and check["tolerance"] is not None
+            assert (check["error"] <= check["tolerance"]) == (case["outcome"] == "pass")
+            assert case["timing"]["warm"]["call"]["n"] == document["settings"]["repeats"]
+            assert case["timing"]["cold"]["call"] > 0
+        if case["outcome"] == "fail":
+            assert case["error"]["type"] and case["error"]["traceback_tail"]
+    # one worker import served every case: no crash, no per-case import
+    assert document["worker_starts"] == 1
+    assert any(c["outcome"] == "pass" for c in cases)
+
+
+def test_table_and_tidy_files_agree_with_the_raw_result(run):
+    document = json.loads((run["results"] / "raw" / f"{run['cell']}.json").read_text())
+    ran = [c for c in document["cases"] if c["outcome"] != "skip" and c["device"] == "cpu"]
+    passed = sum(c["outcome"] == "pass" for c in ran)
+    table = (run["results"] / "COMPATIBILITY.md").read_text()
+    assert f"{passed}/{len(ran)} · py{document['cell']['python']}" in table
+    assert "## Failure signatures" in table and "## By model" in table
+    with open(run["results"] / "matrix.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == len(document["cases"])
+    assert {r["outcome"] for r in rows} == {c["outcome"] for c in document["cases"]}
+    matrix = json.loads((run["results"] / "matrix.json").read_text())
+    assert len(matrix["cases"]) == len(rows)
+    assert "table:" in run["process"].stdout + run["process"].stderr
+
+
+def test_nox_lists_the_cell_with_identifier_tags(run):
+    process = nox("-l", "-t", "torch_2_4", envdir=run["base"] / ".nox",
+                  env={"MATRIX_GRID_FILE": str(run["base"] / "grid.toml")}, timeout=120)
+    assert f"cell-{run['cell']}" in process.stdout
+
+
+def test_a_fresh_worker_takes_over_after_crash_hang_and_exit(run, tmp_path):
+    python = run["venv"] / "bin" / "python"
+    faults = ROOT / "tests" / "fault_models"
+    mlp = ROOT / "models" / "mlp.py"
+    out = tmp_path / "cases.json"
+    models = [("mlp", mlp), ("segfault", faults / "segfault.py"), ("hang", faults / "hang.py"),
+              ("exits", faults / "exits.py"), ("garbage", faults / "garbage.py"), ("mlp_again", mlp)]
+    args = [str(python), supervisor.__file__, "--out", str(out), "--explainer", "deep", "--timeout", "15",
+            "--repeats", "1"]
+    for name, path in models:
+        args += ["--model", f"{name}={path}"]
+    subprocess.run(args, check=True, timeout=600)
+    result = json.loads(out.read_text())
+    cpu = {c["model"]: c for c in result["cases"] if c["device"] == "cpu"}
+    assert cpu["mlp"]["outcome"] == "pass"
+    assert cpu["segfault"]["outcome"] == "crash"
+    assert "SIGSEGV" in cpu["segfault"]["crash"]["exit"]
+    assert cpu["hang"]["outcome"] == "timeout"
+    assert cpu["exits"]["outcome"] == "crash" and cpu["exits"]["crash"]["exit"] == "exited with code 3"
+    assert cpu["garbage"]["outcome"] == "pass"
+    assert any("not json" in n["message"] or "broken json" in n["message"] for n in cpu["garbage"]["notes"])
+    assert cpu["mlp_again"]["outcome"] == "pass"
+    # the first worker, then one after each of the segfault, the hang and the exit
+    assert result["worker_starts"] == 4
+    assert sys.executable  # the host never imported torch: the cell's own interpreter ran it all
