@@ -109,12 +109,12 @@ def summary_cell(cases: pd.DataFrame) -> str:
     if status == "n/a":
         return "n/a"
     if status == "install-error":
-        return "📦 install"
+        return "❌ install"
     ran = cases[cases["outcome"] != "skip"]
     if ran.empty:
         return "➖"
     if (ran["outcome"] == "import-error").all():
-        return f"🚫 import · py{python}"
+        return f"❌ import · py{python}"
     passed = int((ran["outcome"] == "pass").sum())
     symbol = "✅" if passed == len(ran) else ("❌" if passed == 0 else "⚠️")
     return f"{symbol} {passed}/{len(ran)} · py{python}"
