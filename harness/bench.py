@@ -45,9 +45,17 @@ def cell(session, shap):
 '''
 
 
+def quiet(command, **kwargs) -> None:
+    """Run a command; on failure, stop the benchmark with the command's last output lines."""
+    done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, **kwargs)
+    if done.returncode != 0:
+        tail = "\n".join(done.stdout.splitlines()[-15:])
+        raise SystemExit(f"error: benchmark step failed ({done.returncode}): {' '.join(map(str, command[:4]))} ...\n{tail}")
+
+
 def timed(command, **kwargs) -> float:
     started = time.perf_counter()
-    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)
+    quiet(command, **kwargs)
     return time.perf_counter() - started
 
 
@@ -70,12 +78,10 @@ def floor_round(cells, work: Path) -> tuple[float, float]:
         shutil.rmtree(venv, ignore_errors=True)
         env = dict(os.environ, VIRTUAL_ENV=str(venv))
         started = time.perf_counter()
-        subprocess.run(["uv", "venv", "-q", "-p", cell.interpreter, str(venv)], check=True)
-        subprocess.run(["uv", "pip", "install", "-q", f"torch=={cell.torch}", f"shap=={cell.shap}"], check=True,
-                       env=env)
+        quiet(["uv", "venv", "-q", "-p", cell.interpreter, str(venv)])
+        quiet(["uv", "pip", "install", "-q", f"torch=={cell.torch}", f"shap=={cell.shap}"], env=env)
         installs += time.perf_counter() - started
-        subprocess.run([str(venv / "bin" / "python"), str(FLOOR), *models], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        quiet([str(venv / "bin" / "python"), str(FLOOR), *models])
         total += time.perf_counter() - started
     return total, installs
 

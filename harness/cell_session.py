@@ -70,8 +70,10 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     if failure is not None:
         doc = document(cell, options, "install-error")
         doc["install"] = {"seconds": install_seconds, "message": failure}
+        lines = failure.splitlines()
+        headline = lines[0] if len(lines) == 1 else f"{lines[0].strip()} … {lines[-1].strip()}"
         doc["cases"] = every_case(models, options, outcome="install-error",
-                                  error={"type": "InstallError", "message": failure.splitlines()[-1]})
+                                  error={"type": "InstallError", "message": headline})
         return _write(session, options, doc)
 
     packages = parse_freeze(session.run("uv", "pip", "freeze", silent=True, external=True))

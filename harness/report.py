@@ -144,12 +144,22 @@ def catalogue(frame: pd.DataFrame) -> pd.DataFrame:
             "cases": len(group),
             "cells": ", ".join(f"{t}/{s}" for t, s in sorted({(t, s) for t, s in zip(group["torch"], group["shap"])},
                                                             key=lambda p: (Version(p[0]), Version(p[1])))),
-            "models": ", ".join(sorted({f"{m} ({EXPLAINER_NAMES[e][:-9]}, {d})" for m, e, d in
-                                        zip(group["model"], group["explainer"], group["device"])})),
+            "models": affected_models(group, frame),
             "raised_in": ", ".join(sorted({f for f in group["error_frame"].dropna()}))[:300],
             "example": next((m for m in group["error_message"].dropna()), "") or "",
         })
     return pd.DataFrame(rows).sort_values(["cases", "signature"], ascending=[False, True])
+
+
+def affected_models(group: pd.DataFrame, frame: pd.DataFrame) -> str:
+    """Which models a signature hits, per explainer and device ("all N models" when it hits every one)."""
+    every = frame["model"].nunique()
+    parts = []
+    for (explainer, device), sub in group.groupby(["explainer", "device"]):
+        models = sorted(set(sub["model"]))
+        names = f"all {every} models" if len(models) == every else ", ".join(models)
+        parts.append(f"{EXPLAINER_NAMES[explainer]} on {device}: {names}")
+    return "; ".join(parts)
 
 
 def provenance(documents: list[dict]) -> list[str]:

@@ -80,18 +80,20 @@ def describe_exception(exc):
 @contextlib.contextmanager
 def captured_stderr(lines):
     """Collect what native code writes to file descriptors 1 and 2 (e.g. numpy ABI messages)."""
+    sys.stdout.flush()
     sys.stderr.flush()
-    saved = os.dup(2)
+    saved = (os.dup(1), os.dup(2))
     with tempfile.TemporaryFile(mode="w+b") as sink:
-        os.dup2(sink.fileno(), 2)
         os.dup2(sink.fileno(), 1)
+        os.dup2(sink.fileno(), 2)
         try:
             yield
         finally:
+            sys.stdout.flush()
             sys.stderr.flush()
-            os.dup2(saved, 2)
-            os.dup2(saved, 1)
-            os.close(saved)
+            for fd, copy in zip((1, 2), saved):
+                os.dup2(copy, fd)
+                os.close(copy)
             sink.seek(0)
             lines.extend(sink.read().decode("utf-8", "replace").splitlines())
 

@@ -1,0 +1,93 @@
+"""Aggregation and rendering on recorded fixtures (raw cell files from real runs)."""
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from harness import report
+from harness.errors import HarnessError
+
+FIXTURES = Path(__file__).parent / "fixtures" / "raw"
+
+
+@pytest.fixture
+def results(tmp_path):
+    shutil.copytree(FIXTURES, tmp_path / "raw")
+    return tmp_path
+
+
+def fixture(name):
+    return json.loads((FIXTURES / f"{name}.json").read_text())
+
+
+def summary_table(markdown):
+    start = markdown.index("## Summary (cpu)")
+    return markdown[start:markdown.index("## Legend")]
+
+
+def test_summary_grid_counts_each_cell_from_its_cases(results):
+    report.write(results)
+    table = summary_table((results / "COMPATIBILITY.md").read_text())
+    mixed = fixture("torch_2_4_1-shap_0_46_0")
+    ran = [c for c in mixed["cases"] if c["device"] == "cpu"]
+    passed = sum(c["outcome"] == "pass" for c in ran)
+    assert 0 < passed < len(ran)
+    row_241 = next(line for line in table.splitlines() if "**2.4.1**" in line)
+    assert f"⚠️ {passed}/{len(ran)} · py3.12" in row_241
+    assert "⚠️ 1/4 · py3.12" in row_241  # the fault fixture: one pass, two crashes, one timeout
+    row_113 = next(line for line in table.splitlines() if "**1.13.1**" in line)
+    assert "❌ 0/30 · py3.11" in row_113 and "n/a" in row_113
+    row_215 = next(line for line in table.splitlines() if "**2.15.0**" in line)
+    assert "❌ install" in row_215
+
+
+def test_catalogue_groups_normalized_errors_across_cells(results):
+    report.write(results)
+    text = (results / "COMPATIBILITY.md").read_text()
+    catalogue = text[text.index("## Failure signatures"):]
+    assert "`fail: RuntimeError: Numpy is not available`" in catalogue
+    assert "`crash: killed by signal SIGSEGV (N)`" in catalogue
+    assert "`crash: exited with code N`" in catalogue
+    assert "`timeout: no result within the case timeout`" in catalogue
+    assert "install-error: InstallError: error: Request failed after N retries" in catalogue
+    numpy_entry = catalogue[catalogue.index("Numpy is not available"):].split("### ")[0]
+    assert "1.13.1/0.44.1" in numpy_entry and "2.4.1/0.46.0" not in numpy_entry
+
+
+def test_tidy_files_have_one_row_per_case(results):
+    summary = report.write(results)
+    total = sum(len(fixture(p.stem)["cases"]) for p in FIXTURES.glob("*.json"))
+    with open(results / "matrix.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == total
+    payload = json.loads((results / "matrix.json").read_text())
+    assert len(payload["cases"]) == total and payload["schema"] == 1
+    assert summary["cells"] == len(list(FIXTURES.glob("*.json")))
+    passing = [r for r in rows if r["outcome"] == "pass"]
+    assert all(float(r["additivity_error"]) <= float(r["additivity_tolerance"]) for r in passing)
+    assert all(r["call_warm_median_s"] and r["warm_n"] for r in passing)
+    assert {"resolved_numpy", "error_frame", "warnings", "signature", "host", "harness_commit"} <= set(rows[0])
+
+
+def test_header_names_host_date_and_commit(results):
+    report.write(results)
+    text = (results / "COMPATIBILITY.md").read_text()
+    run = fixture("torch_2_4_1-shap_0_46_0")["run"]
+    assert run["host"]["cpu_model"] in text and run["harness_commit"] in text and run["date"][:10] in text
+
+
+def test_no_results_is_a_one_line_error(tmp_path, capsys):
+    assert report.main(["--results", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: no raw results in") and "\n" not in err
+
+
+def test_corrupt_and_foreign_files_are_named(results):
+    (results / "raw" / "zz-broken.json").write_text('{"schema": 1, "cell": ')
+    with pytest.raises(HarnessError, match="zz-broken.json is not a valid result file"):
+        report.write(results)
+    (results / "raw" / "zz-broken.json").write_text('{"schema": 99}')
+    with pytest.raises(HarnessError, match="zz-broken.json has result schema 99"):
+        report.write(results)
