@@ -16,7 +16,6 @@ pip-backend/harness.  A benchmark, not a test: it asserts nothing.
 from __future__ import annotations
 
 import argparse
-import os
 import platform
 import shutil
 import statistics
@@ -76,12 +75,12 @@ def floor_round(cells, work: Path) -> tuple[float, float]:
     for cell in cells:
         venv = work / "floor" / cell.id
         shutil.rmtree(venv, ignore_errors=True)
-        env = dict(os.environ, VIRTUAL_ENV=str(venv))
+        python = venv / "bin" / "python"
         started = time.perf_counter()
         quiet(["uv", "venv", "-q", "-p", cell.interpreter, str(venv)])
-        quiet(["uv", "pip", "install", "-q", f"torch=={cell.torch}", f"shap=={cell.shap}"], env=env)
+        quiet(["uv", "pip", "install", "-q", "--python", str(python), f"torch=={cell.torch}", f"shap=={cell.shap}"])
         installs += time.perf_counter() - started
-        quiet([str(venv / "bin" / "python"), str(FLOOR), *models])
+        quiet([str(python), str(FLOOR), *models])
         total += time.perf_counter() - started
     return total, installs
 

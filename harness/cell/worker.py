@@ -161,6 +161,9 @@ class Worker(object):
 
     def load(self, name, path):
         if name not in self.modules:
+            folder = os.path.dirname(os.path.abspath(path))
+            if folder not in sys.path:  # lets a model import a helper beside it; appended, never shadowing
+                sys.path.append(folder)
             spec = importlib.util.spec_from_file_location("harness_model_" + name, path)
             module = importlib.util.module_from_spec(spec)
             spec.loader.exec_module(module)

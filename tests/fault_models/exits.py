@@ -1,19 +1,10 @@
 """Fault injection: the forward pass calls sys.exit(3)."""
 import sys
 
-from torch import nn
+from _faults import FaultyModel
 
 INPUT_SHAPES = [(4,)]
 
 
-class Model(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.fc = nn.Linear(4, 2)
-
-    def forward(self, x):
-        sys.exit(3)
-
-
 def build():
-    return Model()
+    return FaultyModel(lambda: sys.exit(3))
