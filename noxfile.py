@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from harness import options as harness_options  # noqa: E402
+from harness import pythons  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
 from harness.plan import plan  # noqa: E402
 from harness.suite import select as select_models  # noqa: E402
@@ -39,8 +40,9 @@ if "UV_CACHE_DIR" not in os.environ and Path.home().stat().st_dev != ROOT.stat()
     os.environ["UV_CACHE_DIR"] = str(ROOT / ".cache" / "uv")
 
 GRID_FILE = Path(os.environ.get("MATRIX_GRID_FILE", ROOT / "grid.toml"))
+INTERPRETERS = pythons.available()
 try:
-    GRID, CELLS = plan(GRID_FILE)
+    GRID, CELLS = plan(GRID_FILE, on_machine=INTERPRETERS)
     PLAN_ERROR = None
 except HarnessError as problem:
     GRID, CELLS, PLAN_ERROR = None, [], str(problem)
@@ -118,6 +120,31 @@ def tests(session: nox.Session) -> None:
     """The harness's own tests: unit tests on fixtures and real end-to-end cells."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
     session.run("pytest", *session.posargs)
+    for name in CELL_SIDE_SESSIONS:
+        session.notify(name)
+
+
+# The cell side must work with every interpreter and numpy of the grid: check
+# its unit tests at both ends, where this machine has those interpreters.
+CELL_SIDE_ENDS = [("3.8", "numpy<2"), ("3.13", "numpy>=2")]
+CELL_SIDE_SESSIONS = []
+
+
+def make_cell_side_session(version: str, numpy: str):
+    def cell_side(session: nox.Session) -> None:
+        session.install("pytest", numpy)
+        session.run("python", "-m", "compileall", "-q", "harness/cell", "models")
+        session.run("pytest", "-p", "no:cacheprovider", "tests/test_additivity.py")
+
+    cell_side.__doc__ = f"Cell-side unit tests on Python {version} with {numpy} (run by the tests session)"
+    return cell_side
+
+
+for _version, _numpy in CELL_SIDE_ENDS:
+    if _version in INTERPRETERS:
+        CELL_SIDE_SESSIONS.append(f"cell_side-{_version}")
+        nox.session(name=CELL_SIDE_SESSIONS[-1], python=INTERPRETERS[_version], default=False)(
+            make_cell_side_session(_version, _numpy))
 
 
 @nox.session(default=False)
