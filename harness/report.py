@@ -162,6 +162,21 @@ def affected_models(group: pd.DataFrame, frame: pd.DataFrame) -> str:
     return "; ".join(parts)
 
 
+def environments(documents: list[dict]) -> str:
+    """One row per cell: what `torch==X shap==Y` resolved to, and what the cell cost."""
+    rows = []
+    for d in sorted(documents, key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]))):
+        resolved, env = d.get("resolved") or {}, d.get("environment") or {}
+        packages = resolved.get("packages") or {}
+        rows.append([d["cell"]["torch"], d["cell"]["shap"], d["status"], resolved.get("python") or "",
+                     resolved.get("numpy") or "", packages.get("numba", ""), packages.get("scipy", ""),
+                     f"{d['install']['seconds']:.1f}" if d.get("install") else "",
+                     f"{env['import_seconds']:.1f}" if env.get("import_seconds") else "",
+                     f"{d['suite_seconds']:.1f}" if d.get("suite_seconds") else ""])
+    return tabulate(rows, headers=["torch", "shap", "status", "python", "numpy", "numba", "scipy", "install s",
+                                   "import s", "cases s (with import)"], tablefmt="github")
+
+
 def provenance(documents: list[dict]) -> list[str]:
     runs = sorted({(d["run"]["host"]["name"], d["run"]["host"]["cpu_model"], d["run"]["host"]["cpu_count"],
                     d["run"]["harness_commit"]) for d in documents})
@@ -197,7 +212,7 @@ def markdown(frame: pd.DataFrame, documents: list[dict]) -> str:
     notes = sorted({n for d in documents for n in d["cell"].get("notes", [])})
     if notes:
         out += ["", "Notes from grid.toml:", ""] + [f"- {n}" for n in notes]
-    out += [""]
+    out += ["", "## Cells and what resolved", "", environments(documents), ""]
     for device in executed_devices(frame):
         part = frame[frame["device"] == device]
         for explainer, name in EXPLAINER_NAMES.items():
