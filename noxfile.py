@@ -92,9 +92,8 @@ def matrix(session: nox.Session) -> None:
     options = options_for(session)
     if PLAN_ERROR:
         session.error(PLAN_ERROR)
-    if options.grid not in GRID.grids:
-        session.error(f"unknown grid {options.grid!r} in {GRID_FILE.name} (known: {', '.join(GRID.grids)})")
     try:
+        GRID.require(options.grid)
         select_models(options.model)
     except HarnessError as problem:
         session.error(str(problem))

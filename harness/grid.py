@@ -37,14 +37,17 @@ class GridFile:
     grids: dict[str, dict]
     notes: list[Note] = field(default_factory=list)
 
+    def require(self, name: str) -> None:
+        if name not in self.grids:
+            raise HarnessError(f"unknown grid {name!r} in {self.path.name} (known: {', '.join(self.grids)})")
+
     def expand(self, name: str, releases) -> dict[str, list[Version]]:
         """The torch and shap releases of one named grid.
 
         ``releases(project)`` lists the project's releases on the index,
         oldest first.
         """
-        if name not in self.grids:
-            raise HarnessError(f"unknown grid {name!r} in {self.path.name} (known: {', '.join(self.grids)})")
+        self.require(name)
         return {p: self._axis(p, self.grids[name][p], releases(p), name) for p in PROJECTS}
 
     def _axis(self, project, spec, releases, grid_name) -> list[Version]:
