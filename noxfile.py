@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from harness import options as harness_options  # noqa: E402
-from harness import pythons  # noqa: E402
+from harness import pythons, reuse  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
 from harness.plan import plan  # noqa: E402
 from harness.suite import select as select_models  # noqa: E402
@@ -94,15 +94,20 @@ def matrix(session: nox.Session) -> None:
         session.error(PLAN_ERROR)
     try:
         GRID.require(options.grid)
-        select_models(options.model)
+        models = select_models(options.model)
+        reuse.hold_lock(options.results)
     except HarnessError as problem:
         session.error(str(problem))
     chosen = [c for c in CELLS if options.grid in c.grids]
+    runnable = [c for c in chosen if c.python]
+    reused, to_run = ([], runnable) if options.force else reuse.plan_reuse(runnable, options.results, options, models)
     rows, columns = len({c.torch for c in chosen}), len({c.shap for c in chosen})
-    session.log(f"grid {options.grid!r}: {rows} torch x {columns} shap = {len(chosen)} cells "
-                f"({sum(1 for c in chosen if c.python is None)} n/a); results in {options.results}")
+    session.log(f"grid {options.grid!r}: {rows} torch x {columns} shap = {len(chosen)} cells, "
+                f"{len(chosen) - len(runnable)} n/a; {len(reused)} reused (results still hold), "
+                f"{len(to_run)} to run{' (--force)' if options.force else ''}; results in {options.results}")
     for cell in chosen:
-        session.notify(cell.session, harness_options.forward(options))
+        if cell not in reused:
+            session.notify(cell.session, harness_options.forward(options))
     session.notify("report", harness_options.forward(options))
 
 

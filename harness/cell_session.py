@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nox
 
-from harness import hostinfo, results, suite
+from harness import hostinfo, results, reuse, suite
 from harness.plan import Cell
 
 SUPERVISOR = Path(__file__).resolve().parent / "cell" / "supervisor.py"
@@ -42,16 +42,8 @@ def resolver_message(output: str) -> str:
     return "\n".join((interesting or lines)[-INSTALL_MESSAGE_LINES:])
 
 
-def parse_freeze(text: str) -> dict[str, str]:
-    packages = {}
-    for line in text.splitlines():
-        if "==" in line:
-            name, version = line.strip().split("==", 1)
-            packages[name.lower()] = version
-    return packages
-
-
 def run(session: nox.Session, cell: Cell, options) -> Path:
+    reuse.hold_lock(options.results)
     models = suite.select(options.model)
     if cell.python is None:
         doc = document(cell, options, "n/a")
@@ -76,7 +68,9 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
                                   error={"type": "InstallError", "message": headline})
         return _write(session, options, doc)
 
-    packages = parse_freeze(session.run("uv", "pip", "freeze", silent=True, external=True))
+    packages = reuse.parse_pins(session.run("uv", "pip", "freeze", silent=True, external=True))
+    python = reuse.python_version(cell.interpreter)
+    parts = reuse.key_parts(packages, python, models, options, reuse.host_devices())
     raw = Path(session.create_tmp()) / "cases.json"
     args = ["--out", str(raw), "--timeout", str(options.timeout), "--repeats", str(options.repeats),
             "--threads", str(options.threads)]
@@ -90,7 +84,8 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     doc = document(cell, options, "ran")
     env = cases["environment"]
     doc["install"] = {"seconds": install_seconds}
-    doc["resolved"] = {"python": env.get("python"), "platform": env.get("platform"),
+    doc["reuse"] = {"key": reuse.key(parts), "parts": parts}
+    doc["resolved"] = {"python": python, "platform": env.get("platform"),
                        "torch": packages.get("torch"), "shap": packages.get("shap"),
                        "numpy": packages.get("numpy"), "packages": packages}
     doc["environment"] = env

@@ -26,6 +26,8 @@ def parser() -> argparse.ArgumentParser:
                    help="named grid from grid.toml to run (default: %(default)s; 'full' runs every minor)")
     p.add_argument("--results", type=Path, default=ROOT / "results",
                    help="folder for raw results and tables (default: results/)")
+    p.add_argument("--force", action="store_true",
+                   help="re-run every cell, even those whose earlier result still holds")
     p.add_argument("--model", action="append", metavar="NAME",
                    help="run only this reference model (repeatable; default: all in models/)")
     p.add_argument("--explainer", action="append", choices=EXPLAINERS,

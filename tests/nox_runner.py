@@ -7,8 +7,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def command(args, envdir):
+    return [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--envdir", str(envdir), *args]
+
+
 def nox(*args, envdir, env=None, timeout=1800):
     """``nox -f noxfile.py --envdir ENVDIR ARGS``; returns the completed process (text output)."""
-    command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--envdir", str(envdir), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=dict(os.environ, **(env or {})),
-                          cwd=ROOT)
+    return subprocess.run(command(args, envdir), capture_output=True, text=True, timeout=timeout,
+                          env=dict(os.environ, **(env or {})), cwd=ROOT)
+
+
+def nox_in_background(*args, envdir, env=None):
+    """The same, started and not waited for."""
+    return subprocess.Popen(command(args, envdir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, **(env or {})), cwd=ROOT)

@@ -9,12 +9,13 @@ import csv
 import json
 import subprocess
 import sys
+import time
 
 import pytest
 
 from harness.cell import supervisor
 from harness.index import PackageIndex
-from nox_runner import ROOT, nox
+from nox_runner import ROOT, nox, nox_in_background
 
 pytestmark = pytest.mark.e2e
 RAN = {"pass", "mismatch", "fail", "crash", "timeout"}
@@ -27,13 +28,20 @@ def run(tmp_path_factory):
     grid = base / "grid.toml"
     grid.write_text(GRID)
     results = base / "results"
-    process = nox("-s", "matrix", "--", "--grid", "e2e", "--results", str(results), envdir=base / ".nox",
-                  env={"MATRIX_GRID_FILE": str(grid)})
+    args = ["-s", "matrix", "--", "--grid", "e2e", "--results", str(results)]
+    first = nox_in_background(*args, envdir=base / ".nox", env={"MATRIX_GRID_FILE": str(grid)})
+    for _ in range(600):  # a second run on the same results folder while the first holds it
+        if (results / ".lock").exists() or first.poll() is not None:
+            break
+        time.sleep(0.1)
+    second = nox(*args, envdir=base / ".nox-second", env={"MATRIX_GRID_FILE": str(grid)}, timeout=300)
+    out, err = first.communicate(timeout=1800)
+    process = subprocess.CompletedProcess(first.args, first.returncode, out, err)
     assert process.returncode == 0, process.stdout[-3000:] + process.stderr[-3000:]
     newest_shap = str(PackageIndex().releases("shap")[-1])
     cell_id = f"torch_2_4_1-shap_{newest_shap.replace('.', '_')}"
     return {"base": base, "results": results, "process": process, "shap": newest_shap, "cell": cell_id,
-            "venv": base / ".nox" / f"cell-{cell_id}"}
+            "venv": base / ".nox" / f"cell-{cell_id}", "second": second, "grid": grid, "args": args}
 
 
 def test_cell_json_records_every_case_with_evidence(run):
@@ -114,3 +122,23 @@ def test_a_fresh_worker_takes_over_after_crash_hang_and_exit(run, tmp_path):
     # the first worker, then one after each of the segfault, the hang and the exit
     assert result["worker_starts"] == 4
     assert sys.executable  # the host never imported torch: the cell's own interpreter ran it all
+
+
+def test_a_second_run_on_the_same_results_stops_with_one_line(run):
+    second = run["second"]
+    assert second.returncode != 0
+    lines = [line for line in (second.stdout + second.stderr).splitlines() if "aborted:" in line]
+    assert len(lines) == 1 and "another matrix run (pid " in lines[0] and "is writing" in lines[0]
+
+
+def test_a_rerun_with_nothing_changed_reuses_the_cell(run):
+    raw = run["results"] / "raw" / f"{run['cell']}.json"
+    before = raw.read_text()
+    started = time.perf_counter()
+    again = nox(*run["args"], envdir=run["base"] / ".nox", env={"MATRIX_GRID_FILE": str(run["grid"])}, timeout=600)
+    seconds = time.perf_counter() - started
+    assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
+    assert "1 reused (results still hold), 0 to run" in again.stdout + again.stderr
+    assert f"Running session cell-{run['cell']}" not in again.stdout + again.stderr
+    assert raw.read_text() == before
+    assert seconds < 60  # the cold run took minutes; a reuse is a resolve and a report

@@ -1,0 +1,140 @@
+"""When a cell's earlier result still holds, and the lock that keeps two runs apart.
+
+A result is keyed by what determines it: the resolved environment (every
+package ``uv pip compile`` would install today, and the interpreter's full
+version), the suite's content (the selected models and the cell runner), the
+devices of this host and the run settings.  ``nox -s matrix`` re-runs only
+the cells whose key changed or whose result is missing, so an interrupted or
+repeated matrix costs only what is left to do.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from harness import results as store
+from harness.errors import HarnessError
+
+CELL_CODE = Path(__file__).resolve().parent / "cell"
+_LOCKS: dict[Path, int] = {}
+
+
+def suite_hash(models: dict[str, Path]) -> str:
+    """A digest of the selected model files and of the code that runs them."""
+    digest = hashlib.sha256()
+    for path in sorted(CELL_CODE.glob("*.py")) + [models[name] for name in sorted(models)]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def host_devices() -> str:
+    """'cpu', or 'cpu+cuda:<GPU names>' when nvidia-smi lists GPUs (torch is not imported here)."""
+    if not shutil.which("nvidia-smi"):
+        return "cpu"
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return "cpu"
+    gpus = [line.split(" (UUID")[0] for line in out.stdout.splitlines() if line.startswith("GPU ")]
+    return "cpu+cuda:" + ";".join(gpus) if out.returncode == 0 and gpus else "cpu"
+
+
+def python_version(interpreter: str) -> str:
+    out = subprocess.run([interpreter, "-c", "import platform; print(platform.python_version())"],
+                         capture_output=True, text=True, timeout=60)
+    return out.stdout.strip()
+
+
+def settings(options, models: dict[str, Path]) -> dict:
+    return {"models": sorted(models), "explainers": sorted(options.explainer or ["deep", "gradient"]),
+            "repeats": options.repeats, "timeout": options.timeout, "threads": options.threads}
+
+
+def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], options, devices: str) -> dict:
+    return {"packages": dict(sorted(packages.items())), "python": python, "suite": suite_hash(models),
+            "devices": devices, "settings": settings(options, models)}
+
+
+def key(parts: dict) -> str:
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def resolve(cell) -> dict[str, str] | None:
+    """What a fresh ``uv pip install torch==X shap==Y`` would install today (None if it would fail)."""
+    requirements = f"torch=={cell.torch}\nshap=={cell.shap}\n"
+    out = subprocess.run(["uv", "pip", "compile", "-", "--quiet", "--no-header", "--no-annotate",
+                          "--python", cell.interpreter], input=requirements, capture_output=True, text=True,
+                         timeout=300)
+    return parse_pins(out.stdout) if out.returncode == 0 else None
+
+
+def parse_pins(text: str) -> dict[str, str]:
+    """``name==version`` lines (uv pip freeze or compile) as {normalized name: version}."""
+    packages = {}
+    for line in text.splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, version = line.strip().split("==", 1)
+            packages[name.lower().replace("_", "-")] = version.split(";")[0].strip()
+    return packages
+
+
+def previous(results: Path, cell) -> dict | None:
+    """The cell's earlier raw result, if there is a readable one of this schema."""
+    path = store.raw_dir(results) / f"{cell.id}.json"
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return document if isinstance(document, dict) and document.get("schema") == store.SCHEMA_VERSION else None
+
+
+def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[list, list]:
+    """Split runnable cells into (reused, to_run); resolves candidates in parallel."""
+    devices = host_devices()
+    candidates = []
+    for cell in cells:
+        doc = previous(results, cell) if cell.python else None
+        parts = (doc or {}).get("reuse", {}).get("parts")
+        if doc and doc.get("status") == "ran" and parts and parts["devices"] == devices \
+                and parts["suite"] == suite_hash(models) and parts["settings"] == settings(options, models):
+            candidates.append((cell, doc))
+    versions = {c.interpreter: None for c, _ in candidates}
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        versions = dict(zip(versions, pool.map(python_version, versions)))
+        resolved = list(pool.map(lambda pair: resolve(pair[0]), candidates))
+    reused = set()
+    for (cell, doc), packages in zip(candidates, resolved):
+        parts = key_parts(packages or {}, versions[cell.interpreter], models, options, devices)
+        if packages is not None and key(parts) == doc["reuse"]["key"]:
+            reused.add(cell.id)
+    return [c for c in cells if c.id in reused], [c for c in cells if c.id not in reused]
+
+
+def hold_lock(results: Path) -> None:
+    """Take this process's exclusive lock on a results folder, or stop with who holds it.
+
+    The lock lives as long as the nox process, so every session of one run
+    shares it and a second run on the same folder stops instead of mixing in.
+    """
+    results = Path(results).resolve()
+    if results in _LOCKS:
+        return
+    results.mkdir(parents=True, exist_ok=True)
+    fd = os.open(results / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 100).decode(errors="replace").strip() or "another process"
+        os.close(fd)
+        raise HarnessError(f"another matrix run ({holder}) is writing {results}; wait for it to finish "
+                           "or use --results elsewhere") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"pid {os.getpid()}".encode())
+    _LOCKS[results] = fd

@@ -1,0 +1,50 @@
+"""Result keys and the results-folder lock."""
+import subprocess
+import sys
+from argparse import Namespace
+
+from harness import reuse
+from harness.suite import discover
+from nox_runner import ROOT
+
+OPTIONS = Namespace(explainer=None, repeats=3, timeout=120.0, threads=1)
+
+
+def test_key_changes_with_what_determines_a_result():
+    models = discover()
+    base = reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.1", models, OPTIONS, "cpu")
+    same = reuse.key_parts({"numpy": "2.1.0", "torch": "2.4.1"}, "3.12.1", models, OPTIONS, "cpu")
+    assert reuse.key(base) == reuse.key(same)
+    changed = [
+        reuse.key_parts({"torch": "2.4.1", "numpy": "2.2.0"}, "3.12.1", models, OPTIONS, "cpu"),
+        reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.2", models, OPTIONS, "cpu"),
+        reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.1", models, OPTIONS, "cpu+cuda:GPU 0: H200"),
+        reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.1", models, Namespace(**dict(vars(OPTIONS), repeats=5)),
+                        "cpu"),
+        reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.1", {"mlp": models["mlp"]}, OPTIONS, "cpu"),
+    ]
+    assert len({reuse.key(p) for p in changed} | {reuse.key(base)}) == len(changed) + 1
+
+
+def test_pins_are_normalized():
+    text = "# header\nNumPy==2.1.0\nnvidia_cublas_cu12==12.1.3.1\ntorch==2.4.1+cu121\n"
+    assert reuse.parse_pins(text) == {"numpy": "2.1.0", "nvidia-cublas-cu12": "12.1.3.1", "torch": "2.4.1+cu121"}
+
+
+def test_the_lock_is_shared_within_a_run_and_refused_to_another(tmp_path):
+    reuse.hold_lock(tmp_path)
+    reuse.hold_lock(tmp_path)  # the same process (one nox run) may take it again
+    child = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness import reuse; "
+                               f"reuse.hold_lock({str(tmp_path)!r})"], capture_output=True, text=True)
+    assert child.returncode != 0
+    assert "HarnessError: another matrix run (pid" in child.stderr and "is writing" in child.stderr
+
+
+def test_no_previous_result_means_run(tmp_path):
+    class Cell:
+        id = "torch_2_4_1-shap_0_46_0"
+    assert reuse.previous(tmp_path, Cell) is None
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / f"{Cell.id}.json").write_text("{truncated")
+    assert reuse.previous(tmp_path, Cell) is None
