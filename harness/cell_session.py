@@ -21,11 +21,13 @@ INSTALL_MESSAGE_LINES = 12
 
 def document(cell: Cell, options, outcome: str) -> dict:
     """A raw result document with the parts every cell has."""
+    axes = {g: {p: [str(v) for v in versions] for p, versions in cell.grid_axes[g].items()} for g in cell.grids}
     return {
         "schema": results.SCHEMA_VERSION,
         "run": hostinfo.run_metadata(),
         "cell": {"id": cell.id, "torch": str(cell.torch), "shap": str(cell.shap), "python": cell.python,
-                 "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids},
+                 "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
+                 "grid_axes": axes},
         "settings": {"timeout": options.timeout, "repeats": options.repeats, "threads": options.threads},
         "status": outcome,
     }

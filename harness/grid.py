@@ -36,6 +36,8 @@ class GridFile:
     always: dict[str, list[Version]]
     grids: dict[str, dict]
     notes: list[Note] = field(default_factory=list)
+    pre: dict[str, bool] = field(default_factory=dict)
+    resolved: dict[str, dict[str, list[Version]]] = field(default_factory=dict)
 
     def require(self, name: str) -> None:
         if name not in self.grids:
@@ -44,11 +46,13 @@ class GridFile:
     def expand(self, name: str, releases) -> dict[str, list[Version]]:
         """The torch and shap releases of one named grid.
 
-        ``releases(project)`` lists the project's releases on the index,
-        oldest first.
+        ``releases(project, pre)`` lists the project's releases on the index,
+        oldest first, with pre-releases only where the grid file asks for them.
         """
         self.require(name)
-        return {p: self._axis(p, self.grids[name][p], releases(p), name) for p in PROJECTS}
+        axes = {p: self._axis(p, self.grids[name][p], releases(p, self.pre.get(p, False)), name) for p in PROJECTS}
+        self.resolved[name] = axes
+        return axes
 
     def _axis(self, project, spec, releases, grid_name) -> list[Version]:
         if not releases:
@@ -112,7 +116,7 @@ def load(path: Path = GRID_FILE) -> GridFile:
     unknown = set(data) - {"torch", "shap", "grids", "notes"}
     if unknown:
         raise HarnessError(f"{name}: unknown section(s) {', '.join(sorted(unknown))}")
-    floors, always = {}, {}
+    floors, always, pre = {}, {}, {}
     for project in PROJECTS:
         section = data.get(project, {})
         if not isinstance(section, dict):
@@ -122,6 +126,9 @@ def load(path: Path = GRID_FILE) -> GridFile:
         if not isinstance(pins, list):
             raise HarnessError(f"{name}: [{project}] always must be a list of versions")
         always[project] = [_version(v, f"{name} [{project}] always") for v in pins]
+        pre[project] = section.get("pre", False)
+        if not isinstance(pre[project], bool):
+            raise HarnessError(f"{name}: [{project}] pre must be true or false")
     grids = data.get("grids")
     if not isinstance(grids, dict) or not grids:
         raise HarnessError(f"{name}: no [grids.NAME] table defined")
@@ -143,4 +150,4 @@ def load(path: Path = GRID_FILE) -> GridFile:
         except InvalidSpecifier as exc:
             raise HarnessError(f"{name}: [[notes]] entry {i + 1}: {exc}") from None
         notes.append(Note(specs, raw["text"]))
-    return GridFile(path, floors, always, grids, notes)
+    return GridFile(path, floors, always, grids, notes, pre)

@@ -28,6 +28,7 @@ class Cell:
     interpreter: str | None = None
     grids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    grid_axes: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def id(self) -> str:
@@ -66,4 +67,5 @@ def plan(grid_path=gridfile.GRID_FILE, index: PackageIndex | None = None,
                     notes = [n.text for n in grid.notes if n.applies({"torch": t, "shap": s})]
                     cells[(t, s)] = Cell(t, s, python, reason, on_machine.get(python), notes=notes)
                 cells[(t, s)].grids.append(name)
+                cells[(t, s)].grid_axes[name] = axes
     return grid, [cells[key] for key in sorted(cells)]

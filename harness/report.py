@@ -186,8 +186,12 @@ def provenance(documents: list[dict]) -> list[str]:
         lines.append(f"- host `{name}`: {cpu}, {cores} cores; harness commit `{commit}`")
     gpus = sorted({d["environment"]["gpu"] for d in documents if (d.get("environment") or {}).get("gpu")})
     lines.append(f"- GPUs: {', '.join(gpus)}" if gpus else "- GPUs: none (CUDA cases are recorded as skip)")
-    grids = sorted({g for d in documents for g in d["cell"].get("grids", [])})
-    lines.append(f"- cells belong to grid(s): {', '.join(grids)} (see grid.toml)")
+    axes = {}
+    for d in sorted(documents, key=lambda d: d["run"]["date"]):
+        axes.update(d["cell"].get("grid_axes") or {})
+    for name, axis in sorted(axes.items()):
+        lines.append(f"- grid `{name}` resolved to torch {', '.join(axis['torch'])} × shap {', '.join(axis['shap'])} "
+                     "(see grid.toml)")
     return lines
 
 

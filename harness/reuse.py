@@ -18,6 +18,7 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from harness import hostinfo
 from harness import results as store
 from harness.errors import HarnessError
 
@@ -58,8 +59,11 @@ def settings(options, models: dict[str, Path]) -> dict:
 
 
 def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], options, devices: str) -> dict:
+    """Everything a cell's result depends on; results from another host never count as this host's."""
+    host = hostinfo.host()
     return {"packages": dict(sorted(packages.items())), "python": python, "suite": suite_hash(models),
-            "devices": devices, "settings": settings(options, models)}
+            "devices": devices, "host": f"{host['name']} ({host['cpu_model']}, {host['machine']})",
+            "settings": settings(options, models)}
 
 
 def key(parts: dict) -> str:
@@ -102,8 +106,8 @@ def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[
     for cell in cells:
         doc = previous(results, cell) if cell.python else None
         parts = (doc or {}).get("reuse", {}).get("parts")
-        if doc and doc.get("status") == "ran" and parts and parts["devices"] == devices \
-                and parts["suite"] == suite_hash(models) and parts["settings"] == settings(options, models):
+        if doc and doc.get("status") == "ran" and parts and parts.get("devices") == devices \
+                and parts.get("suite") == suite_hash(models) and parts.get("settings") == settings(options, models):
             candidates.append((cell, doc))
     versions = {c.interpreter: None for c, _ in candidates}
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -34,8 +34,15 @@ def write(tmp_path, text):
     return path
 
 
+PRE = {"torch": [Version("2.6.0rc1")], "shap": [Version("0.47.0b1")]}
+
+
+def releases(project, pre=False):
+    return sorted(RELEASES[project] + (PRE[project] if pre else []))
+
+
 def expand(text, name, tmp_path):
-    return gridfile.load(write(tmp_path, text)).expand(name, RELEASES.__getitem__)
+    return gridfile.load(write(tmp_path, text)).expand(name, releases)
 
 
 def versions(values):
@@ -52,6 +59,12 @@ def test_named_grid_adds_pinned_versions_and_resolves_keywords(tmp_path):
     axes = expand(GOOD, "small", tmp_path)
     assert versions(axes["torch"]) == ["2.0.1", "2.4.1", "2.5.0"]  # 2.4.1 is always in
     assert versions(axes["shap"]) == ["0.42.1", "0.46.0"]
+
+
+def test_pre_releases_only_when_the_grid_file_asks(tmp_path):
+    assert versions(expand(GOOD, "small", tmp_path)["torch"])[-1] == "2.5.0"
+    asking = GOOD.replace('always = ["2.4.1"]', 'always = ["2.4.1"]\npre = true')
+    assert versions(expand(asking, "small", tmp_path)["torch"])[-1] == "2.6.0rc1"
 
 
 def test_notes_apply_by_specifier(tmp_path):
@@ -74,6 +87,7 @@ def test_the_repository_grid_file_is_valid_and_pins_2_4_1():
     (GOOD.replace('from = "1.13.0"', 'from = "soon"'), "is not a version"),
     (GOOD.replace('text = "old torch"', ""), "needs a text"),
     ("[torch]\n", "no [grids.NAME] table"),
+    (GOOD.replace('from = "0.41.0"', 'pre = "yes"'), "pre must be true or false"),
 ])
 def test_malformed_grid_files_give_one_line_errors(tmp_path, text, problem):
     with pytest.raises(HarnessError, match=None) as info:

@@ -26,6 +26,13 @@ def test_key_changes_with_what_determines_a_result():
     assert len({reuse.key(p) for p in changed} | {reuse.key(base)}) == len(changed) + 1
 
 
+def test_results_from_another_host_are_not_reused(monkeypatch):
+    models = discover()
+    here = reuse.key(reuse.key_parts({"torch": "2.4.1"}, "3.12.1", models, OPTIONS, "cpu"))
+    monkeypatch.setenv("MATRIX_HOST_NAME", "some-other-runner")
+    assert reuse.key(reuse.key_parts({"torch": "2.4.1"}, "3.12.1", models, OPTIONS, "cpu")) != here
+
+
 def test_pins_are_normalized():
     text = "# header\nNumPy==2.1.0\nnvidia_cublas_cu12==12.1.3.1\ntorch==2.4.1+cu121\n"
     assert reuse.parse_pins(text) == {"numpy": "2.1.0", "nvidia-cublas-cu12": "12.1.3.1", "torch": "2.4.1+cu121"}
