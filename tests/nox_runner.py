@@ -17,7 +17,7 @@ def nox(*args, envdir, env=None, timeout=1800):
                           env=dict(os.environ, **(env or {})), cwd=ROOT)
 
 
-def nox_in_background(*args, envdir, env=None):
-    """The same, started and not waited for."""
+def nox_in_background(*args, envdir, env=None, new_session=False):
+    """The same, started and not waited for (in its own process group when asked, to be killed whole)."""
     return subprocess.Popen(command(args, envdir), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=dict(os.environ, **(env or {})), cwd=ROOT)
+                            env=dict(os.environ, **(env or {})), cwd=ROOT, start_new_session=new_session)

@@ -1,11 +1,14 @@
 """Faults injected for real through the nox sessions: the run goes on, the cell records what happened."""
 import json
+import os
 import shutil
+import signal
+import time
 from pathlib import Path
 
 import pytest
 
-from nox_runner import nox
+from nox_runner import nox, nox_in_background
 
 pytestmark = pytest.mark.e2e
 GRID = '[torch]\nalways = ["2.4.1"]\n[grids.one]\ntorch = ["2.4.1"]\nshap = ["0.46.0"]\n'
@@ -30,3 +33,26 @@ def test_an_unreachable_index_during_install_is_the_cells_outcome(tmp_path):
     assert {c["outcome"] for c in document["cases"]} == {"install-error"}
     assert all("Connection refused" in c["error"]["message"] for c in document["cases"])
     assert other.read_bytes() == FIXTURE.read_bytes()
+
+
+def test_a_killed_matrix_resumes_with_only_the_unfinished_cells(tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text('[torch]\nalways = ["2.4.1"]\n[grids.two]\ntorch = ["2.4.1"]\nshap = ["0.46.0", "0.49.1"]\n')
+    results = tmp_path / "results"
+    args = ["-s", "matrix", "--", "--grid", "two", "--results", str(results), "--model", "mlp", "--explainer", "deep"]
+    env = {"MATRIX_GRID_FILE": str(grid)}
+    first = nox_in_background(*args, envdir=tmp_path / ".nox", env=env, new_session=True)
+    finished = results / "raw" / "torch_2_4_1-shap_0_46_0.json"
+    deadline = time.time() + 900
+    while not finished.exists() and first.poll() is None and time.time() < deadline:
+        time.sleep(0.2)
+    os.killpg(first.pid, signal.SIGTERM)  # as a CI runner or `kill` would, mid-way through the second cell
+    first.communicate(timeout=60)
+    assert finished.exists() and not (results / "raw" / "torch_2_4_1-shap_0_49_1.json").exists()
+    assert not list((results / "raw").glob("*.part"))
+    again = nox(*args, envdir=tmp_path / ".nox", env=env, timeout=900)
+    output = again.stdout + again.stderr
+    assert again.returncode == 0, output[-3000:]
+    assert "1 reused (results still hold), 1 to run" in output
+    assert "Running session cell-torch_2_4_1-shap_0_46_0" not in output
+    assert json.loads((results / "raw" / "torch_2_4_1-shap_0_49_1.json").read_text())["status"] == "ran"
