@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from harness import options as harness_options  # noqa: E402
-from harness import pythons, reuse  # noqa: E402
+from harness import disk, pythons, reuse  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
-from harness.plan import plan  # noqa: E402
+from harness.plan import plan, token  # noqa: E402
 from harness.suite import select as select_models  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
@@ -65,6 +65,8 @@ def make_cell_session(cell):
         from harness import cell_session as runner
 
         options = options_for(session)
+        if cell.python and "venvs" in BUDGET:
+            BUDGET["venvs"].setdefault(cell.torch, []).append(Path(session.virtualenv.location))
         try:
             runner.run(session, cell, options)
         except HarnessError as problem:
@@ -105,10 +107,46 @@ def matrix(session: nox.Session) -> None:
     session.log(f"grid {options.grid!r}: {rows} torch x {columns} shap = {len(chosen)} cells, "
                 f"{len(chosen) - len(runnable)} n/a; {len(reused)} reused (results still hold), "
                 f"{len(to_run)} to run{' (--force)' if options.force else ''}; results in {options.results}")
-    for cell in chosen:
-        if cell not in reused:
+    if options.disk_budget:
+        start_disk_budget(session, options)
+    for torch in sorted({c.torch for c in chosen}):
+        row = [c for c in chosen if c.torch == torch and c not in reused]
+        for cell in row:
             session.notify(cell.session, harness_options.forward(options))
+        if options.disk_budget and any(c.python for c in row):
+            session.notify(f"free-torch_{token(torch)}")
     session.notify("report", harness_options.forward(options))
+
+
+BUDGET = {}  # the disk-budget state of this nox run: cache folder, sampler, venvs per torch release
+
+
+def start_disk_budget(session: nox.Session, options) -> None:
+    """Send cells to a private uv cache that each row's free session empties."""
+    try:
+        disk.check_free(ROOT, options.disk_budget)
+    except HarnessError as problem:
+        session.error(str(problem))
+    BUDGET["limit"] = options.disk_budget
+    BUDGET["cache"] = ROOT / ".cache" / "uv-row"
+    BUDGET["sampler"] = disk.PeakSampler(ROOT)
+    BUDGET["venvs"] = {}
+    os.environ["UV_CACHE_DIR"] = str(BUDGET["cache"])
+    session.log(f"disk budget {options.disk_budget:g} GB: row by row, private uv cache {BUDGET['cache']}")
+
+
+def make_free_session(torch):
+    def free_row(session: nox.Session) -> None:
+        freed = disk.free_row(BUDGET["venvs"].pop(torch, []), BUDGET["cache"])
+        session.log(f"freed {freed / disk.GB:.1f} GB after the torch {torch} row; "
+                    f"peak so far {BUDGET['sampler'].peak / disk.GB:.1f} GB")
+
+    free_row.__doc__ = f"Disk budget: delete torch {torch}'s cached files and virtualenvs (run by matrix)"
+    return free_row
+
+
+for _torch in sorted({c.torch for c in CELLS}):
+    nox.session(name=f"free-torch_{token(_torch)}", python=False, default=False)(make_free_session(_torch))
 
 
 @nox.session(default=False)
@@ -117,6 +155,10 @@ def report(session: nox.Session) -> None:
     options = options_for(session)
     session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
     session.run("python", "-m", "harness.report", "--results", str(options.results))
+    if "sampler" in BUDGET:
+        peak = BUDGET["sampler"].stop() / disk.GB
+        over = f" (over the {BUDGET['limit']:g} GB budget)" if peak > BUDGET["limit"] else ""
+        session.log(f"peak disk used by this run: {peak:.1f} GB{over}")
 
 
 @nox.session(default=False)

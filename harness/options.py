@@ -28,6 +28,9 @@ def parser() -> argparse.ArgumentParser:
                    help="folder for raw results and tables (default: results/)")
     p.add_argument("--force", action="store_true",
                    help="re-run every cell, even those whose earlier result still holds")
+    p.add_argument("--disk-budget", type=float, metavar="GB",
+                   help="run row by row on a private uv cache, deleting each torch release's files and "
+                        "virtualenvs after its row; reports the peak disk used (for small CI runners)")
     p.add_argument("--model", action="append", metavar="NAME",
                    help="run only this reference model (repeatable; default: all in models/)")
     p.add_argument("--explainer", action="append", choices=EXPLAINERS,
