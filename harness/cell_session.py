@@ -28,7 +28,8 @@ def document(cell: Cell, options, outcome: str) -> dict:
         "cell": {"id": cell.id, "torch": str(cell.torch), "shap": str(cell.shap), "python": cell.python,
                  "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
                  "grid_axes": axes},
-        "settings": {"timeout": options.timeout, "repeats": options.repeats, "threads": options.threads},
+        "settings": {"timeout": options.timeout, "repeats": options.repeats, "threads": options.threads,
+                     "memory_limit_gb": options.memory_limit},
         "status": outcome,
     }
 
@@ -75,7 +76,7 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     parts = reuse.key_parts(packages, python, models, options, reuse.host_devices())
     raw = Path(session.create_tmp()) / "cases.json"
     args = ["--out", str(raw), "--timeout", str(options.timeout), "--repeats", str(options.repeats),
-            "--threads", str(options.threads)]
+            "--threads", str(options.threads), "--memory-limit", str(options.memory_limit)]
     for name, path in models.items():
         args += ["--model", f"{name}={path}"]
     for explainer in options.explainer or []:

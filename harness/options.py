@@ -39,6 +39,9 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds one case may take before it is recorded as timeout (default: %(default)s)")
     p.add_argument("--repeats", type=int, default=3,
                    help="warm repeats timed per case after the cold call (default: %(default)s)")
+    p.add_argument("--memory-limit", type=float, default=0, metavar="GB",
+                   help="cap each worker's address space, so a runaway case fails instead of exhausting "
+                        "the machine (default: no cap; 6 GB or more leaves room for torch itself)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch.set_num_threads in every cell, recorded with the timings (default: %(default)s)")
     return p
@@ -57,7 +60,8 @@ def parse(posargs) -> argparse.Namespace:
 def forward(options: argparse.Namespace) -> list[str]:
     """Turn parsed options back into posargs for notified cell and report sessions."""
     args = ["--results", str(options.results), "--timeout", str(options.timeout),
-            "--repeats", str(options.repeats), "--threads", str(options.threads)]
+            "--repeats", str(options.repeats), "--threads", str(options.threads),
+            "--memory-limit", str(options.memory_limit)]
     for name in options.model or []:
         args += ["--model", name]
     for name in options.explainer or []:

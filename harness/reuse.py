@@ -55,7 +55,8 @@ def python_version(interpreter: str) -> str:
 
 def settings(options, models: dict[str, Path]) -> dict:
     return {"models": sorted(models), "explainers": sorted(options.explainer or ["deep", "gradient"]),
-            "repeats": options.repeats, "timeout": options.timeout, "threads": options.threads}
+            "repeats": options.repeats, "timeout": options.timeout, "threads": options.threads,
+            "memory_limit": options.memory_limit}
 
 
 def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], options, devices: str) -> dict:

@@ -97,15 +97,16 @@ def test_nox_lists_the_cell_with_identifier_tags(run):
     assert f"cell-{run['cell']}" in process.stdout
 
 
-def test_a_fresh_worker_takes_over_after_crash_hang_and_exit(run, tmp_path):
+def test_a_fresh_worker_takes_over_after_crash_hang_exit_and_memory(run, tmp_path):
     python = run["venv"] / "bin" / "python"
     faults = ROOT / "tests" / "fault_models"
     mlp = ROOT / "models" / "mlp.py"
     out = tmp_path / "cases.json"
     models = [("mlp", mlp), ("segfault", faults / "segfault.py"), ("hang", faults / "hang.py"),
-              ("exits", faults / "exits.py"), ("garbage", faults / "garbage.py"), ("mlp_again", mlp)]
+              ("exits", faults / "exits.py"), ("garbage", faults / "garbage.py"), ("hog", faults / "hog.py"),
+              ("mlp_again", mlp)]
     args = [str(python), supervisor.__file__, "--out", str(out), "--explainer", "deep", "--timeout", "15",
-            "--repeats", "1"]
+            "--repeats", "1", "--memory-limit", "6"]
     for name, path in models:
         args += ["--model", f"{name}={path}"]
     subprocess.run(args, check=True, timeout=600)
@@ -118,6 +119,8 @@ def test_a_fresh_worker_takes_over_after_crash_hang_and_exit(run, tmp_path):
     assert cpu["exits"]["outcome"] == "crash" and cpu["exits"]["crash"]["exit"] == "exited with code 3"
     assert cpu["garbage"]["outcome"] == "pass"
     assert any("not json" in n["message"] or "broken json" in n["message"] for n in cpu["garbage"]["notes"])
+    assert cpu["hog"]["outcome"] == "fail"  # the capped address space turns 16 GB into an error
+    assert "can't allocate memory" in cpu["hog"]["error"]["message"]
     assert cpu["mlp_again"]["outcome"] == "pass"
     # the first worker, then one after each of the segfault, the hang and the exit
     assert result["worker_starts"] == 4

@@ -7,7 +7,7 @@ from harness import reuse
 from harness.suite import discover
 from nox_runner import ROOT
 
-OPTIONS = Namespace(explainer=None, repeats=3, timeout=120.0, threads=1)
+OPTIONS = Namespace(explainer=None, repeats=3, timeout=120.0, threads=1, memory_limit=0)
 
 
 def test_key_changes_with_what_determines_a_result():

@@ -8,7 +8,7 @@ fork-safe.
 
 Usage (inside a cell's virtualenv):
     python supervisor.py --out FILE --model NAME=PATH [--model ...]
-        [--explainer deep] [--timeout S] [--repeats N] [--threads N]
+        [--explainer deep] [--timeout S] [--repeats N] [--threads N] [--memory-limit GB]
 
 Standard library only; Python 3.8+.
 """
@@ -43,10 +43,10 @@ def exit_description(returncode):
 class WorkerProcess(object):
     """One worker interpreter, with a reader thread so reads can time out."""
 
-    def __init__(self, threads):
+    def __init__(self, threads, memory_limit=0):
         self.stderr = tempfile.TemporaryFile(mode="w+b")
         self.process = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "worker.py"), str(threads)],
+            [sys.executable, os.path.join(HERE, "worker.py"), str(threads), str(memory_limit)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr,
         )
         self.replies = queue.Queue()
@@ -103,15 +103,16 @@ def plan_cases(models, explainers, devices):
 
 
 class Supervisor(object):
-    def __init__(self, threads, timeout, import_timeout):
+    def __init__(self, threads, timeout, import_timeout, memory_limit=0):
         self.threads, self.timeout, self.import_timeout = threads, timeout, import_timeout
+        self.memory_limit = memory_limit
         self.worker = None
         self.hello = None
         self.worker_starts = 0
 
     def start_worker(self):
         """Start a worker and wait for its hello (import results)."""
-        self.worker = WorkerProcess(self.threads)
+        self.worker = WorkerProcess(self.threads, self.memory_limit)
         self.worker_starts += 1
         hello = self.worker.receive(self.import_timeout)
         if isinstance(hello, dict):
@@ -167,6 +168,8 @@ def parse_args(argv):
     parser.add_argument("--import-timeout", type=float, default=600.0)
     parser.add_argument("--repeats", type=int, default=3, help="warm repeats per case")
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+    parser.add_argument("--memory-limit", type=float, default=0, metavar="GB",
+                        help="cap each worker's address space (0: no cap)")
     return parser.parse_args(argv)
 
 
@@ -174,7 +177,7 @@ def main(argv=None):
     args = parse_args(argv)
     models = [tuple(m.split("=", 1)) for m in args.model]
     cases = plan_cases(models, args.explainer or list(EXPLAINERS), DEVICES)
-    supervisor = Supervisor(args.threads, args.timeout, args.import_timeout)
+    supervisor = Supervisor(args.threads, args.timeout, args.import_timeout, int(args.memory_limit * 1024 ** 3))
     started = time.perf_counter()
     records = supervisor.run(cases, args.repeats)
     hello = dict(supervisor.hello or {})

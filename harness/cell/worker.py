@@ -291,6 +291,10 @@ def main():
     # even while a case is capturing fds 1 and 2 for its notes.
     faulthandler.enable(file=os.fdopen(os.dup(2), "w"))
     threads = int(sys.argv[1]) if len(sys.argv) > 1 else 1
+    memory_limit = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+    if memory_limit:  # a capped address space turns a runaway allocation into an error, not an OOM kill
+        import resource
+        resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
     def send(message):
         protocol.write(json.dumps(message) + "\n")
