@@ -39,7 +39,7 @@ def parser() -> argparse.ArgumentParser:
                    help="seconds one case may take before it is recorded as timeout (default: %(default)s)")
     p.add_argument("--repeats", type=int, default=3,
                    help="warm repeats timed per case after the cold call (default: %(default)s)")
-    p.add_argument("--memory-limit", type=float, default=0, metavar="GB",
+    p.add_argument("--memory-limit", type=float, default=0.0, metavar="GB",
                    help="cap each worker's address space, so a runaway case fails instead of exhausting "
                         "the machine (default: no cap; 6 GB or more leaves room for torch itself)")
     p.add_argument("--threads", type=int, default=1,

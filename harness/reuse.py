@@ -55,8 +55,8 @@ def python_version(interpreter: str) -> str:
 
 def settings(options, models: dict[str, Path]) -> dict:
     return {"models": sorted(models), "explainers": sorted(options.explainer or ["deep", "gradient"]),
-            "repeats": options.repeats, "timeout": options.timeout, "threads": options.threads,
-            "memory_limit": options.memory_limit}
+            "repeats": int(options.repeats), "timeout": float(options.timeout), "threads": int(options.threads),
+            "memory_limit": float(options.memory_limit)}  # typed, so 0 and 0.0 hash alike
 
 
 def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], options, devices: str) -> dict:
