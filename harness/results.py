@@ -37,8 +37,12 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_cell(results: Path, document: dict) -> Path:
+    """Write one cell's result; a full or read-only disk is a one-line error and leaves no partial file."""
     path = raw_dir(results) / f"{document['cell']['id']}.json"
-    write_atomic(path, json.dumps(document, indent=1, sort_keys=True))
+    try:
+        write_atomic(path, json.dumps(document, indent=1, sort_keys=True))
+    except OSError as exc:
+        raise HarnessError(f"could not write {path}: {exc.strerror or exc}; earlier results are untouched") from None
     return path
 
 

@@ -3,6 +3,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import time
 from pathlib import Path
 
@@ -56,3 +57,36 @@ def test_a_killed_matrix_resumes_with_only_the_unfinished_cells(tmp_path):
     assert "1 reused (results still hold), 1 to run" in output
     assert "Running session cell-torch_2_4_1-shap_0_46_0" not in output
     assert json.loads((results / "raw" / "torch_2_4_1-shap_0_49_1.json").read_text())["status"] == "ran"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mounting a small tmpfs needs root")
+def test_a_full_disk_while_writing_a_result_is_one_line_and_keeps_earlier_results(tmp_path):
+    results = tmp_path / "results"
+    results.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(results)]).returncode != 0:
+        pytest.skip("cannot mount a tmpfs here")
+    try:
+        (results / "raw").mkdir()
+        earlier = results / "raw" / FIXTURE.name
+        shutil.copy(FIXTURE, earlier)
+        filler = results / "filler"
+        with open(filler, "wb", buffering=0) as handle:
+            try:
+                while True:
+                    handle.write(b"\0" * 4096)
+            except OSError:
+                pass
+        os.truncate(filler, filler.stat().st_size - 8192)  # leave 8 KB: less than one cell result
+        grid = tmp_path / "grid.toml"
+        grid.write_text('[grids.one]\ntorch = ["1.13.1"]\nshap = ["0.54.1"]\n')  # n/a here: no install needed
+        process = nox("-s", "cell-torch_1_13_1-shap_0_54_1", "--", "--results", str(results),
+                      envdir=tmp_path / ".nox", env={"MATRIX_GRID_FILE": str(grid)}, timeout=300)
+        output = process.stdout + process.stderr
+        assert process.returncode != 0
+        lines = [line for line in output.splitlines() if "aborted:" in line]
+        assert len(lines) == 1 and "could not write" in lines[0] and "No space left on device" in lines[0]
+        assert "Traceback" not in output
+        assert earlier.read_bytes() == FIXTURE.read_bytes()
+        assert sorted(p.name for p in (results / "raw").iterdir()) == [FIXTURE.name]  # no partial file
+    finally:
+        subprocess.run(["umount", str(results)])
