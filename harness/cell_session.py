@@ -19,7 +19,7 @@ SUPERVISOR = Path(__file__).resolve().parent / "cell" / "supervisor.py"
 INSTALL_MESSAGE_LINES = 12
 
 
-def document(cell: Cell, options, outcome: str) -> dict:
+def document(cell: Cell, options, models, outcome: str) -> dict:
     """A raw result document with the parts every cell has."""
     axes = {g: {p: [str(v) for v in versions] for p, versions in cell.grid_axes[g].items()} for g in cell.grids}
     return {
@@ -28,8 +28,7 @@ def document(cell: Cell, options, outcome: str) -> dict:
         "cell": {"id": cell.id, "torch": str(cell.torch), "shap": str(cell.shap), "python": cell.python,
                  "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
                  "grid_axes": axes},
-        "settings": {"timeout": options.timeout, "repeats": options.repeats, "threads": options.threads,
-                     "memory_limit_gb": options.memory_limit},
+        "settings": reuse.settings(options, models),
         "status": outcome,
     }
 
@@ -49,7 +48,7 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     reuse.hold_lock(options.results)
     models = suite.select(options.model)
     if cell.python is None:
-        doc = document(cell, options, "n/a")
+        doc = document(cell, options, models, "n/a")
         doc["cases"] = every_case(models, options, outcome="n/a", reason=cell.python_reason)
         return _write(session, options, doc)
 
@@ -63,7 +62,7 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
             failure = resolver_message(log.read_text())
     install_seconds = round(time.perf_counter() - started, 3)
     if failure is not None:
-        doc = document(cell, options, "install-error")
+        doc = document(cell, options, models, "install-error")
         doc["install"] = {"seconds": install_seconds, "message": failure}
         lines = failure.splitlines()
         headline = lines[0] if len(lines) == 1 else f"{lines[0].strip()} … {lines[-1].strip()}"
@@ -84,7 +83,7 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     session.run("python", str(SUPERVISOR), *args)
     cases = json.loads(raw.read_text())
 
-    doc = document(cell, options, "ran")
+    doc = document(cell, options, models, "ran")
     env = cases["environment"]
     doc["install"] = {"seconds": install_seconds}
     doc["reuse"] = {"key": reuse.key(parts), "parts": parts}
