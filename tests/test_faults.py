@@ -1,10 +1,13 @@
 """Faults injected for real through the nox sessions: the run goes on, the cell records what happened."""
+import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -90,3 +93,69 @@ def test_a_full_disk_while_writing_a_result_is_one_line_and_keeps_earlier_result
         assert sorted(p.name for p in (results / "raw").iterdir()) == [FIXTURE.name]  # no partial file
     finally:
         subprocess.run(["umount", str(results)])
+
+
+class CuttableIndex:
+    """A loopback proxy for the package index's simple pages that goes dark for good on request.
+
+    It answers every page with "no-cache" so that uv asks again for each install.
+    Files still come from their own host, out of uv's cache.
+    """
+
+    def __init__(self, upstream="https://pypi.org/simple"):
+        self.cut = threading.Event()
+        self.seen = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                proxy.seen.append(self.path)
+                if proxy.cut.is_set():
+                    self.connection.close()  # as if the network went away
+                    return
+                request = urllib.request.Request(upstream + self.path[len("/simple"):],
+                                                 headers={"Accept": self.headers.get("Accept", "*/*")})
+                with urllib.request.urlopen(request, timeout=60) as answer:
+                    body = answer.read()
+                    kind = answer.headers.get("Content-Type", "text/html")
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_network_cut_between_two_cells_fails_only_the_second(tmp_path):
+    index = CuttableIndex()
+    try:
+        grid = tmp_path / "grid.toml"
+        grid.write_text('[torch]\nalways = ["2.4.1"]\n[grids.two]\ntorch = ["2.4.1"]\nshap = ["0.46.0", "0.49.1"]\n')
+        results = tmp_path / "results"
+        first = results / "raw" / "torch_2_4_1-shap_0_46_0.json"
+        run = nox_in_background("-s", "matrix", "--", "--grid", "two", "--results", str(results), "--model", "mlp",
+                                "--explainer", "deep", envdir=tmp_path / ".nox",
+                                env={"MATRIX_GRID_FILE": str(grid), "UV_INDEX_URL": index.url})
+        deadline = time.time() + 900
+        while not first.exists() and run.poll() is None and time.time() < deadline:
+            time.sleep(0.05)
+        index.cut.set()  # the network goes away after the first cell
+        out, err = run.communicate(timeout=900)
+    finally:
+        index.close()
+    assert json.loads(first.read_text())["status"] == "ran"
+    second = json.loads((results / "raw" / "torch_2_4_1-shap_0_49_1.json").read_text())
+    assert second["status"] == "install-error", out[-2000:] + err[-2000:]
+    assert second["install"]["message"] and {c["outcome"] for c in second["cases"]} == {"install-error"}
+    assert "Session cell-torch_2_4_1-shap_0_49_1 was successful" in out + err  # the run went on
