@@ -1,21 +1,25 @@
-"""Benchmark one row of the matrix three ways, side by side, in one run.
+"""Benchmark the harness against the floor, side by side, in one run.
 
-    nox -s bench [-- --torch 2.4.1 --shap 0.44.1 0.46.0 0.49.1 --rounds 1]
+    nox -s bench [-- --torch 2.4.1 --shap 0.44.1 0.46.0 0.49.1 --rounds 1 --only row creation ...]
 
-1. the harness: ``nox -s cell-...`` for each cell (uv backend, fresh venvs,
-   isolation, result files, report);
-2. the floor: ``uv venv`` + ``uv pip install`` into fresh venvs, then one
-   plain Python process per cell running the same suite in-process;
-3. a plain nox session written the way nox's docs show (default
-   virtualenv/pip backend) doing the same installs.
+Sections (all by default):
+- row: one row three ways, warm: the harness (``nox -s cell-...``, uv
+  backend, fresh venvs, isolation, result files, report); the floor (``uv
+  venv`` + ``uv pip install`` into fresh venvs, then one plain process per
+  cell running the same suite); a plain nox session written the way nox's
+  docs show (default virtualenv/pip backend) doing the same installs.
+- creation: one cell's environment with an empty and a filled uv cache,
+  harness vs floor.
+- rerun: a first matrix run on the row vs the same run with nothing changed.
+- isolation: per-case cost of supervisor + worker vs a plain loop.
+- disk: peak extra disk of a three-row run without and with --disk-budget.
 
-A warm-up round fills uv's and pip's caches first; the timed rounds are
-warm.  Prints seconds per approach and the ratios harness/floor and
-pip-backend/harness.  A benchmark, not a test: it asserts nothing.
-"""
+A benchmark, not a test: it asserts nothing and prints Markdown tables.
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import shutil
 import statistics
@@ -25,7 +29,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import hostinfo, suite
+from harness import disk, hostinfo, suite
 from harness.plan import plan
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,12 +113,137 @@ def choose_cells(torch: str, shaps: list[str] | None):
     return row
 
 
+def table(title: str, rows: dict[str, float]) -> None:
+    print(f"\n| {title} | seconds |\n|---|---|")
+    for name, value in rows.items():
+        print(f"| {name} | {value:.1f} |")
+
+
+def row_section(cells, work: Path, rounds: int, skip_pip: bool) -> None:
+    """Harness vs floor vs nox's pip backend on one row, warm."""
+    print("row: warm-up round (fills uv's and pip's caches) ...", flush=True)
+    harness_round(cells, work)
+    floor_round(cells, work)
+    if not skip_pip:
+        pip_round(cells, work)
+    rows = {"harness": [], "floor": [], "floor installs": [], "pip backend installs": []}
+    for i in range(rounds):
+        print(f"row: timed round {i + 1}/{rounds} ...", flush=True)
+        rows["harness"].append(harness_round(cells, work))
+        total, installs = floor_round(cells, work)
+        rows["floor"].append(total)
+        rows["floor installs"].append(installs)
+        if not skip_pip:
+            rows["pip backend installs"].append(pip_round(cells, work))
+    med = {k: statistics.median(v) for k, v in rows.items() if v}
+    table(f"approach (warm, {len(cells)} cells, median of {rounds})", med)
+    print(f"harness / floor = {med['harness'] / med['floor']:.2f} (target <= 1.25)")
+    if "pip backend installs" in med:
+        print(f"pip-backend installs / harness = {med['pip backend installs'] / med['harness']:.2f} (target >= 5)")
+        print(f"pip-backend installs / uv installs = {med['pip backend installs'] / med['floor installs']:.1f}")
+
+
+def creation_section(cell, work: Path) -> None:
+    """Creating one cell's environment with an empty and with a filled uv cache: harness vs floor."""
+    harness_cache, floor_cache = work / "uv-harness", work / "uv-floor"
+    rows = {}
+    for temperature in ("cold", "warm"):
+        print(f"creation: {temperature} ...", flush=True)
+        results, envdir = work / f"creation-{temperature}", work / f"creation-envs-{temperature}"
+        started = time.perf_counter()
+        quiet([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--envdir", str(envdir), "-s",
+               cell.session, "--", "--results", str(results), "--model", "mlp", "--explainer", "deep"],
+              cwd=ROOT, env=dict(os.environ, UV_CACHE_DIR=str(harness_cache)))
+        session = time.perf_counter() - started
+        document = json.loads((results / "raw" / f"{cell.id}.json").read_text())
+        rows[f"{temperature}: harness install step (venv by nox + uv pip install)"] = document["install"]["seconds"]
+        rows[f"{temperature}: harness whole cell session (2 cases)"] = session
+        venv = work / f"creation-floor-{temperature}"
+        env = dict(os.environ, UV_CACHE_DIR=str(floor_cache))
+        started = time.perf_counter()
+        quiet(["uv", "venv", "-q", "-p", cell.interpreter, str(venv)], env=env)
+        quiet(["uv", "pip", "install", "-q", "--python", str(venv / "bin" / "python"), f"torch=={cell.torch}",
+               f"shap=={cell.shap}"], env=env)
+        rows[f"{temperature}: floor uv venv + uv pip install"] = time.perf_counter() - started
+    shutil.rmtree(harness_cache, ignore_errors=True)
+    shutil.rmtree(floor_cache, ignore_errors=True)
+    table(f"cell creation, torch {cell.torch} x shap {cell.shap}", rows)
+
+
+def rerun_section(cells, work: Path) -> None:
+    """The row as a grid: a first matrix run, then the same run again with nothing changed."""
+    grid = work / "bench-grid.toml"
+    shaps = ", ".join(f'"{c.shap}"' for c in cells)
+    grid.write_text(f'[grids.bench]\ntorch = ["{cells[0].torch}"]\nshap = [{shaps}]\n')
+    env = dict(os.environ, MATRIX_GRID_FILE=str(grid))
+    command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--envdir", str(work / "rerun-envs"),
+               "-s", "matrix", "--", "--grid", "bench", "--results", str(work / "rerun-results")]
+    print("rerun: first run, then nothing changed ...", flush=True)
+    first = timed(command, cwd=ROOT, env=env)
+    again = timed(command, cwd=ROOT, env=env)
+    table(f"matrix on {len(cells)} cells (warm uv cache)", {"first run": first, "re-run, nothing changed": again})
+    print(f"re-run / first run = {again / first:.3f} (target <= 0.05 of a cold run)")
+
+
+def isolation_section(cell, work: Path, rounds: int) -> None:
+    """Per-case cost of the supervisor + worker scheme vs a plain loop, in the same environment."""
+    venv = work / "isolation"
+    python = venv / "bin" / "python"
+    quiet(["uv", "venv", "-q", "-p", cell.interpreter, str(venv)])
+    quiet(["uv", "pip", "install", "-q", "--python", str(python), f"torch=={cell.torch}", f"shap=={cell.shap}"])
+    models = suite.discover()
+    cases = len(models) * 2  # CPU cases: every model with both explainers
+    supervised, plain = [], []
+    for i in range(rounds):
+        print(f"isolation: round {i + 1}/{rounds} ...", flush=True)
+        args = ["--out", str(work / "isolation.json")] + [a for n, p in models.items() for a in ("--model", f"{n}={p}")]
+        supervised.append(timed([str(python), str(ROOT / "harness" / "cell" / "supervisor.py"), *args]))
+        plain.append(timed([str(python), str(FLOOR), *(f"{n}={p}" for n, p in models.items())]))
+    s, p = statistics.median(supervised), statistics.median(plain)
+    table(f"{cases} CPU cases in one environment (median of {rounds})",
+          {"supervisor + worker (crash isolation)": s, "plain loop in one process": p})
+    print(f"isolation overhead per case = {(s - p) / cases * 1000:.0f} ms")
+
+
+def disk_section(work: Path, budget: float) -> None:
+    """Peak extra disk of a three-row run (the newest three torch minors), without and with --disk-budget."""
+    _, cells = plan()
+    torches = sorted({c.torch for c in cells})[-3:]
+    shap = max(c.shap for c in cells)
+    grid = work / "disk-grid.toml"
+    grid.write_text("[grids.disk]\ntorch = [%s]\nshap = [\"%s\"]\n" % (", ".join(f'"{t}"' for t in torches), shap))
+    rows = {}
+    for label, extra, cache in (("without budget", [], work / "uv-disk"),
+                                (f"with --disk-budget {budget:g}", ["--disk-budget", str(budget)], None)):
+        print(f"disk: {label} ...", flush=True)
+        env = dict(os.environ, MATRIX_GRID_FILE=str(grid))
+        if cache:
+            env["UV_CACHE_DIR"] = str(cache)
+        envdir = work / "disk-envs"
+        sampler = disk.PeakSampler(ROOT)
+        seconds = timed([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--envdir", str(envdir),
+                         "-s", "matrix", "--", "--grid", "disk", "--results", str(work / f"disk-{len(rows)}"),
+                         "--model", "mlp", "--explainer", "deep", *extra], cwd=ROOT, env=env)
+        rows[f"{label}: peak GB"] = sampler.stop() / disk.GB
+        rows[f"{label}: seconds"] = seconds
+        shutil.rmtree(envdir, ignore_errors=True)
+        if cache:
+            shutil.rmtree(cache, ignore_errors=True)
+    table(f"rows torch {', '.join(map(str, torches))} (+ pinned) x shap {shap}, cold", rows)
+
+
+SECTIONS = ("row", "creation", "rerun", "isolation", "disk")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="nox -s bench --", description=__doc__.split("\n\n")[0])
     parser.add_argument("--torch", default="2.4.1")
     parser.add_argument("--shap", nargs="+", help="shap versions (default: the row's first three default-grid cells)")
     parser.add_argument("--rounds", type=int, default=1, help="timed warm rounds (default: %(default)s)")
     parser.add_argument("--skip-pip", action="store_true", help="leave out the (slow) pip-backend approach")
+    parser.add_argument("--only", nargs="+", choices=SECTIONS, default=list(SECTIONS),
+                        help="sections to run (default: all)")
+    parser.add_argument("--disk-budget", type=float, default=14.0, help="budget for the disk section (GB)")
     args = parser.parse_args(argv)
     cells = choose_cells(args.torch, args.shap)
     print(f"row: torch {args.torch} x shap {', '.join(str(c.shap) for c in cells)} "
@@ -123,31 +252,16 @@ def main(argv=None) -> int:
     print(f"host: {host['cpu_model']}, {host['cpu_count']} cores, {platform.python_version()}")
     with tempfile.TemporaryDirectory(prefix="bench-", dir=ROOT / ".nox" if (ROOT / ".nox").exists() else None) as tmp:
         work = Path(tmp)
-        print("warm-up round (fills uv's and pip's caches) ...", flush=True)
-        harness_round(cells, work)
-        floor_round(cells, work)
-        if not args.skip_pip:
-            pip_round(cells, work)
-        rows = {"harness": [], "floor": [], "floor installs": [], "pip backend installs": []}
-        for i in range(args.rounds):
-            print(f"timed round {i + 1}/{args.rounds} ...", flush=True)
-            rows["harness"].append(harness_round(cells, work))
-            total, installs = floor_round(cells, work)
-            rows["floor"].append(total)
-            rows["floor installs"].append(installs)
-            if not args.skip_pip:
-                rows["pip backend installs"].append(pip_round(cells, work))
-    med = {k: statistics.median(v) for k, v in rows.items() if v}
-    print()
-    print("| approach (warm, %d cells) | seconds (median of %d) |" % (len(cells), args.rounds))
-    print("|---|---|")
-    for name, value in med.items():
-        print(f"| {name} | {value:.1f} |")
-    print()
-    print(f"harness / floor = {med['harness'] / med['floor']:.2f} (target <= 1.25)")
-    if "pip backend installs" in med:
-        print(f"pip-backend installs / harness = {med['pip backend installs'] / med['harness']:.2f} (target >= 5)")
-        print(f"pip-backend installs / uv installs = {med['pip backend installs'] / med['floor installs']:.1f}")
+        if "row" in args.only:
+            row_section(cells, work, args.rounds, args.skip_pip)
+        if "creation" in args.only:
+            creation_section(cells[0], work)
+        if "rerun" in args.only:
+            rerun_section(cells, work)
+        if "isolation" in args.only:
+            isolation_section(cells[0], work, max(args.rounds, 2))
+        if "disk" in args.only:
+            disk_section(work, args.disk_budget)
     return 0
 
 
