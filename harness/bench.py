@@ -15,6 +15,7 @@ Sections (all by default):
 - disk: peak extra disk of a three-row run without and with --disk-budget.
 
 A benchmark, not a test: it asserts nothing and prints Markdown tables.
+"""
 from __future__ import annotations
 
 import argparse
