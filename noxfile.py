@@ -96,7 +96,7 @@ def matrix(session: nox.Session) -> None:
         session.error(PLAN_ERROR)
     try:
         GRID.require(options.grid)
-        models = select_models(options.model)
+        models = select_models(options.model, extra=options.models)
         reuse.hold_lock(options.results)
     except HarnessError as problem:
         session.error(str(problem))

@@ -46,7 +46,7 @@ def resolver_message(output: str) -> str:
 
 def run(session: nox.Session, cell: Cell, options) -> Path:
     reuse.hold_lock(options.results)
-    models = suite.select(options.model)
+    models = suite.select(options.model, extra=options.models)
     if cell.python is None:
         doc = document(cell, options, models, "n/a")
         doc["cases"] = every_case(models, options, outcome="n/a", reason=cell.python_reason)

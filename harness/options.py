@@ -31,8 +31,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--disk-budget", type=float, metavar="GB",
                    help="run row by row on a private uv cache, deleting each torch release's files and "
                         "virtualenvs after its row; reports the peak disk used (for small CI runners)")
+    p.add_argument("--models", action="append", type=Path, metavar="PATH",
+                   help="add your own models: a .py file or a folder of them, each defining INPUT_SHAPES and "
+                        "build() like models/ (repeatable)")
     p.add_argument("--model", action="append", metavar="NAME",
-                   help="run only this reference model (repeatable; default: all in models/)")
+                   help="run only this model, from models/ or --models (repeatable; default: all)")
     p.add_argument("--explainer", action="append", choices=EXPLAINERS,
                    help="run only this explainer (repeatable; default: both)")
     p.add_argument("--timeout", type=float, default=120.0,
@@ -54,6 +57,7 @@ def parse(posargs) -> argparse.Namespace:
         raise SystemExit(0)
     options = parser().parse_args(args)
     options.results = options.results.resolve()
+    options.models = [path.resolve() for path in options.models or []]
     return options
 
 
@@ -62,6 +66,8 @@ def forward(options: argparse.Namespace) -> list[str]:
     args = ["--results", str(options.results), "--timeout", str(options.timeout),
             "--repeats", str(options.repeats), "--threads", str(options.threads),
             "--memory-limit", str(options.memory_limit)]
+    for path in options.models:
+        args += ["--models", str(path)]
     for name in options.model or []:
         args += ["--model", name]
     for name in options.explainer or []:

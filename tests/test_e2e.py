@@ -145,3 +145,17 @@ def test_a_rerun_with_nothing_changed_reuses_the_cell(run):
     assert f"Running session cell-{run['cell']}" not in again.stdout + again.stderr
     assert raw.read_text() == before
     assert seconds < 60  # the cold run took minutes; a reuse is a resolve and a report
+
+
+def test_your_own_models_run_like_the_reference_suite(run, tmp_path):
+    user = ROOT / "tests" / "fixtures" / "user_models"
+    results = tmp_path / "results"
+    process = nox("-s", "matrix", "--", "--grid", "e2e", "--results", str(results), "--models", str(user),
+                  "--model", "tabular_regressor", "--model", "mlp", envdir=run["base"] / ".nox-user",
+                  env={"MATRIX_GRID_FILE": str(run["grid"])}, timeout=900)
+    assert process.returncode == 0, process.stdout[-2000:] + process.stderr[-2000:]
+    document = json.loads((results / "raw" / f"{run['cell']}.json").read_text())
+    cpu = {(c["model"], c["explainer"]): c for c in document["cases"] if c["device"] == "cpu"}
+    assert set(cpu) == {(m, e) for m in ("tabular_regressor", "mlp") for e in ("deep", "gradient")}
+    assert cpu[("tabular_regressor", "gradient")]["outcome"] in ("pass", "mismatch", "fail")
+    assert "### tabular_regressor (cpu)" in (results / "COMPATIBILITY.md").read_text()
