@@ -230,7 +230,7 @@ def disk_section(work: Path, budget: float) -> None:
         shutil.rmtree(envdir, ignore_errors=True)
         if cache:
             shutil.rmtree(cache, ignore_errors=True)
-    table(f"rows torch {', '.join(map(str, torches))} (+ pinned) x shap {shap}, cold", rows)
+    table(f"rows torch {', '.join(map(str, torches))} x shap {shap}, mlp/deep, cold", rows)
 
 
 SECTIONS = ("row", "creation", "rerun", "isolation", "disk")
