@@ -102,13 +102,13 @@ def previous(results: Path, cell) -> dict | None:
 
 def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[list, list]:
     """Split runnable cells into (reused, to_run); resolves candidates in parallel."""
-    devices = host_devices()
+    devices, suite, wanted = host_devices(), suite_hash(models), settings(options, models)
     candidates = []
     for cell in cells:
         doc = previous(results, cell) if cell.python else None
         parts = (doc or {}).get("reuse", {}).get("parts")
         if doc and doc.get("status") == "ran" and parts and parts.get("devices") == devices \
-                and parts.get("suite") == suite_hash(models) and parts.get("settings") == settings(options, models):
+                and parts.get("suite") == suite and parts.get("settings") == wanted:
             candidates.append((cell, doc))
     versions = {c.interpreter: None for c, _ in candidates}
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -8,7 +8,6 @@ real faults (segfault, hang, sys.exit, garbage output) into the supervisor.
 import csv
 import json
 import subprocess
-import sys
 import time
 
 import pytest
@@ -124,7 +123,6 @@ def test_a_fresh_worker_takes_over_after_crash_hang_exit_and_memory(run, tmp_pat
     assert cpu["mlp_again"]["outcome"] == "pass"
     # the first worker, then one after each of the segfault, the hang and the exit
     assert result["worker_starts"] == 4
-    assert sys.executable  # the host never imported torch: the cell's own interpreter ran it all
 
 
 def test_a_second_run_on_the_same_results_stops_with_one_line(run):
