@@ -57,6 +57,11 @@ def quiet(command, **kwargs) -> None:
         raise SystemExit(f"error: benchmark step failed ({done.returncode}): {' '.join(map(str, command[:4]))} ...\n{tail}")
 
 
+def nox_command(envdir: Path, *args, noxfile: Path = ROOT / "noxfile.py") -> list[str]:
+    """``nox`` on a noxfile with its own envdir, as every approach below runs it."""
+    return [sys.executable, "-m", "nox", "-f", str(noxfile), "--envdir", str(envdir), *args]
+
+
 def timed(command, **kwargs) -> float:
     started = time.perf_counter()
     quiet(command, **kwargs)
@@ -69,8 +74,7 @@ def harness_round(cells, work: Path) -> float:
     shutil.rmtree(envdir, ignore_errors=True)
     shutil.rmtree(results, ignore_errors=True)
     sessions = [c.session for c in cells]
-    return timed([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--envdir", str(envdir),
-                  "-s", *sessions, "--", "--results", str(results)], cwd=ROOT)
+    return timed(nox_command(envdir, "-s", *sessions, "--", "--results", str(results)), cwd=ROOT)
 
 
 def floor_round(cells, work: Path) -> tuple[float, float]:
@@ -97,8 +101,7 @@ def pip_round(cells, work: Path) -> float:
     pairs = [(str(c.shap), c.interpreter) for c in cells]
     (folder / "noxfile.py").write_text(PIP_NOXFILE.format(cells=pairs, torch=cells[0].torch))
     shutil.rmtree(folder / ".nox", ignore_errors=True)
-    return timed([sys.executable, "-m", "nox", "-f", str(folder / "noxfile.py"), "--envdir", str(folder / ".nox"),
-                  "-db", "virtualenv"], cwd=folder)
+    return timed(nox_command(folder / ".nox", "-db", "virtualenv", noxfile=folder / "noxfile.py"), cwd=folder)
 
 
 def choose_cells(torch: str, shaps: list[str] | None):
@@ -152,9 +155,8 @@ def creation_section(cell, work: Path) -> None:
         print(f"creation: {temperature} ...", flush=True)
         results, envdir = work / f"creation-{temperature}", work / f"creation-envs-{temperature}"
         started = time.perf_counter()
-        quiet([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--envdir", str(envdir), "-s",
-               cell.session, "--", "--results", str(results), "--model", "mlp", "--explainer", "deep"],
-              cwd=ROOT, env=dict(os.environ, UV_CACHE_DIR=str(harness_cache)))
+        quiet(nox_command(envdir, "-s", cell.session, "--", "--results", str(results), "--model", "mlp",
+                          "--explainer", "deep"), cwd=ROOT, env=dict(os.environ, UV_CACHE_DIR=str(harness_cache)))
         session = time.perf_counter() - started
         document = json.loads((results / "raw" / f"{cell.id}.json").read_text())
         rows[f"{temperature}: harness install step (venv by nox + uv pip install)"] = document["install"]["seconds"]
@@ -177,8 +179,8 @@ def rerun_section(cells, work: Path) -> None:
     shaps = ", ".join(f'"{c.shap}"' for c in cells)
     grid.write_text(f'[grids.bench]\ntorch = ["{cells[0].torch}"]\nshap = [{shaps}]\n')
     env = dict(os.environ, MATRIX_GRID_FILE=str(grid))
-    command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--envdir", str(work / "rerun-envs"),
-               "-s", "matrix", "--", "--grid", "bench", "--results", str(work / "rerun-results")]
+    command = nox_command(work / "rerun-envs", "-s", "matrix", "--", "--grid", "bench", "--results",
+                          str(work / "rerun-results"))
     print("rerun: first run, then nothing changed ...", flush=True)
     first = timed(command, cwd=ROOT, env=env)
     again = timed(command, cwd=ROOT, env=env)
@@ -222,9 +224,9 @@ def disk_section(work: Path, budget: float) -> None:
             env["UV_CACHE_DIR"] = str(cache)
         envdir = work / "disk-envs"
         sampler = disk.PeakSampler(ROOT)
-        seconds = timed([sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "--envdir", str(envdir),
-                         "-s", "matrix", "--", "--grid", "disk", "--results", str(work / f"disk-{len(rows)}"),
-                         "--model", "mlp", "--explainer", "deep", *extra], cwd=ROOT, env=env)
+        seconds = timed(nox_command(envdir, "-s", "matrix", "--", "--grid", "disk", "--results",
+                                    str(work / f"disk-{len(rows)}"), "--model", "mlp", "--explainer", "deep", *extra),
+                        cwd=ROOT, env=env)
         rows[f"{label}: peak GB"] = sampler.stop() / disk.GB
         rows[f"{label}: seconds"] = seconds
         shutil.rmtree(envdir, ignore_errors=True)

@@ -37,6 +37,7 @@ def check_contract(path: Path) -> None:
 def user_models(paths: list[Path] | None) -> dict[str, Path]:
     """Model name -> file for each --models PATH (a .py file, or a folder of them), contract-checked."""
     found: dict[str, Path] = {}
+    reference = discover()
     for path in paths or []:
         path = Path(path).resolve()
         if path.is_dir():
@@ -47,7 +48,7 @@ def user_models(paths: list[Path] | None) -> dict[str, Path]:
             raise HarnessError(f"--models {path}: no such .py file or folder")
         for file in files:
             check_contract(file)
-            if file.stem in found or file.stem in discover():
+            if file.stem in found or file.stem in reference:
                 raise HarnessError(f"model name {file.stem!r} ({file}) is already taken; rename the file")
             found[file.stem] = file
     return found
