@@ -97,6 +97,13 @@ class WorkerProcess(object):
         self.stderr.close()
 
 
+def compare_devices(cpu, cuda):
+    """Max difference between the devices' attributions (numpy is in every cell; imported only with CUDA)."""
+    sys.path.insert(0, HERE)
+    import oracles
+    return oracles.device_agreement(cpu, cuda)
+
+
 def plan_cases(models, explainers, devices):
     return [{"model": name, "path": path, "explainer": e, "device": d}
             for name, path in models for e in explainers for d in devices]
@@ -124,11 +131,18 @@ class Supervisor(object):
 
     def run(self, cases, repeats):
         records = []
+        kept = {}  # (model, explainer) -> {device: attributions}, for the CPU/CUDA comparison
         for case in cases:
             base = dict(model=case["model"], explainer=case["explainer"], device=case["device"])
             started = time.perf_counter()
-            record = self.run_case(dict(case, repeats=repeats))
+            record = self.run_case(dict(case, repeats=repeats, keep_attributions=True))
             record.update(base, seconds=round(time.perf_counter() - started, 4))
+            attributions = record.pop("attributions", None)
+            if attributions is not None:
+                pair = kept.setdefault((case["model"], case["explainer"]), {})
+                pair[case["device"]] = attributions
+                if len(pair) == 2:
+                    record["device_agreement"] = compare_devices(pair["cpu"], pair["cuda"])
             records.append(record)
         if self.worker is not None:
             self.worker.stop()

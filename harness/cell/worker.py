@@ -125,6 +125,7 @@ class Worker(object):
     def __init__(self, threads):
         self.threads = threads
         self.modules = {}
+        self.references = {}  # (model, oracle, device, seed) -> oracle attributions, shared by both explainers
 
     def import_libraries(self):
         notes = []
@@ -133,8 +134,10 @@ class Worker(object):
             import numpy
             import torch
             import shap
-            import additivity  # a sibling file (numpy only): the worker runs as a script
-        self.np, self.torch, self.shap, self.additivity = numpy, torch, shap, additivity
+            import additivity  # sibling files (numpy only): the worker runs as a script
+            import oracles
+        self.np, self.torch, self.shap = numpy, torch, shap
+        self.additivity, self.oracles = additivity, oracles
         torch.set_num_threads(self.threads)
         return {"import_seconds": time.perf_counter() - started, "import_notes": notes}
 
@@ -194,12 +197,15 @@ class Worker(object):
 
     def run_case(self, case):
         record = {"notes": [], "stage": "build"}
+        self.model, self.model_before = None, None
         try:
             with captured_notes(record["notes"]):
                 self._run_case(case, record)
         except Exception as exc:  # an exception is a result; SystemExit is a crash
             record["outcome"] = "fail"
             record["error"] = describe_exception(exc)
+        if self.model is not None:  # pass or fail, the model must be left as it was given
+            record["side_effects"] = side_effects(self.model_before, model_state(self.model))
         return record
 
     def _run_case(self, case, record):
@@ -208,6 +214,7 @@ class Worker(object):
         shapes = [tuple(s) for s in module.INPUT_SHAPES]
         torch.manual_seed(case.get("seed", 0))
         model = module.build().eval().to(device)
+        self.model, self.model_before = model, model_state(model)
         generator = torch.Generator().manual_seed(case.get("seed", 0))
         background = [torch.randn((N_BACKGROUND,) + s, generator=generator).to(device) for s in shapes]
         samples = [torch.randn((N_EXPLAINED,) + s, generator=generator).to(device) for s in shapes]
@@ -233,12 +240,64 @@ class Worker(object):
         except self.additivity.ShapeProblem as exc:
             record["additivity"] = {"ok": False, "metric": "layout", "error": None, "tolerance": None,
                                     "criterion": str(exc)}
-        record["outcome"] = "pass" if record["additivity"]["ok"] else "mismatch"
+        record["stage"] = "oracles"
+        phi = self.flat_attributions(values, f_x, shapes)
+        if phi is not None:
+            record["oracles"] = self.run_oracles(case, module, model, background, samples, shapes, phi)
+            if case.get("keep_attributions"):  # for the supervisor's CPU/CUDA comparison
+                record["attributions"] = phi.tolist()
+        verdicts = [record["additivity"]["ok"]] + [o["ok"] for o in record.get("oracles", {}).values()]
+        record["outcome"] = "pass" if all(v is not False for v in verdicts) else "mismatch"
         record["stage"] = "warm repeats"
         check_additivity = False if "shap_check" in record else None
         warm = self.warm_timings(case.get("repeats", 3), kind, model, bg_arg, x_arg, device, check_additivity)
         record["timing"] = {"cold": {"construct": construct, "call": call}, "warm": warm}
         record["stage"] = "done"
+
+    def flat_attributions(self, values, f_x, shapes):
+        """shap's return value as one (n, features, outputs) array, or None when its layout is unknown."""
+        n, m = f_x.reshape(len(f_x), -1).shape
+        try:
+            arrays = self.additivity.per_input(values, n, shapes, m)
+        except self.additivity.ShapeProblem:
+            return None
+        return self.np.concatenate([a.reshape(n, -1, m) for a in arrays], axis=1)
+
+    def as_function(self, model, shapes, device):
+        """The model as a numpy function of flat feature rows (no torch<->numpy bridge needed)."""
+        torch, np, oracles = self.torch, self.np, self.oracles
+
+        def f(rows):
+            inputs = [torch.tensor(part.tolist(), dtype=torch.float32).to(device)
+                      for part in oracles.split_inputs(rows, shapes)]
+            with torch.no_grad():
+                out = np.array(model(*inputs).detach().cpu().tolist(), dtype=np.float64)
+            return out.reshape(len(rows), -1)
+        return f
+
+    def run_oracles(self, case, module, model, background, samples, shapes, phi):
+        """Closed form for affine models, brute-force Shapley for small inputs."""
+        oracles, np = self.oracles, self.np
+        x = oracles.flatten_inputs([np.array(s.detach().cpu().tolist()) for s in samples])
+        bg = oracles.flatten_inputs([np.array(b.detach().cpu().tolist()) for b in background])
+        linear = getattr(module, "CLOSED_FORM", None) == "linear"
+        wanted = []
+        if linear:
+            wanted.append(("analytic", oracles.linear_closed_form))
+        if x.shape[1] <= oracles.EXACT_MAX_FEATURES:
+            wanted.append(("exact", oracles.exact_shapley))
+        found = {}
+        for name, compute in wanted:
+            key = (case["model"], name, case["device"], case.get("seed", 0))
+            if key not in self.references:
+                started = time.perf_counter()
+                self.references[key] = (compute(self.as_function(model, shapes, case["device"]), x, bg),
+                                        time.perf_counter() - started)
+            reference, seconds = self.references[key]
+            # Only on an affine model does theory make both explainers equal to Shapley values.
+            found[name] = oracles.judge(case["explainer"], phi, reference, verdict=linear)
+            found[name]["seconds"] = seconds
+        return found
 
     def warm_timings(self, repeats, kind, model, background, samples, device, check_additivity):
         """Warm repeats after the cold first call, summarised by median and IQR."""
@@ -250,6 +309,46 @@ class Worker(object):
             warm["construct"].append(c)
             warm["call"].append(s)
         return {k: summarize(v) for k, v in warm.items()}
+
+
+def model_state(model):
+    """What a well-behaved explainer must leave unchanged: hooks, attributes, state_dict keys."""
+    import torch.nn.modules.module as module_globals
+    state = {"state_dict": sorted(model.state_dict().keys()), "modules": {}, "global hooks": {}}
+    for name, module in model.named_modules():
+        hooks = {k: len(v) for k, v in vars(module).items() if "hooks" in k and isinstance(v, dict)}
+        state["modules"][name or "(model)"] = {
+            "type": type(module).__name__, "hooks": hooks,
+            "attributes": sorted(k for k in vars(module) if not k.startswith("_")),
+        }
+    for name, value in vars(module_globals).items():
+        if name.startswith("_global") and "hook" in name and isinstance(value, dict):
+            state["global hooks"][name] = len(value)
+    return state
+
+
+def side_effects(before, after):
+    """One line per change an explainer left on the model (empty: none)."""
+    found = []
+    for name, was in before["modules"].items():
+        now = after["modules"].get(name)
+        if now is None:
+            found.append("%s (%s) removed" % (name, was["type"]))
+            continue
+        added = sorted(set(now["attributes"]) - set(was["attributes"]))
+        if added:
+            found.append("%s (%s): attributes added: %s" % (name, was["type"], ", ".join(added)))
+        for kind, count in sorted(now["hooks"].items()):
+            if count > was["hooks"].get(kind, 0):
+                found.append("%s (%s): %d %s left registered" % (name, was["type"], count - was["hooks"].get(kind, 0),
+                                                                 kind.strip("_")))
+    for kind, count in sorted(after["global hooks"].items()):
+        if count > before["global hooks"].get(kind, 0):
+            found.append("torch: %d %s left registered" % (count - before["global hooks"].get(kind, 0), kind.strip("_")))
+    if before["state_dict"] != after["state_dict"]:
+        added = sorted(set(after["state_dict"]) - set(before["state_dict"]))
+        found.append("state_dict keys changed%s" % (": added " + ", ".join(added) if added else ""))
+    return found
 
 
 def summarize(values):

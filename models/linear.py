@@ -1,0 +1,9 @@
+"""A purely linear model with two outputs: SHAP values are known in closed form, phi_i = w_i (x_i - E[x_i])."""
+from torch import nn
+
+INPUT_SHAPES = [(8,)]
+CLOSED_FORM = "linear"  # affine in its inputs: the harness checks both explainers against the closed form
+
+
+def build():
+    return nn.Linear(8, 2)

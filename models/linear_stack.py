@@ -1,0 +1,9 @@
+"""Two linear layers with no activation between them: still affine, so the closed form holds exactly."""
+from torch import nn
+
+INPUT_SHAPES = [(6,)]
+CLOSED_FORM = "linear"  # affine in its inputs: the harness checks both explainers against the closed form
+
+
+def build():
+    return nn.Sequential(nn.Linear(6, 12), nn.Linear(12, 3))
