@@ -18,7 +18,10 @@ import pandas as pd
 from packaging.version import Version
 from tabulate import tabulate
 
+from harness import catalogue, reproducers
 from harness import results as store
+from harness.bisect import records as bisect_records
+from harness.cell import oracles
 from harness.errors import HarnessError
 from harness.signatures import signature
 
@@ -50,6 +53,8 @@ def case_rows(document: dict) -> list[dict]:
     for case in document["cases"]:
         error = case.get("error") or {}
         check = case.get("additivity") or {}
+        oracle = case.get("oracles") or {}
+        devices = case.get("device_agreement") or {}
         timing = case.get("timing") or {}
         warm = timing.get("warm") or {}
         rows.append({
@@ -65,6 +70,11 @@ def case_rows(document: dict) -> list[dict]:
             "shap_check_fired": bool(case.get("shap_check")),
             "additivity_metric": check.get("metric"), "additivity_error": check.get("error"),
             "additivity_tolerance": check.get("tolerance"), "additivity_criterion": check.get("criterion"),
+            **{f"{name}_{field}": (oracle.get(name) or {}).get(field)
+               for name in ("analytic", "exact") for field in ("deviation", "tolerance", "ok")},
+            "side_effects": "; ".join(case["side_effects"]) if case.get("side_effects") else None,
+            "device_max_diff": devices.get("max_abs_diff"), "device_tolerance": devices.get("tolerance"),
+            "device_ok": devices.get("ok"),
             "warnings": " | ".join(n["message"] for n in case.get("notes") or []),
             "construct_cold_s": (timing.get("cold") or {}).get("construct"),
             "call_cold_s": (timing.get("cold") or {}).get("call"),
@@ -121,9 +131,19 @@ def summary_cell(cases: pd.DataFrame) -> str:
 
 
 def model_cell(cases: pd.DataFrame) -> str:
+    """D/G with each outcome, the distance from the exact Shapley values where measured, and a link to a reproducer."""
     if cases["cell_status"].iloc[0] == "n/a":
         return "n/a"
-    marks = [f"{e[0].upper()}{SYMBOLS[o]}" for e, o in zip(cases["explainer"], cases["outcome"])]
+    marks = []
+    for row in cases.itertuples():
+        mark = f"{row.explainer[0].upper()}{SYMBOLS[row.outcome]}"
+        if pd.notna(row.exact_deviation):
+            mark += f" {row.exact_deviation:.2g}"
+        if isinstance(row.reproducer, str):
+            mark = f"[{mark}]({row.reproducer})"
+        if isinstance(row.side_effects, str):
+            mark += " 🪝"
+        marks.append(mark)
     return " ".join(marks)
 
 
@@ -132,34 +152,63 @@ def executed_devices(frame: pd.DataFrame) -> list[str]:
     return [d for d in ("cpu", "cuda") if d in set(ran["device"])] or ["cpu"]
 
 
-def catalogue(frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per failure signature: how many cases, which cells and models, where raised."""
-    failing = frame[frame["signature"].notna()]
-    if failing.empty:
-        return pd.DataFrame(columns=["signature", "cases", "cells", "models", "raised_in", "example"])
+def oracle_section(frame: pd.DataFrame) -> list[str]:
+    """How far each explainer is from the reference Shapley values, over every cell that ran it."""
+    out = ["## Oracles: distance from the true Shapley values", "",
+           f"Relative L2 distance `{oracles.METRIC}` between an explainer's attributions and interventional "
+           "Shapley values against the same background: the closed form for affine models (`CLOSED_FORM = "
+           "\"linear\"`; a verdict, since theory makes both explainers exact there up to float rounding or "
+           "sampling) and brute force over all 2^M coalitions for models with at most "
+           f"{oracles.EXACT_MAX_FEATURES} input features (measured only: DeepLIFT and expected gradients "
+           "approximate Shapley values on nonlinear models). Tolerances: DeepExplainer "
+           f"{oracles.DEEP_ORACLE_RTOL:g}, GradientExplainer {oracles.GRADIENT_ORACLE_RTOL:g}. Per cell in "
+           "matrix.csv (`analytic_*`, `exact_*`) and in the per-model grids below.", ""]
     rows = []
-    for sig, group in failing.groupby("signature"):
-        rows.append({
-            "signature": sig,
-            "cases": len(group),
-            "cells": ", ".join(f"{t}/{s}" for t, s in sorted({(t, s) for t, s in zip(group["torch"], group["shap"])},
-                                                            key=lambda p: (Version(p[0]), Version(p[1])))),
-            "models": affected_models(group, frame),
-            "raised_in": ", ".join(sorted({f for f in group["error_frame"].dropna()}))[:300],
-            "example": next((m for m in group["error_message"].dropna()), "") or "",
-        })
-    return pd.DataFrame(rows).sort_values(["cases", "signature"], ascending=[False, True])
+    for oracle in ("analytic", "exact"):
+        measured = frame[frame[f"{oracle}_deviation"].notna()]
+        for (model, explainer, device), sub in measured.groupby(["model", "explainer", "device"]):
+            values = sub[f"{oracle}_deviation"]
+            verdicts = sub[f"{oracle}_ok"].dropna()
+            over = int((verdicts == False).sum())  # noqa: E712 (None means measured only)
+            rows.append([model, EXPLAINER_NAMES[explainer], device, oracle, len(sub), f"{values.min():.3g}",
+                         f"{values.median():.3g}", f"{values.max():.3g}",
+                         f"{over} of {len(verdicts)}" if len(verdicts) else "measured only"])
+    if not rows:
+        return out + ["No case produced attributions an oracle could check.", ""]
+    return out + [tabulate(rows, headers=["model", "explainer", "device", "oracle", "cells", "min", "median", "max",
+                                          "over tolerance"], tablefmt="github"), ""]
 
 
-def affected_models(group: pd.DataFrame, frame: pd.DataFrame) -> str:
-    """Which models a signature hits, per explainer and device ("all N models" when it hits every one)."""
-    every = frame["model"].nunique()
-    parts = []
-    for (explainer, device), sub in group.groupby(["explainer", "device"]):
-        models = sorted(set(sub["model"]))
-        names = f"all {every} models" if len(models) == every else ", ".join(models)
-        parts.append(f"{EXPLAINER_NAMES[explainer]} on {device}: {names}")
-    return "; ".join(parts)
+def side_effect_section(frame: pd.DataFrame) -> list[str]:
+    """Cases whose explainer left hooks, attributes or state_dict entries on the model it was given."""
+    checked = frame[frame["outcome"].isin(RAN)]
+    leaks = frame[frame["side_effects"].notna()]
+    out = ["## Side effects on the model", "",
+           "After each case (pass or fail) the harness compares every module's hook dictionaries, public "
+           "attributes and the `state_dict()` keys with what they were before shap saw the model.", ""]
+    if leaks.empty:
+        return out + [f"None found in {len(checked)} cases that ran.", ""]
+    rows = [[f"{r.torch}/{r.shap}", r.model, EXPLAINER_NAMES[r.explainer], r.device, r.outcome, r.side_effects]
+            for r in leaks.itertuples()]
+    return out + [f"{len(leaks)} of {len(checked)} cases left something behind:", "",
+                  tabulate(rows, headers=["torch/shap", "model", "explainer", "device", "outcome", "left behind"],
+                           tablefmt="github"), ""]
+
+
+def device_section(frame: pd.DataFrame) -> list[str]:
+    """CPU vs CUDA attributions of the same case, where a host ran both."""
+    compared = frame[frame["device_max_diff"].notna()]
+    out = ["## CPU and CUDA agreement", ""]
+    if compared.empty:
+        return out + ["No cell in these results ran on both CPU and CUDA (no GPU on the hosts), so nothing was "
+                      "compared.", ""]
+    bad = compared[compared["device_ok"] == False]  # noqa: E712
+    out += [f"Max |phi_cpu - phi_cuda| per case, judged against {oracles.DEVICE_RTOL:g} x max(1, max|phi|): "
+            f"{len(compared) - len(bad)} of {len(compared)} agree.", ""]
+    rows = [[f"{r.torch}/{r.shap}", r.model, EXPLAINER_NAMES[r.explainer], f"{r.device_max_diff:.3g}",
+             "✅" if r.device_ok else "❌ disagree"] for r in compared.itertuples()]
+    return out + [tabulate(rows, headers=["torch/shap", "model", "explainer", "max diff", "verdict"],
+                           tablefmt="github"), ""]
 
 
 def environments(documents: list[dict]) -> str:
@@ -195,7 +244,7 @@ def provenance(documents: list[dict]) -> list[str]:
     return lines
 
 
-def markdown(frame: pd.DataFrame, documents: list[dict]) -> str:
+def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict) -> str:
     out = ["# PyTorch × SHAP compatibility", ""]
     out += provenance(documents) + [""]
     out += ["Each case runs one reference model (models/) through `shap_values()` of one explainer on one "
@@ -206,7 +255,10 @@ def markdown(frame: pd.DataFrame, documents: list[dict]) -> str:
                 grid(part, summary_cell), ""]
     out += ["## Legend", ""]
     out += [f"- {SYMBOLS[k]} `{k}`: {v}" for k, v in MEANINGS.items()]
-    out += ["- In per-model grids, `D` is DeepExplainer and `G` is GradientExplainer.", ""]
+    out += ["- In per-model grids, `D` is DeepExplainer and `G` is GradientExplainer; a number after the mark is "
+            "the relative distance from the exact Shapley values (where the model is small enough to compute "
+            "them); a linked mark opens the case's reproducer; 🪝 means the explainer left something on the model.",
+            ""]
     criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
     out += ["Additivity criteria (each verdict records its measured error and tolerance in matrix.csv):", ""]
     out += [f"- {EXPLAINER_NAMES[e]}: `{c}`" for e, c in zip(criteria["explainer"], criteria["additivity_criterion"])]
@@ -228,20 +280,8 @@ def markdown(frame: pd.DataFrame, documents: list[dict]) -> str:
         part = frame[frame["device"] == device]
         for model, sub in part.groupby("model"):
             out += [f"### {model} ({device})", "", grid(sub, model_cell), ""]
-    cat = catalogue(frame)
-    out += ["## Failure signatures", "",
-            "Each distinct error, normalized (numbers, addresses and paths stripped), with the cells "
-            "(torch/shap) and cases it hits.", ""]
-    if cat.empty:
-        out += ["No case failed.", ""]
-    for i, row in enumerate(cat.itertuples(), 1):
-        out += [f"### S{i}. `{row.signature}`", "",
-                f"- cases: {row.cases}", f"- cells: {row.cells}", f"- models: {row.models}"]
-        if row.raised_in:
-            out.append(f"- raised in: `{row.raised_in}`")
-        if row.example:
-            out.append(f"- example: `{row.example[:300]}`")
-        out.append("")
+    out += oracle_section(frame) + side_effect_section(frame) + device_section(frame)
+    out += catalogue.markdown(catalogue_data)
     return "\n".join(out)
 
 
@@ -249,13 +289,21 @@ def write(results: Path) -> dict:
     frame, documents = load(results)
     frame = frame.sort_values(["torch", "shap", "model", "explainer", "device"],
                               key=lambda col: col.map(Version) if col.name in ("torch", "shap") else col)
-    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents))
+    links = reproducers.write_all(results, documents)
+    keys = zip(frame["cell"], frame["model"], frame["explainer"], frame["device"])
+    frame["reproducer"] = [links.get(k) for k in keys]
+    frame["reproducer_command"] = [reproducers.command(r.cell, r._asdict(), ".".join(r.resolved_python.split(".")[:2]))
+                                   if isinstance(r.reproducer, str) else None for r in frame.itertuples()]
+    catalogue_data = catalogue.build(frame, bisect_records(results))
+    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data))
     store.write_atomic(results / "matrix.csv", frame.to_csv(index=False))
     rows = json.loads(frame.to_json(orient="records"))
-    payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "cases": rows}
+    payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "cases": rows,
+               "catalogue": catalogue_data}
     store.write_atomic(results / "matrix.json", json.dumps(payload, indent=1, ensure_ascii=False))
     return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
-            "signatures": int(frame["signature"].nunique())}
+            "signatures": int(frame["signature"].nunique()), "transitions": len(catalogue_data["transitions"]),
+            "reproducers": len(links)}
 
 
 def main(argv=None) -> int:
@@ -268,7 +316,8 @@ def main(argv=None) -> int:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     counts = ", ".join(f"{n} {o}" for o, n in sorted(summary["outcomes"].items()))
-    print(f"{summary['cells']} cells: {counts}; {summary['signatures']} failure signatures")
+    print(f"{summary['cells']} cells: {counts}; {summary['signatures']} failure signatures, "
+          f"{summary['transitions']} transitions, {summary['reproducers']} reproducers")
     print(f"table: {args.results / 'COMPATIBILITY.md'} (also matrix.csv, matrix.json)")
     return 0
 

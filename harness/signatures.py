@@ -34,6 +34,8 @@ def signature(case: dict) -> str | None:
         metric = (case.get("additivity") or {}).get("metric", "error")
         if check:
             return f"mismatch: shap's own additivity check fired ({case['explainer']})"
+        if (case.get("additivity") or {}).get("ok"):
+            return f"mismatch: attributions add up but differ from the closed form ({case['explainer']})"
         return f"mismatch: attributions do not add up ({metric}, {case['explainer']}; shap did not notice)"
     if outcome == "crash":
         return f"crash: {normalize((case.get('crash') or {}).get('exit', 'worker died'))}"

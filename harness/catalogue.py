@@ -1,0 +1,212 @@
+"""The failure catalogue: each signature with the version ranges where it appears, and the transitions between them.
+
+A reader wants "since when, until when, and what happens instead", not a
+list of cells.  Both come from the tidy case rows:
+
+- ranges: for a signature and an axis (torch or shap), the first and last
+  tested version where it appears and the nearest tested versions on either
+  side where the same cases ran without it ("last good", "first good");
+- transitions: for one case (model x explainer x device), two neighbouring
+  tested versions on an axis, the other axis fixed, whose outcomes differ.
+"""
+from __future__ import annotations
+
+import pandas as pd
+from tabulate import tabulate
+from packaging.version import Version
+
+AXES = ("torch", "shap")
+CASE = ["model", "explainer", "device"]
+# Outcomes that say something about the case itself; n/a, skip and install
+# errors say only that it did not run there.
+RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
+PASS = "pass"
+
+
+def _sorted(values) -> list[str]:
+    return sorted(set(values), key=Version)
+
+
+def outcome_label(row) -> str:
+    """A case's signature, or 'pass'."""
+    return row["signature"] if isinstance(row["signature"], str) else PASS
+
+
+def axis_range(frame: pd.DataFrame, signature: str, axis: str) -> dict:
+    """First/last tested version with the signature on ``axis``, and the nearest good ones beside them.
+
+    A version is bad when the signature appears in any of its cells; good
+    when the cases it hits ran there and none of them showed it.
+    """
+    hit = frame[frame["signature"] == signature]
+    hit_cases = frame[CASE].apply(tuple, axis=1).isin(set(hit[CASE].apply(tuple, axis=1)))
+    same_cases = frame[hit_cases & frame["outcome"].isin(RAN)]
+    bad = set(hit[axis])
+    good = set(same_cases[axis]) - bad
+    tested = _sorted(set(frame[axis]))
+    first_bad, last_bad = min(bad, key=Version), max(bad, key=Version)
+    below = [v for v in tested if Version(v) < Version(first_bad) and v in good]
+    above = [v for v in tested if Version(v) > Version(last_bad) and v in good]
+    return {
+        "first_bad": first_bad, "last_bad": last_bad,
+        "last_good": below[-1] if below else None, "first_good": above[0] if above else None,
+        "bad": _sorted(bad), "good": _sorted(good),
+        "gaps": [v for v in tested if Version(first_bad) < Version(v) < Version(last_bad) and v in good],
+        "oldest_tested": tested[0], "newest_tested": tested[-1],
+    }
+
+
+def describe_range(axis: str, r: dict) -> str:
+    """One sentence a reader can act on."""
+    span = r["first_bad"] if r["first_bad"] == r["last_bad"] else f"{r['first_bad']} – {r['last_bad']}"
+    parts = [f"{axis} {span}"]
+    if r["last_good"]:
+        parts.append(f"last good before it {r['last_good']}")
+    elif r["first_bad"] == r["oldest_tested"]:
+        parts.append("already in the oldest tested")
+    if r["first_good"]:
+        parts.append(f"gone from {r['first_good']}")
+    elif r["last_bad"] == r["newest_tested"]:
+        parts.append("still in the newest tested")
+    if r["gaps"]:
+        parts.append(f"not on {', '.join(r['gaps'])} in between")
+    return parts[0] + " (" + "; ".join(parts[1:]) + ")" if len(parts) > 1 else parts[0]
+
+
+def transitions(frame: pd.DataFrame) -> list[dict]:
+    """Neighbouring tested versions where one case's outcome changes, grouped over models.
+
+    Grouped by (axis, from, to, explainer, device, before, after, the other
+    axis's versions), so that one fix seen on twelve models is one line.
+    """
+    ran = frame[frame["outcome"].isin(RAN)].copy()
+    ran["label"] = ran.apply(outcome_label, axis=1)
+    found: dict[tuple, dict] = {}
+    for axis in AXES:
+        other = AXES[1] if axis == "torch" else AXES[0]
+        for (model, explainer, device, fixed), group in ran.groupby(CASE + [other]):
+            by_version = dict(zip(group[axis], group["label"]))
+            versions = _sorted(by_version)
+            for low, high in zip(versions, versions[1:]):
+                before, after = by_version[low], by_version[high]
+                if before == after:
+                    continue
+                key = (axis, low, high, explainer, device, before, after)
+                entry = found.setdefault(key, {"models": {}, "axis": axis, "from": low, "to": high,
+                                               "explainer": explainer, "device": device,
+                                               "before": before, "after": after, "other_axis": other})
+                entry["models"].setdefault(model, []).append(fixed)
+    grouped: dict[tuple, dict] = {}
+    for key, entry in found.items():
+        for model, fixed in entry["models"].items():
+            fixed = tuple(_sorted(fixed))
+            item = grouped.setdefault(key + (fixed,), dict(entry, models=[], fixed=list(fixed)))
+            item["models"].append(model)
+    return sorted(grouped.values(), key=lambda t: (t["axis"], Version(t["from"]), Version(t["to"]),
+                                                    t["explainer"], t["device"], t["before"], t["after"]))
+
+
+def build(frame: pd.DataFrame, bisections: list[dict] | None = None) -> dict:
+    """The catalogue: one entry per signature with its cases, ranges and transitions, plus bisect boundaries."""
+    moves = transitions(frame)
+    entries = []
+    failing = frame[frame["signature"].notna()]
+    for signature, group in failing.groupby("signature"):
+        ranges = {axis: axis_range(frame, signature, axis) for axis in AXES}
+        cases = sorted({"/".join(k) for k in map(tuple, group[CASE].values)})
+        entries.append({
+            "signature": signature,
+            "n_cases": len(group),
+            "cases": cases,
+            "cells": _cells(group),
+            "pythons": _sorted(p for p in group["python"] if p),
+            "ranges": ranges,
+            "summary": "; ".join(describe_range(axis, ranges[axis]) for axis in AXES),
+            "raised_in": sorted(set(group["error_frame"].dropna())),
+            "example": next(iter(group["error_message"].dropna()), None),
+            "becomes": [_move_text(t) for t in moves if t["before"] == signature],
+            "comes_from": [_move_text(t) for t in moves if t["after"] == signature],
+            "reproducers": sorted(group["reproducer"].dropna()) if "reproducer" in group else [],
+        })
+    entries.sort(key=lambda e: (-e["n_cases"], e["signature"]))
+    for i, entry in enumerate(entries, 1):
+        entry["id"] = f"S{i}"
+    for move in moves:
+        move["bisect"] = [b for b in bisections or [] if _bisect_matches(b, move)]
+    return {"signatures": entries, "transitions": moves, "bisections": bisections or []}
+
+
+def _cells(group: pd.DataFrame) -> list[str]:
+    pairs = {(t, s) for t, s in zip(group["torch"], group["shap"])}
+    return [f"{t}/{s}" for t, s in sorted(pairs, key=lambda p: (Version(p[0]), Version(p[1])))]
+
+
+def _move_text(t: dict) -> str:
+    fixed = ", ".join(t["fixed"])
+    return (f"{t['axis']} {t['from']} → {t['to']} ({t['other_axis']} {fixed}; {', '.join(t['models'])}; "
+            f"{t['explainer']} on {t['device']}): `{t['before']}` → `{t['after']}`")
+
+
+def _bisect_matches(record: dict, move: dict) -> bool:
+    model, explainer, device = record["case"].split("/")
+    boundary = record.get("boundary") or {}
+    return (record["axis"] == move["axis"] and model in move["models"] and explainer == move["explainer"]
+            and device == move["device"] and record["fixed"].get(move["other_axis"]) in move["fixed"]
+            and bool(boundary)
+            and Version(move["from"]) <= Version(boundary["last"]["version"])
+            and Version(boundary["first"]["version"]) <= Version(move["to"]))
+
+
+def markdown(data: dict) -> list[str]:
+    """The catalogue and the transitions as Markdown sections."""
+    out = ["## Failure signatures and where they appear", "",
+           "Each distinct way a case went wrong (numbers, addresses and paths stripped), the cases it hits, and "
+           "on each axis the tested versions where it appears, with the nearest tested versions without it. "
+           "A version is *bad* when the signature appears in any of its cells and *good* when the same cases "
+           "ran there without it.", ""]
+    if not data["signatures"]:
+        out += ["No case failed.", ""]
+    for entry in data["signatures"]:
+        out += [f"### {entry['id']}. `{entry['signature']}`", "",
+                f"- where: {entry['summary']}; Python {', '.join(entry['pythons'])}",
+                f"- cases ({entry['n_cases']}): {', '.join(entry['cases'])}",
+                f"- cells: {', '.join(entry['cells'])}"]
+        out += [f"- becomes: {t}" for t in entry["becomes"]]
+        out += [f"- comes from: {t}" for t in entry["comes_from"]]
+        if entry["raised_in"]:
+            out.append(f"- raised in: `{', '.join(entry['raised_in'])[:300]}`")
+        if entry["example"]:
+            out.append(f"- example: `{entry['example'][:300]}`")
+        if entry.get("reproducers"):
+            shown = ", ".join(f"[{p.split('/', 1)[1]}]({p})" for p in entry["reproducers"][:3])
+            more = len(entry["reproducers"]) - 3
+            out.append(f"- reproducers: {shown}{f' and {more} more' if more > 0 else ''}")
+        out.append("")
+    out += ["## Transitions", "",
+            "Neighbouring tested versions where the same case changes outcome, the other axis fixed: what a "
+            "reader learns by upgrading one package.", ""]
+    if not data["transitions"]:
+        return out + ["No case changes outcome between neighbouring tested versions.", ""]
+    rows = []
+    for t in data["transitions"]:
+        bisected = "; ".join(f"{b['boundary']['last']['version']} → {b['boundary']['first']['version']}"
+                             for b in t["bisect"])
+        rows.append([f"{t['axis']} {t['from']} → {t['to']}", f"{t['other_axis']} {', '.join(t['fixed'])}",
+                     f"{t['explainer']} / {t['device']}", ", ".join(t["models"]), f"`{t['before']}`",
+                     f"`{t['after']}`", bisected])
+    out += [tabulate(rows, headers=["change", "with", "explainer / device", "models", "before", "after",
+                                    "exact boundary (bisect)"], tablefmt="github"), ""]
+    if data["bisections"]:
+        out += ["### Boundaries found by bisect", "",
+                "`nox -s bisect` searched every release on the index between two versions (not only the grid's).", ""]
+        for b in data["bisections"]:
+            fixed = ", ".join(f"{k} {v}" for k, v in b["fixed"].items())
+            if b.get("boundary"):
+                last, first = b["boundary"]["last"], b["boundary"]["first"]
+                out.append(f"- `{b['case']}` along {b['axis']} ({fixed}): last {last['version']} gives "
+                           f"`{last['label']}`, first {first['version']} gives `{first['label']}` "
+                           f"({len(b['probes'])} probes, {b['versions_between']} releases searched)")
+            else:
+                out.append(f"- `{b['case']}` along {b['axis']} ({fixed}): no boundary ({b.get('note')})")
+        out.append("")
+    return out
