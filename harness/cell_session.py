@@ -30,6 +30,8 @@ def document(cell: Cell, options, models, outcome: str) -> dict:
                  "grid_axes": axes},
         "settings": reuse.settings(options, models),
         "status": outcome,
+        # the exact model files that ran, so a reproducer can rebuild them later
+        "model_sources": {name: Path(path).read_text() for name, path in sorted(models.items())},
     }
 
 
