@@ -14,6 +14,7 @@ import pytest
 
 from harness.cell import supervisor
 from harness.index import PackageIndex
+from harness.signatures import signature
 from nox_runner import ROOT, nox, nox_in_background
 
 pytestmark = pytest.mark.e2e
@@ -103,7 +104,7 @@ def test_a_fresh_worker_takes_over_after_crash_hang_exit_and_memory(run, tmp_pat
     out = tmp_path / "cases.json"
     models = [("mlp", mlp), ("segfault", faults / "segfault.py"), ("hang", faults / "hang.py"),
               ("exits", faults / "exits.py"), ("garbage", faults / "garbage.py"), ("hog", faults / "hog.py"),
-              ("mlp_again", mlp)]
+              ("leaky", faults / "leaky.py"), ("mlp_again", mlp)]
     args = [str(python), supervisor.__file__, "--out", str(out), "--explainer", "deep", "--timeout", "15",
             "--repeats", "1", "--memory-limit", "6"]
     for name, path in models:
@@ -120,6 +121,10 @@ def test_a_fresh_worker_takes_over_after_crash_hang_exit_and_memory(run, tmp_pat
     assert any("not json" in n["message"] or "broken json" in n["message"] for n in cpu["garbage"]["notes"])
     assert cpu["hog"]["outcome"] == "fail"  # the capped address space turns 16 GB into an error
     assert "can't allocate memory" in cpu["hog"]["error"]["message"]
+    leaks = cpu["leaky"]["side_effects"]
+    assert any("fc (Linear): 1 forward_hooks left registered" in line for line in leaks), leaks
+    assert any("attributes added: seen" in line for line in leaks), leaks
+    assert cpu["mlp"]["side_effects"] == []
     assert cpu["mlp_again"]["outcome"] == "pass"
     # the first worker, then one after each of the segfault, the hang and the exit
     assert result["worker_starts"] == 4
@@ -157,3 +162,74 @@ def test_your_own_models_run_like_the_reference_suite(run, tmp_path):
     assert set(cpu) == {(m, e) for m in ("tabular_regressor", "mlp") for e in ("deep", "gradient")}
     assert cpu[("tabular_regressor", "gradient")]["outcome"] in ("pass", "mismatch", "fail")
     assert "### tabular_regressor (cpu)" in (results / "COMPATIBILITY.md").read_text()
+
+
+def cpu_rows(run):
+    matrix = json.loads((run["results"] / "matrix.json").read_text())
+    return [r for r in matrix["cases"] if r["device"] == "cpu"], matrix
+
+
+def test_oracles_side_effects_and_catalogue_are_recorded(run):
+    rows, matrix = cpu_rows(run)
+    by_case = {(r["model"], r["explainer"]): r for r in rows}
+    linear = by_case[("linear", "deep")]
+    assert linear["outcome"] == "pass"  # DeepLIFT is exact on an affine model
+    assert linear["analytic_ok"] is True and linear["analytic_deviation"] < 1e-3
+    assert linear["exact_deviation"] < 1e-3  # brute force agrees with the closed form
+    assert by_case[("linear", "gradient")]["analytic_tolerance"] == 0.35
+    mlp = by_case[("mlp", "deep")]
+    assert mlp["exact_deviation"] is not None and mlp["exact_ok"] is None  # measured, not a verdict
+    assert by_case[("two_inputs", "deep")]["exact_deviation"] is None  # 22 features: too many to enumerate
+    assert all(r["side_effects"] is None for r in rows)  # none of shap's explainers leaves anything here
+    failing = {r["signature"] for r in rows if r["signature"]}
+    assert {e["signature"] for e in matrix["catalogue"]["signatures"]} == failing
+    table = (run["results"] / "COMPATIBILITY.md").read_text()
+    for section in ("## Oracles", "## Side effects", "## CPU and CUDA agreement", "## Transitions"):
+        assert section in table
+
+
+def test_a_reproducer_prints_the_recorded_outcome_in_the_cells_environment(run):
+    rows, _ = cpu_rows(run)
+    wanted = {}
+    for row in rows:
+        if row["reproducer"] and row["outcome"] in ("fail", "mismatch"):
+            wanted.setdefault(row["outcome"], row)
+    assert set(wanted) == {"fail", "mismatch"}, "the suite should give a failing and a mismatching case"
+    for outcome, row in wanted.items():
+        path = run["results"] / row["reproducer"]
+        source = path.read_text()
+        assert "harness" not in source.split('"""', 2)[2].replace("harness's", "")  # imports nothing of ours
+        assert (path.parent / "requirements.txt").read_text().count("==") > 5
+        assert row["reproducer_command"].endswith(f"{path.name}")
+        done = subprocess.run([str(run["venv"] / "bin" / "python"), str(path)], capture_output=True, text=True,
+                              timeout=600)
+        verdict = [line for line in done.stdout.splitlines() if line.startswith(("pass", "fail", "mismatch"))]
+        assert verdict and verdict[-1].startswith(outcome + ":"), done.stdout + done.stderr[-2000:]
+        if outcome == "fail":
+            assert signature({"outcome": "fail", "error": {"type": verdict[-1].split(": ")[1],
+                                                           "message": verdict[-1].split(": ", 2)[2]}}) == row["signature"]
+            assert done.returncode != 0
+        else:
+            assert done.returncode == 1
+            fired = "shap's own additivity check fired" in done.stdout
+            assert fired == ("shap's own additivity check fired" in row["signature"])
+
+
+def test_bisect_finds_where_gradient_explainer_was_fixed(tmp_path):
+    """A real bisect over four shap releases (each probe a real cell), then the same again from results on disk."""
+    args = ["-s", "bisect", "--", "mlp/gradient/cpu", "--axis", "shap", "--torch", "2.4.1", "--good", "0.42.0",
+            "--bad", "0.44.0", "--results", str(tmp_path)]
+    first = nox(*args, envdir=tmp_path / ".nox", timeout=1800)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    record = json.loads((tmp_path / "bisect" / "mlp-gradient-cpu--shap--torch_2_4_1.json").read_text())
+    assert record["versions"] == ["0.42.0", "0.42.1", "0.43.0", "0.44.0"]
+    boundary = record["boundary"]
+    assert (boundary["last"]["version"], boundary["first"]["version"]) == ("0.42.1", "0.43.0")
+    assert boundary["last"]["label"].startswith("fail: IndexError") and boundary["first"]["label"] == "pass"
+    assert len(record["probes"]) == 4 and {p["source"] for p in record["probes"]} == {"probe run now"}
+    started = time.perf_counter()
+    again = nox(*args, envdir=tmp_path / ".nox", timeout=600)
+    assert again.returncode == 0
+    record = json.loads((tmp_path / "bisect" / "mlp-gradient-cpu--shap--torch_2_4_1.json").read_text())
+    assert {p["source"] for p in record["probes"]} == {"earlier probe"}
+    assert time.perf_counter() - started < 60
