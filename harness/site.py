@@ -1,0 +1,223 @@
+"""A static web page of the compatibility matrix, built from results/matrix.json.
+
+    python -m harness.site --results results [--diff PATH] [--out results/site]
+
+COMPATIBILITY.md answers "does my pair work?"; the page answers the next questions
+(which models, which error, how slow, what changed) without a server: one
+self-contained ``index.html`` with a heatmap per device, filters and a details panel.
+Everything it needs (CSS, JS, the case rows as JSON) is inline and it makes no
+network request, so it can be opened from disk, kept as a CI artifact or served from
+anywhere.
+
+Error messages are third-party text, so everything is escaped: Jinja2 autoescape in
+the HTML, ``<``, ``>`` and ``&`` as ``\\uXXXX`` in the embedded JSON (a message cannot
+close the ``<script>`` element), and ``textContent`` in the script.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import sys
+from collections import Counter
+from datetime import datetime, timezone
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader
+from packaging.version import InvalidVersion, Version
+
+from harness.errors import HarnessError
+from harness.results import write_atomic
+
+TEMPLATES = Path(__file__).parent / "templates"
+REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
+DEVICES = ("cpu", "cuda")
+RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
+OUTCOMES = RAN + ("install-error", "n/a", "skip")
+DIFF_LISTS = ("newly_broken", "newly_fixed", "resolved_changes", "timing_changes", "added_cells", "removed_cells")
+
+
+def read_json(path: Path, what: str) -> dict:
+    """Read a JSON object, or raise a one-line HarnessError naming the file."""
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HarnessError(f"no {what} at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"cannot read {what} {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise HarnessError(f"{what} {path} is not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise HarnessError(f"{what} {path} is not a JSON object")
+    return value
+
+
+def check_matrix(matrix) -> list[dict]:
+    """The case rows of a matrix.json document; a foreign or empty document is an error."""
+    cases = matrix.get("cases") if isinstance(matrix, dict) else None
+    if not isinstance(cases, list) or not cases:
+        raise HarnessError("matrix.json has no case rows (expected {\"cases\": [...]}): run nox -s report")
+    for i, row in enumerate(cases):
+        missing = [k for k in REQUIRED if not isinstance(row, dict) or not isinstance(row.get(k), str)]
+        if missing:
+            raise HarnessError(f"matrix.json case {i} lacks {', '.join(missing)}")
+        try:
+            Version(row["torch"]), Version(row["shap"])
+        except InvalidVersion as exc:
+            raise HarnessError(f"matrix.json case {i}: {exc}") from None
+    return cases
+
+
+def check_diff(diff) -> dict:
+    """A diff document with every list present (absent lists are empty)."""
+    if not isinstance(diff, dict):
+        raise HarnessError("the diff is not a JSON object")
+    for key in DIFF_LISTS:
+        if not isinstance(diff.get(key) or [], list):
+            raise HarnessError(f"the diff's {key} is not a list")
+    return {**diff, **{key: diff.get(key) or [] for key in DIFF_LISTS}}
+
+
+def summarize(cases: list[dict]) -> dict:
+    """Colour class, label and tooltip of one heatmap cell (site.js repeats these rules for filters)."""
+    if not cases:
+        return {"cls": "empty", "label": "–", "sub": "", "share": 0, "counts": ""}
+    counts = ", ".join(f"{n} {o}" for o, n in Counter(c["outcome"] for c in cases).most_common())
+    status = cases[0].get("cell_status")
+    if status == "n/a":
+        return {"cls": "na", "label": "n/a", "sub": "", "share": 0, "counts": counts}
+    if status == "install-error":
+        return {"cls": "install", "label": "install", "sub": "error", "share": 0, "counts": counts}
+    ran = [c for c in cases if c["outcome"] != "skip"]
+    if not ran:
+        return {"cls": "notrun", "label": "not run", "sub": "", "share": 0, "counts": counts}
+    passed = sum(c["outcome"] == "pass" for c in ran)
+    cls = "pass" if passed == len(ran) else "fail" if passed == 0 else "partial"
+    python = cases[0].get("python")
+    sub = "import error" if all(c["outcome"] == "import-error" for c in ran) else f"py{python}" if python else ""
+    return {"cls": cls, "label": f"{passed}/{len(ran)}", "sub": sub, "share": round(100 * passed / len(ran)),
+            "counts": counts}
+
+
+def grid_devices(cases: list[dict]) -> list[str]:
+    """Devices with at least one case that ran (a CPU-only host's cuda skips get no grid)."""
+    ran = {c["device"] for c in cases if c["outcome"] in RAN}
+    known = [d for d in DEVICES if d in ran] + sorted(ran - set(DEVICES))
+    return known or ["cpu"]
+
+
+def _when(stamp: str) -> str:
+    try:
+        return datetime.fromisoformat(stamp).astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M")
+    except (TypeError, ValueError):
+        return str(stamp)
+
+
+def provenance(cases: list[dict]) -> dict:
+    """Date range, host fingerprints and harness commits of the rows, for the page header."""
+    dates = sorted(_when(c["date"]) for c in cases if c.get("date"))
+    hosts = sorted({(c.get("host") or "?", c.get("cpu_model") or "unknown CPU", c.get("gpu") or "")
+                    for c in cases if c.get("host") or c.get("cpu_model")})
+    # A GPU host's cells without a GPU record (an install error) would list it twice.
+    hosts = [h for h in hosts if h[2] or not any(o[:2] == h[:2] and o[2] for o in hosts)]
+    span = "unknown"
+    if dates:
+        first, last = dates[0], dates[-1]
+        span = first if first == last else f"{first} – {last[11:] if last[:10] == first[:10] else last}"
+    return {
+        "span": span,
+        "hosts": hosts,
+        "commits": sorted({c["harness_commit"] for c in cases if c.get("harness_commit")}),
+        "cells": len({c["cell"] for c in cases}), "cases": len(cases),
+        "outcomes": sorted(Counter(c["outcome"] for c in cases).items(),
+                           key=lambda item: OUTCOMES.index(item[0]) if item[0] in OUTCOMES else len(OUTCOMES)),
+    }
+
+
+def _clean(value):
+    """JSON-safe copy: NaN and infinities become null (JSON.parse rejects them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    return value
+
+
+def script_json(value) -> str:
+    """JSON for a <script type="application/json"> element: no '<', '>' or '&' can end or confuse it."""
+    text = json.dumps(_clean(value), ensure_ascii=False, separators=(",", ":"))
+    return text.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
+
+
+def _seconds(value) -> str:
+    return f"{value:.3g} s" if isinstance(value, (int, float)) else "–"
+
+
+def _ratio(value) -> str:
+    return f"{value:.2f}×" if isinstance(value, (int, float)) else "–"
+
+
+def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> str:
+    """The whole page as one HTML string; ``results_href`` is the results folder seen from the page."""
+    cases = check_matrix(matrix)
+    diff = check_diff(diff) if diff is not None else None
+    torches = sorted({c["torch"] for c in cases}, key=Version)
+    shaps = sorted({c["shap"] for c in cases}, key=Version)
+    by_key: dict[str, list[dict]] = {}
+    for c in cases:
+        by_key.setdefault(f"{c['device']}|{c['torch']}|{c['shap']}", []).append(c)
+    devices = grid_devices(cases)
+    grids = [{"device": d, "rows": [{"torch": t, "cells": [
+        {"key": f"{d}|{t}|{s}", "torch": t, "shap": s, **summarize(by_key.get(f"{d}|{t}|{s}", []))}
+        for s in shaps]} for t in torches]} for d in devices]
+    # Null and empty fields are dropped: the script treats absent and null alike, and the page stays small.
+    slim = [{k: v for k, v in c.items() if v is not None and v != ""} for c in cases]
+    data = {"cases": slim, "resultsHref": results_href}
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+    env.filters.update(seconds=_seconds, ratio=_ratio)
+    return env.get_template("site.html.j2").render(
+        grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases),
+        unrun=sorted({c["device"] for c in cases} - set(devices)),
+        models=sorted({c["model"] for c in cases}), explainers=sorted({c["explainer"] for c in cases}),
+        data_json=script_json(data),
+    )
+
+
+def write_site(results_dir, out_dir, diff_path=None) -> Path:
+    """Build the page from ``results_dir/matrix.json`` (and a diff file) into ``out_dir/index.html``."""
+    results_dir, out_dir = Path(results_dir), Path(out_dir)
+    matrix = read_json(results_dir / "matrix.json", "matrix.json")
+    diff = read_json(Path(diff_path), "diff file") if diff_path else None
+    href = Path(os.path.relpath(results_dir.resolve(), out_dir.resolve())).as_posix()
+    page = build_page(matrix, diff, results_href=href)
+    target = out_dir / "index.html"
+    try:
+        write_atomic(target, page)
+        target.chmod(0o644)  # a page is for reading: not the private mode of the temporary file
+    except OSError as exc:
+        raise HarnessError(f"could not write {target}: {exc.strerror or exc}") from None
+    return target
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.site", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=Path("results"), metavar="PATH",
+                        help="results folder with matrix.json (default: results/)")
+    parser.add_argument("--diff", type=Path, metavar="PATH",
+                        help="a diff JSON of this run against the previous one (optional)")
+    parser.add_argument("--out", type=Path, metavar="PATH", help="folder for index.html (default: RESULTS/site)")
+    args = parser.parse_args(argv)
+    try:
+        target = write_site(args.results, args.out or args.results / "site", args.diff)
+    except HarnessError as problem:
+        print(f"error: {problem}", file=sys.stderr)
+        return 2
+    print(f"page: {target}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

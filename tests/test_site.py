@@ -1,0 +1,311 @@
+"""The web page (harness/site.py): escaping and bad input, then the page in a real headless Chromium.
+
+tests/fixtures/site/matrix.json is hand-picked from a real results/matrix.json: models mlp, gru and
+relu_inplace; torch 1.13.1, 2.4.1, 2.15.0 x shap 0.44.1, 0.54.1 with one n/a and one install-error cell
+(from fixtures/raw), plus CUDA copies of two cells as if from a second host with a GPU, one hostile error
+message and the fields the reproducer work adds. diff.json has the format of the run-to-run diff.
+"""
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import site
+from harness.errors import HarnessError
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "site"
+HOSTILE = "<script>alert(1)</script> </script><img src=x onerror=alert(2)>"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Every heatmap cell of the fixture: (colour class, label); rows are torch, columns shap.
+EXPECTED = {
+    "cpu|1.13.1|0.44.1": ("fail", "0/6"), "cpu|1.13.1|0.54.1": ("na", "n/a"),
+    "cpu|2.4.1|0.44.1": ("partial", "4/6"), "cpu|2.4.1|0.54.1": ("partial", "4/6"),
+    "cpu|2.15.0|0.44.1": ("install", "install"), "cpu|2.15.0|0.54.1": ("pass", "4/4"),
+    "cuda|1.13.1|0.44.1": ("notrun", "not run"), "cuda|1.13.1|0.54.1": ("na", "n/a"),
+    "cuda|2.4.1|0.44.1": ("partial", "4/6"), "cuda|2.4.1|0.54.1": ("notrun", "not run"),
+    "cuda|2.15.0|0.44.1": ("install", "install"), "cuda|2.15.0|0.54.1": ("pass", "4/4"),
+}
+CELL = re.compile(r'<button[^>]*data-key="([^"]+)"[^>]*data-outcome-class="([^"]+)"[^>]*><span class="n">([^<]*)<')
+
+
+def fixture(name):
+    return json.loads((FIXTURES / name).read_text())
+
+
+def server_cells(page: str) -> dict:
+    return {key: (cls, label) for key, cls, label in CELL.findall(page)}
+
+
+@pytest.fixture
+def results(tmp_path):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    shutil.copy(FIXTURES / "matrix.json", folder / "matrix.json")
+    return folder
+
+
+# --- the HTML itself ---------------------------------------------------------------------------
+
+
+def test_hostile_text_is_escaped_everywhere():
+    matrix = fixture("matrix.json")
+    assert any(HOSTILE in (c.get("error_message") or "") for c in matrix["cases"])
+    page = site.build_page(matrix, fixture("diff.json"))
+    assert "alert(1)" in page  # the message is there, as data...
+    assert "<script>alert" not in page and "<img src=x" not in page  # ...never as markup
+    assert "&lt;script&gt;alert(3)&lt;/script&gt;" in page  # the diff's signature, escaped by Jinja2
+    assert page.count("<script") == 2 and page.count("</script>") == 2  # the data element and the code
+    embedded = re.search(r'<script type="application/json" id="matrix-data">(.*?)</script>', page, re.DOTALL).group(1)
+    assert "<" not in embedded
+    messages = [c.get("error_message", "") for c in json.loads(embedded)["cases"]]
+    assert any(HOSTILE in m for m in messages)  # and it survives the round trip intact
+
+
+def test_the_page_refers_to_nothing_outside_itself():
+    page = site.build_page(fixture("matrix.json"), fixture("diff.json"))
+    assert not re.search(r"""(src|href|action)\s*=\s*["']?\s*(https?:)?//""", page, re.IGNORECASE)
+    assert not re.search(r"""url\(|@import""", page, re.IGNORECASE)
+    assert "http://" not in page and "https://" not in page
+    assert 'name="viewport"' in page and "@media print" in page
+
+
+def test_the_grid_is_rendered_on_the_server_too():
+    page = site.build_page(fixture("matrix.json"), None)
+    assert server_cells(page) == EXPECTED
+    assert "No previous run to compare with." in page
+    assert "gpu-node" in page and "NVIDIA H200" in page and "c656f43a1b2c" in page
+    assert "2026-11-29 16:17 – 2026-11-30 09:02 UTC" in page
+
+
+def test_a_cpu_only_run_has_one_grid():
+    matrix = fixture("matrix.json")
+    matrix["cases"] = [c for c in matrix["cases"] if c["device"] == "cpu" or c["outcome"] == "skip"]
+    page = site.build_page(matrix, None)
+    assert {key.split("|")[0] for key in server_cells(page)} == {"cpu"}
+    assert "No grid for cuda" in page
+
+
+def test_the_diff_is_summarized():
+    page = site.build_page(fixture("matrix.json"), fixture("diff.json"))
+    changes = page[page.index('id="changes"'):page.index('id="summary"')]
+    assert "No previous run" not in changes
+    assert "<b>1</b> newly broken" in changes and "<b>2</b> timing changes" in changes
+    assert "2.37×" in changes and "torch_2_3_1-shap_0_54_1" in changes and "1.26.4" in changes
+
+
+def test_cli_writes_one_file(results):
+    command = [sys.executable, "-m", "harness.site", "--results", str(results), "--diff", str(FIXTURES / "diff.json")]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert [p.name for p in (results / "site").iterdir()] == ["index.html"]
+    assert str(results / "site" / "index.html") in done.stdout
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no matrix.json at"),
+    ("{not json", "is not valid JSON"),
+    ("[1, 2]", "is not a JSON object"),
+    ('{"cases": []}', "has no case rows"),
+    ('{"cases": [{"cell": "x"}]}', "case 0 lacks torch, shap, model, explainer, device, outcome"),
+])
+def test_bad_input_is_one_line_and_exit_2(results, capsys, content, message):
+    target = results / "matrix.json"
+    if content is None:
+        target.unlink()
+    else:
+        target.write_text(content)
+    assert site.main(["--results", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and message in err and err.count("\n") == 1
+    assert not (results / "site").exists()
+
+
+def test_a_bad_diff_is_one_line(results, tmp_path):
+    bad = tmp_path / "diff.json"
+    bad.write_text('{"newly_broken": "everything"}')
+    with pytest.raises(HarnessError, match="newly_broken is not a list"):
+        site.write_site(results, tmp_path / "out", bad)
+    with pytest.raises(HarnessError, match="no diff file at"):
+        site.write_site(results, tmp_path / "out", tmp_path / "absent.json")
+
+
+# --- the page in a real browser ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("no /usr/bin/chromium: install Debian's chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def built(results):
+    return site.write_site(results, results / "site", FIXTURES / "diff.json")
+
+
+@pytest.fixture
+def open_page(browser, built):
+    """Open the built page; returns (page, log) where log records requests, console errors and dialogs."""
+    contexts = []
+
+    def opener(width=1280, height=900):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        log = {"requests": [], "errors": [], "dialogs": []}
+        page.on("request", lambda r: log["requests"].append(r.url))
+        page.on("console", lambda m: m.type == "error" and log["errors"].append(m.text))
+        page.on("pageerror", lambda e: log["errors"].append(str(e)))
+        page.on("dialog", lambda d: (log["dialogs"].append(d.message), d.dismiss()))
+        page.goto(built.as_uri())
+        return page, log
+
+    yield opener
+    for context in contexts:
+        context.close()
+
+
+def screenshot_dir(tmp_path) -> Path:
+    folder = Path(os.environ.get("SITE_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def browser_cells(page) -> dict:
+    cells = page.eval_on_selector_all("button.cell", """cells => Object.fromEntries(cells.map(c =>
+        [c.dataset.key, [c.dataset.outcomeClass, c.querySelector('.n').textContent]]))""")
+    return {key: tuple(value) for key, value in cells.items()}
+
+
+def select(page, name, value):
+    page.select_option(f"#f-{name}", value)
+
+
+def test_page_loads_with_no_errors_and_no_requests(open_page, built, tmp_path):
+    page, log = open_page()
+    page.click('button.cell[data-key="cpu|1.13.1|0.44.1"]')
+    page.click("#details .toggle >> nth=0")
+    page.wait_for_timeout(200)
+    assert log["errors"] == [] and log["dialogs"] == []
+    assert log["requests"] == [built.as_uri()]
+    path = screenshot_dir(tmp_path) / "site-desktop.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+
+
+def test_heatmap_cells_and_colours(open_page, built):
+    page, _ = open_page()
+    assert browser_cells(page) == EXPECTED == server_cells(built.read_text())
+    colours = page.eval_on_selector_all("button.cell", """cells => Object.fromEntries(cells.map(c =>
+        [c.dataset.outcomeClass, getComputedStyle(c).backgroundColor + ' ' + getComputedStyle(c).backgroundImage]))""")
+
+    def rgb(cls):
+        return [int(x) for x in re.findall(r"\d+", colours[cls])[:3]]
+
+    assert rgb("pass")[1] > rgb("pass")[0]  # green
+    assert rgb("fail")[0] > rgb("fail")[1] > rgb("fail")[2] - 20  # red
+    assert rgb("partial")[0] > rgb("partial")[2] + 100 and rgb("partial")[1] > rgb("partial")[2]  # amber
+    assert len(set(rgb("na"))) <= 3 and max(rgb("na")) - min(rgb("na")) < 20  # grey
+    assert colours["na"] == colours["install"]
+    assert "gradient" in colours["notrun"]  # striped: distinct from every filled colour
+    assert len({colours[c] for c in ("pass", "partial", "fail", "na", "notrun")}) == 5
+
+
+def test_filters_recount_and_hide(open_page, built):
+    page, log = open_page()
+    select(page, "model", "mlp")
+    cells = browser_cells(page)
+    assert cells["cpu|1.13.1|0.44.1"] == ("fail", "0/2")
+    assert cells["cpu|2.4.1|0.44.1"] == cells["cpu|2.15.0|0.54.1"] == ("pass", "2/2")
+    assert cells["cpu|1.13.1|0.54.1"] == ("na", "n/a") and cells["cuda|2.4.1|0.54.1"] == ("notrun", "not run")
+    select(page, "model", "relu_inplace")
+    cells = browser_cells(page)
+    assert cells["cpu|2.4.1|0.54.1"] == ("partial", "1/2") and cells["cpu|2.15.0|0.54.1"] == ("pass", "1/1")
+    select(page, "explainer", "deep")
+    cells = browser_cells(page)
+    assert cells["cpu|2.4.1|0.54.1"] == ("fail", "0/1") and cells["cpu|2.15.0|0.54.1"] == ("empty", "–")
+    assert "model relu_inplace, explainer deep" in page.inner_text("#filter-note")
+    select(page, "model", "")
+    select(page, "explainer", "")
+    assert browser_cells(page) == server_cells(built.read_text())  # the script and site.py agree
+    select(page, "device", "cuda")
+    assert page.is_hidden('.grid-block[data-device="cpu"]') and page.is_visible('.grid-block[data-device="cuda"]')
+    select(page, "device", "")
+    assert page.is_visible('.grid-block[data-device="cpu"]')
+    assert log["errors"] == []
+
+
+def test_clicking_a_cell_lists_its_cases(open_page, results):
+    page, log = open_page()
+    assert page.is_hidden("#details")
+    page.click('button.cell[data-key="cpu|1.13.1|0.44.1"]')
+    assert page.is_visible("#details")
+    assert "torch 1.13.1 × shap 0.44.1 on cpu (6 cases)" in page.inner_text("#details-title")
+    assert "numpy 2.4.6" in page.inner_text("#details-meta") and "Python 3.11.7" in page.inner_text("#details-meta")
+    rows = page.locator("#details tbody tr:not(.more)")
+    assert rows.count() == 6
+    mlp_deep = page.locator("#details tbody tr:not(.more)", has_text="mlp").filter(has_text="deep")
+    mlp_deep.locator(".toggle").click()
+    more = page.locator("#details tr.more:visible")
+    text = more.inner_text()
+    assert HOSTILE in text  # shown as text, not run
+    assert "nox -s cell-torch_1_13_1-shap_0_44_1 -- --model mlp --explainer deep" in text
+    assert "side_effects" in text and "global_seed_changed" in text
+    assert page.evaluate("document.scripts.length") == 2 and page.locator("#details img").count() == 0
+
+    select(page, "explainer", "gradient")  # the open panel follows the filters
+    assert rows.count() == 3
+    select(page, "explainer", "")
+    page.click('button.cell[data-key="cuda|2.4.1|0.44.1"]')
+    assert "on cuda (6 cases)" in page.inner_text("#details-title")
+    assert "NVIDIA H200" in page.inner_text("#details-meta")
+    gru_deep = page.locator("#details tbody tr:not(.more)", has_text="gru").filter(has_text="deep")
+    assert "mismatch" in gru_deep.inner_text() and re.search(r"\d\.\d\de-\d+ / 1\.00e-3", gru_deep.inner_text())
+    gru_deep.locator(".toggle").click()
+    text = page.locator("#details tr.more:visible").inner_text()
+    assert "exact_deviation" in text and "device_max_diff" in text and "analytic_deviation" not in text
+    link = page.locator("#details tr.more:visible a")
+    assert link.get_attribute("href") == "../repro/torch_2_4_1-shap_0_44_1/gru-deep-cuda.py"
+    assert link.evaluate("a => a.href") == (results / "repro/torch_2_4_1-shap_0_44_1/gru-deep-cuda.py").as_uri()
+    page.click("#details-close")
+    assert page.is_hidden("#details")
+    assert log["errors"] == [] and log["dialogs"] == []
+
+
+def test_phone_width_does_not_overflow(open_page, tmp_path):
+    page, log = open_page(width=375, height=800)
+    page.click('button.cell[data-key="cpu|2.4.1|0.44.1"]')
+    for toggle in page.locator("#details .toggle").all():
+        toggle.click()
+    overflow = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert overflow[0] <= overflow[1] == 375
+    path = screenshot_dir(tmp_path) / "site-phone.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    assert log["errors"] == []
+
+
+def test_print_hides_filters_and_expands_cases(open_page):
+    page, _ = open_page()
+    select(page, "device", "cuda")
+    page.click('button.cell[data-key="cuda|2.4.1|0.44.1"]')
+    page.emulate_media(media="print")
+    assert page.is_hidden("#filters")
+    assert page.is_visible('.grid-block[data-device="cpu"]')
+    assert page.locator("#details tr.more").count() == 6
+    assert all(row.is_visible() for row in page.locator("#details tr.more").all())
+    assert page.evaluate("getComputedStyle(document.querySelector('.page-head')).backgroundColor") == "rgba(0, 0, 0, 0)"
