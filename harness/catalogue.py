@@ -35,39 +35,54 @@ def outcome_label(row) -> str:
 def axis_range(frame: pd.DataFrame, signature: str, axis: str) -> dict:
     """First/last tested version with the signature on ``axis``, and the nearest good ones beside them.
 
-    A version is bad when the signature appears in any of its cells; good
-    when the cases it hits ran there and none of them showed it.
+    Only cells whose other-axis version also shows the signature count, so a
+    torch-only failure is not "fixed" by a shap release that merely ran with
+    another torch.  There, a version is bad when the signature appears in any
+    of its cells, and good when the cases it hits ran and none showed it.
     """
+    other = AXES[1] if axis == AXES[0] else AXES[0]
     hit = frame[frame["signature"] == signature]
     hit_cases = frame[CASE].apply(tuple, axis=1).isin(set(hit[CASE].apply(tuple, axis=1)))
-    same_cases = frame[hit_cases & frame["outcome"].isin(RAN)]
+    comparable = frame[hit_cases & frame["outcome"].isin(RAN) & frame[other].isin(set(hit[other]))]
     bad = set(hit[axis])
-    good = set(same_cases[axis]) - bad
-    tested = _sorted(set(frame[axis]))
+    good = set(comparable[axis]) - bad
+    tested = _sorted(set(comparable[axis]) | bad)
     first_bad, last_bad = min(bad, key=Version), max(bad, key=Version)
     below = [v for v in tested if Version(v) < Version(first_bad) and v in good]
     above = [v for v in tested if Version(v) > Version(last_bad) and v in good]
+    def there(version):
+        """What the same cases show instead at a version without the signature (the commonest label)."""
+        if version is None:
+            return None
+        return comparable[comparable[axis] == version].apply(outcome_label, axis=1).mode().iloc[0]
+
     return {
         "first_bad": first_bad, "last_bad": last_bad,
         "last_good": below[-1] if below else None, "first_good": above[0] if above else None,
+        "before": there(below[-1] if below else None), "after": there(above[0] if above else None),
         "bad": _sorted(bad), "good": _sorted(good),
         "gaps": [v for v in tested if Version(first_bad) < Version(v) < Version(last_bad) and v in good],
         "oldest_tested": tested[0], "newest_tested": tested[-1],
     }
 
 
-def describe_range(axis: str, r: dict) -> str:
-    """One sentence a reader can act on."""
+def describe_range(axis: str, r: dict, ids: dict | None = None) -> str:
+    """One sentence a reader can act on; ``ids`` names other signatures by their catalogue id."""
+    def name(label):
+        return (ids or {}).get(label, label if label == PASS else f"`{label}`")
+
     span = r["first_bad"] if r["first_bad"] == r["last_bad"] else f"{r['first_bad']} – {r['last_bad']}"
     parts = [f"{axis} {span}"]
     if r["last_good"]:
-        parts.append(f"last good before it {r['last_good']}")
+        parts.append(f"last good {r['last_good']}: " + ("passes" if r["before"] == PASS
+                                                          else f"gives {name(r['before'])} instead"))
     elif r["first_bad"] == r["oldest_tested"]:
-        parts.append("already in the oldest tested")
+        parts.append("already in the oldest that ran")
     if r["first_good"]:
-        parts.append(f"gone from {r['first_good']}")
+        parts.append(f"gone from {r['first_good']}: " + ("passes" if r["after"] == PASS
+                                                        else f"gives {name(r['after'])} instead"))
     elif r["last_bad"] == r["newest_tested"]:
-        parts.append("still in the newest tested")
+        parts.append("still in the newest that ran")
     if r["gaps"]:
         parts.append(f"not on {', '.join(r['gaps'])} in between")
     return parts[0] + " (" + "; ".join(parts[1:]) + ")" if len(parts) > 1 else parts[0]
@@ -121,7 +136,6 @@ def build(frame: pd.DataFrame, bisections: list[dict] | None = None) -> dict:
             "cells": _cells(group),
             "pythons": _sorted(p for p in group["python"] if p),
             "ranges": ranges,
-            "summary": "; ".join(describe_range(axis, ranges[axis]) for axis in AXES),
             "raised_in": sorted(set(group["error_frame"].dropna())),
             "example": next(iter(group["error_message"].dropna()), None),
             "becomes": [_move_text(t) for t in moves if t["before"] == signature],
@@ -131,9 +145,16 @@ def build(frame: pd.DataFrame, bisections: list[dict] | None = None) -> dict:
     entries.sort(key=lambda e: (-e["n_cases"], e["signature"]))
     for i, entry in enumerate(entries, 1):
         entry["id"] = f"S{i}"
+    ids = {e["signature"]: e["id"] for e in entries}
+    for entry in entries:
+        entry["summary"] = "; ".join(describe_range(axis, entry["ranges"][axis], ids) for axis in AXES)
     for move in moves:
         move["bisect"] = [b for b in bisections or [] if _bisect_matches(b, move)]
     return {"signatures": entries, "transitions": moves, "bisections": bisections or []}
+
+
+def _some(items: list[str], n: int) -> str:
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
 
 
 def _cells(group: pd.DataFrame) -> list[str]:
@@ -169,8 +190,8 @@ def markdown(data: dict) -> list[str]:
     for entry in data["signatures"]:
         out += [f"### {entry['id']}. `{entry['signature']}`", "",
                 f"- where: {entry['summary']}; Python {', '.join(entry['pythons'])}",
-                f"- cases ({entry['n_cases']}): {', '.join(entry['cases'])}",
-                f"- cells: {', '.join(entry['cells'])}"]
+                f"- cases ({entry['n_cases']} in {len(entry['cells'])} cells): {_some(entry['cases'], 12)}",
+                f"- cells (torch/shap): {', '.join(entry['cells'])}"]
         out += [f"- becomes: {t}" for t in entry["becomes"]]
         out += [f"- comes from: {t}" for t in entry["comes_from"]]
         if entry["raised_in"]:
@@ -187,13 +208,17 @@ def markdown(data: dict) -> list[str]:
             "reader learns by upgrading one package.", ""]
     if not data["transitions"]:
         return out + ["No case changes outcome between neighbouring tested versions.", ""]
+    ids = {e["signature"]: e["id"] for e in data["signatures"]}
+
+    def short(label: str) -> str:
+        return label if label not in ids else f"{ids[label]} `{label[:60]}{'…' if len(label) > 60 else ''}`"
     rows = []
     for t in data["transitions"]:
         bisected = "; ".join(f"{b['boundary']['last']['version']} → {b['boundary']['first']['version']}"
                              for b in t["bisect"])
         rows.append([f"{t['axis']} {t['from']} → {t['to']}", f"{t['other_axis']} {', '.join(t['fixed'])}",
-                     f"{t['explainer']} / {t['device']}", ", ".join(t["models"]), f"`{t['before']}`",
-                     f"`{t['after']}`", bisected])
+                     f"{t['explainer']} / {t['device']}", ", ".join(t["models"]), short(t["before"]),
+                     short(t["after"]), bisected])
     out += [tabulate(rows, headers=["change", "with", "explainer / device", "models", "before", "after",
                                     "exact boundary (bisect)"], tablefmt="github"), ""]
     if data["bisections"]:

@@ -179,19 +179,45 @@ def oracle_section(frame: pd.DataFrame) -> list[str]:
                                           "over tolerance"], tablefmt="github"), ""]
 
 
-def side_effect_section(frame: pd.DataFrame) -> list[str]:
+def leak_summary(lines: list[str]) -> str:
+    """One short phrase per kind of thing left behind, from the worker's per-module lines."""
+    hooks, attributes, other = {}, set(), []
+    for line in lines:
+        if " left registered" in line and "): " in line:
+            kind = line.rsplit(" left registered", 1)[0].split(" ")[-1]
+            hooks[kind] = hooks.get(kind, 0) + 1
+        elif "attributes added: " in line:
+            attributes.update(line.split("attributes added: ", 1)[1].split(", "))
+        else:
+            other.append(line)
+    parts = [f"{kind} on {n} module{'s' if n > 1 else ''}" for kind, n in sorted(hooks.items())]
+    if attributes:
+        parts.append(f"attributes {', '.join(sorted(attributes))}")
+    return "; ".join(parts + other)
+
+
+def side_effect_section(frame: pd.DataFrame, documents: list[dict]) -> list[str]:
     """Cases whose explainer left hooks, attributes or state_dict entries on the model it was given."""
     checked = frame[frame["outcome"].isin(RAN)]
-    leaks = frame[frame["side_effects"].notna()]
     out = ["## Side effects on the model", "",
            "After each case (pass or fail) the harness compares every module's hook dictionaries, public "
-           "attributes and the `state_dict()` keys with what they were before shap saw the model.", ""]
-    if leaks.empty:
+           "attributes and the `state_dict()` keys with what they were before shap saw the model "
+           "(each module's lines are in the raw results).", ""]
+    found = {}
+    for document in documents:
+        for case in document.get("cases", []):
+            if case.get("side_effects"):
+                key = (case["model"], case["explainer"], case["device"], case["outcome"],
+                       leak_summary(case["side_effects"]))
+                found.setdefault(key, []).append(f"{document['cell']['torch']}/{document['cell']['shap']}")
+    if not found:
         return out + [f"None found in {len(checked)} cases that ran.", ""]
-    rows = [[f"{r.torch}/{r.shap}", r.model, EXPLAINER_NAMES[r.explainer], r.device, r.outcome, r.side_effects]
-            for r in leaks.itertuples()]
-    return out + [f"{len(leaks)} of {len(checked)} cases left something behind:", "",
-                  tabulate(rows, headers=["torch/shap", "model", "explainer", "device", "outcome", "left behind"],
+    rows = [[model, EXPLAINER_NAMES[explainer], device, outcome, left,
+             ", ".join(sorted(cells, key=lambda c: [Version(v) for v in c.split("/")]))]
+            for (model, explainer, device, outcome, left), cells in sorted(found.items())]
+    total = sum(len(cells) for cells in found.values())
+    return out + [f"{total} of {len(checked)} cases left something behind:", "",
+                  tabulate(rows, headers=["model", "explainer", "device", "outcome", "left behind", "cells (torch/shap)"],
                            tablefmt="github"), ""]
 
 
@@ -280,7 +306,7 @@ def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict) -
         part = frame[frame["device"] == device]
         for model, sub in part.groupby("model"):
             out += [f"### {model} ({device})", "", grid(sub, model_cell), ""]
-    out += oracle_section(frame) + side_effect_section(frame) + device_section(frame)
+    out += oracle_section(frame) + side_effect_section(frame, documents) + device_section(frame)
     out += catalogue.markdown(catalogue_data)
     return "\n".join(out)
 
