@@ -265,8 +265,11 @@ def provenance(documents: list[dict]) -> list[str]:
     for d in sorted(documents, key=lambda d: d["run"]["date"]):
         axes.update(d["cell"].get("grid_axes") or {})
     for name, axis in sorted(axes.items()):
+        size = len(axis["torch"]) * len(axis["shap"])
+        covered = sum(name in d["cell"].get("grids", []) for d in documents)
+        scope = "all of it" if covered >= size else f"a declared subset: {covered} of its {size} cells"
         lines.append(f"- grid `{name}` resolved to torch {', '.join(axis['torch'])} × shap {', '.join(axis['shap'])} "
-                     "(see grid.toml)")
+                     f"(see grid.toml); these results cover {scope}")
     return lines
 
 
