@@ -7,6 +7,7 @@
     nox -s report                 rebuild the tables from results/raw
     nox -s tests                  the harness's own tests
     nox -s bench                  harness vs the uv floor vs nox's pip backend
+    nox -s bisect -- relu_inplace/deep/cpu --axis shap   first release where a case changes
 
 Each cell (one torch x shap pair) is its own session and virtualenv, built
 with nox's uv backend so that one torch download in uv's cache serves a
@@ -170,6 +171,23 @@ def tests(session: nox.Session) -> None:
         session.notify(name)
 
 
+@nox.session(python=False, default=False)
+def bisect(session: nox.Session) -> None:
+    """Find the first release where one case's outcome changes: bisect -- MODEL/EXPLAINER/DEVICE --axis torch|shap."""
+    from harness import bisect as bisection
+
+    os.chdir(session.invoked_from)
+    try:
+        options = bisection.parse(session.posargs)
+        bisection.run(options)
+    except HarnessError as problem:
+        session.error(str(problem))
+    finally:
+        os.chdir(ROOT)
+    if any((options.results / "raw").glob("*.json")):  # show the boundary in the grid's catalogue
+        session.notify("report", ["--results", str(options.results)])
+
+
 # The cell side must work with every interpreter and numpy of the grid: check
 # its unit tests at both ends, where this machine has those interpreters.
 CELL_SIDE_ENDS = [("3.8", "numpy<2"), ("3.13", "numpy>=2")]
@@ -180,7 +198,7 @@ def make_cell_side_session(version: str, numpy: str):
     def cell_side(session: nox.Session) -> None:
         session.install("pytest", numpy)
         session.run("python", "-m", "compileall", "-q", "harness/cell", "models")
-        session.run("pytest", "-p", "no:cacheprovider", "tests/test_additivity.py")
+        session.run("pytest", "-p", "no:cacheprovider", "tests/test_additivity.py", "tests/test_oracles.py")
 
     cell_side.__doc__ = f"Cell-side unit tests on Python {version} with {numpy} (run by the tests session)"
     return cell_side
@@ -198,3 +216,59 @@ def bench(session: nox.Session) -> None:
     """Benchmark one row: the harness vs the uv floor vs nox's pip backend."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "bench"))
     session.run("python", "-m", "harness.bench", *session.posargs)
+
+
+# --- The scheduled fleet (.github/workflows/matrix.yml) ---------------------------------
+# Owned by the fleet work: `plan` turns `nox -l --json` into the workflow's job matrix;
+# `publish` merges the shards' downloaded results into results/, rebuilds the table,
+# diffs it against the last publish and builds the web page. The logic lives in
+# harness/fleet_plan.py, merge.py, diff.py and regressions.py.
+
+
+@nox.session(python=False, default=False)
+def plan(session: nox.Session) -> None:
+    """Fleet: the GitHub Actions job matrix of a grid, one shard per torch release and runner kind."""
+    session.run(sys.executable, "-m", "harness.fleet_plan", *session.posargs, external=True)
+
+
+def publish_options(session: nox.Session):
+    """--artifacts, --results and --description of the publish session; a bad option is one line."""
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        def error(self, message):
+            session.error(f"bad option: {message} (see nox -s publish -- --help)")
+
+    parser = Parser(prog="nox -s publish --", description="Merge a fleet run's shard results into a results "
+                    "folder, rebuild the table, diff it against the last publish and build the web page.")
+    parser.add_argument("--artifacts", type=Path, default=Path("fleet-artifacts"),
+                        help="the downloaded raw-* artifacts: <cpu|gpu>/raw/<cell-id>.json (default: %(default)s)")
+    parser.add_argument("--results", type=Path, default=ROOT / "results",
+                        help="results folder to publish into (default: results/)")
+    parser.add_argument("--description", help="how diff.json names this run (default: the workflow run)")
+    options = parser.parse_args(session.posargs)
+    base = Path(session.invoked_from)
+    options.artifacts, options.results = base / options.artifacts, base / options.results
+    return options
+
+
+@nox.session(default=False)
+def publish(session: nox.Session) -> None:
+    """Fleet: merge downloaded shard results into results/, report, diff against the last publish, build the page."""
+    options = publish_options(session)
+    results = options.results.resolve()
+    try:
+        reuse.hold_lock(results)
+    except HarnessError as problem:
+        session.error(str(problem))
+    session.install(*nox.project.dependency_groups(PYPROJECT, "report", "site"))
+    previous = Path(session.create_tmp()) / "previous-snapshot.json"
+    session.run("python", "-m", "harness.diff", "snapshot", "--results", str(results), "--out", str(previous))
+    session.run("python", "-m", "harness.merge", "--artifacts", str(options.artifacts.resolve()),
+                "--results", str(results))
+    session.run("python", "-m", "harness.report", "--results", str(results))
+    described = ["--description", options.description] if options.description else []
+    session.run("python", "-m", "harness.diff", "compare", "--previous", str(previous),
+                "--results", str(results), *described)
+    session.run("python", "-m", "harness.site", "--results", str(results), "--diff", str(results / "diff.json"),
+                "--out", str(results / "site"))

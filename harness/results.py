@@ -15,6 +15,7 @@ from harness.errors import HarnessError
 
 SCHEMA_VERSION = 1
 RAW_DIR = "raw"
+GPU_DIR = "gpu"  # raw/gpu/<cell-id>.json: the fleet's records from a runner with CUDA
 
 
 def raw_dir(results: Path) -> Path:
@@ -47,16 +48,44 @@ def write_cell(results: Path, document: dict) -> Path:
 
 
 def read_cells(results: Path) -> list[dict]:
-    """Every raw cell document under ``results/raw``; a bad file is a one-line error."""
+    """Every raw cell document under ``results/raw``; a bad file is a one-line error.
+
+    A cell run by the fleet on a CUDA runner as well has a second record in
+    ``results/raw/gpu/``: its cpu cases come from the CPU record beside it and its
+    other cases from the CUDA one, so no case is counted twice.
+    """
+    primary = [_read(path) for path in sorted(raw_dir(results).glob("*.json"))]
+    gpu = [_read(path) for path in sorted((raw_dir(results) / GPU_DIR).glob("*.json"))]
+    return combine(primary, gpu)
+
+
+def combine(primary: list[dict], gpu: list[dict]) -> list[dict]:
+    """CPU records keep their cpu cases, CUDA-runner records their other cases, where a cell has both."""
+    with_gpu = {_cell_id(doc) for doc in gpu}
+    with_cpu = {_cell_id(doc) for doc in primary}
     documents = []
-    for path in sorted(raw_dir(results).glob("*.json")):
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise HarnessError(f"{path} is not a valid result file ({exc}); delete it or re-run its cell") from None
-        if not isinstance(document, dict) or document.get("schema") != SCHEMA_VERSION:
-            found = document.get("schema") if isinstance(document, dict) else None
-            raise HarnessError(f"{path} has result schema {found!r}, this harness reads schema {SCHEMA_VERSION}; "
-                               "re-run its cell")
-        documents.append(document)
+    for doc in primary:
+        if _cell_id(doc) in with_gpu:
+            doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") == "cpu"])
+        documents.append(doc)
+    for doc in gpu:
+        if _cell_id(doc) in with_cpu:
+            doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") != "cpu"])
+        documents.append(doc)
     return documents
+
+
+def _cell_id(document: dict):
+    return (document.get("cell") or {}).get("id")
+
+
+def _read(path: Path) -> dict:
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"{path} is not a valid result file ({exc}); delete it or re-run its cell") from None
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA_VERSION:
+        found = document.get("schema") if isinstance(document, dict) else None
+        raise HarnessError(f"{path} has result schema {found!r}, this harness reads schema {SCHEMA_VERSION}; "
+                           "re-run its cell")
+    return document
