@@ -5,6 +5,7 @@
     nox -s matrix -- --help       every option
     nox -l                        list every cell session
     nox -s report                 rebuild the tables from results/raw
+    nox -s site                   the web page, results/site/index.html
     nox -s tests                  the harness's own tests
     nox -s bench                  harness vs the uv floor vs nox's pip backend
     nox -s bisect -- relu_inplace/deep/cpu --axis shap   first release where a case changes
@@ -160,6 +161,14 @@ def report(session: nox.Session) -> None:
         peak = BUDGET["sampler"].stop() / disk.GB
         over = f" (over the {BUDGET['limit']:g} GB budget)" if peak > BUDGET["limit"] else ""
         session.log(f"peak disk used by this run: {peak:.1f} GB{over}")
+
+
+@nox.session(default=False)
+def site(session: nox.Session) -> None:
+    """Build the web page from results/matrix.json into results/site/index.html (-- --help for options)."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "site"))
+    os.chdir(session.invoked_from)
+    session.run("python", "-m", "harness.site", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(default=False)
