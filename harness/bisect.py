@@ -25,7 +25,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness import results as store
 from harness import suite
-from harness.errors import HarnessError
+from harness.errors import HarnessError, OptionParser
 from harness.index import PackageIndex
 from harness.options import ROOT
 from harness.plan import token
@@ -36,13 +36,8 @@ FIXED_DEFAULT = {"torch": "2.4.1"}  # the release every grid includes
 UNTESTABLE = ("n/a", "install-error")
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise HarnessError(f"bad option: {message} (see nox -s bisect -- --help)")
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="nox -s bisect --",
+    p = OptionParser(prog="nox -s bisect --",
                 description="Find the first release where one case's outcome changes, by binary search over "
                             "every release on the index between --good and --bad.")
     p.add_argument("case", help="MODEL/EXPLAINER/DEVICE, e.g. relu_inplace/deep/cpu")

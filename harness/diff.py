@@ -12,7 +12,6 @@ to ``$GITHUB_STEP_SUMMARY`` when set.
 """
 from __future__ import annotations
 
-import argparse
 import gzip
 import hashlib
 import json
@@ -23,7 +22,7 @@ from pathlib import Path
 
 from harness import report
 from harness import results as store
-from harness.errors import HarnessError
+from harness.errors import HarnessError, OptionParser
 
 # A warm median is reported as changed only when it moved by this factor either
 # way AND by at least TIMING_FLOOR_S: two runs of one cell on the same idle
@@ -36,11 +35,6 @@ HISTORY_DIR = "history"
 HISTORY_KEEP = 26  # half a year of weekly runs; git keeps the older ones
 MARKDOWN_ROWS = 100  # rows per table in the step summary (GitHub caps a summary at 1 MiB)
 CASE_KEY = ("cell", "model", "explainer", "device")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise HarnessError(f"bad option: {message} (see {self.prog} --help)")
 
 
 def snapshot(results: Path, description: str | None = None) -> dict:
@@ -198,7 +192,7 @@ def described(state: dict, results: Path) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = _Parser(prog="python -m harness.diff", description=__doc__.split("\n\n")[0])
+    parser = OptionParser(prog="python -m harness.diff", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     take = commands.add_parser("snapshot", help="save what a later diff needs from a results folder")
     take.add_argument("--results", type=Path, default=Path("results"))

@@ -1,4 +1,5 @@
 """The one exception type the harness shows to users as a single line."""
+import argparse
 
 
 class HarnessError(Exception):
@@ -7,3 +8,10 @@ class HarnessError(Exception):
     Entry points print ``error: <message>`` and exit non-zero instead of a
     traceback; results already written are never touched.
     """
+
+
+class OptionParser(argparse.ArgumentParser):
+    """argparse that turns a bad option into a HarnessError (one line) instead of usage text and exit 2."""
+
+    def error(self, message):
+        raise HarnessError(f"bad option: {message} (see {self.prog} --help)")

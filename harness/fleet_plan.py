@@ -10,7 +10,6 @@ it is set (``matrix=``, ``shards=``, ``na=``), else to stdout.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -20,18 +19,13 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, OptionParser
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_JOBS = 256  # GitHub Actions refuses a matrix with more jobs than this
 CPU_RUNNER = "ubuntu-latest"
 CELL_NAME = re.compile(r"^cell-torch_(?P<torch>[0-9A-Za-z_]+)-shap_(?P<shap>[0-9A-Za-z_]+)$")
 UNSAFE_IN_ARTIFACT_NAMES = re.compile(r'[\\/:"<>|*?\s]+')
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise HarnessError(f"bad option: {message} (see {self.prog} --help)")
 
 
 def artifact_name(text: str) -> str:
@@ -133,7 +127,7 @@ def write_outputs(entries: list[dict], not_applicable: list[str], output: str | 
 
 
 def main(argv=None) -> int:
-    parser = _Parser(prog="nox -s plan --", description=__doc__.split("\n\n")[0])
+    parser = OptionParser(prog="nox -s plan --", description=__doc__.split("\n\n")[0])
     parser.add_argument("--grid", default="default", help="named grid of grid.toml (default: %(default)s)")
     parser.add_argument("--select", default="", metavar="EXPR",
                         help="nox -k expression over cell names and tags, e.g. 'torch_2_4 and shap_0_46'")

@@ -13,20 +13,14 @@ survive and no case is counted twice.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
 from harness import results as store
-from harness.errors import HarnessError
+from harness.errors import HarnessError, OptionParser
 
 KINDS = {"cpu": Path(), "gpu": Path(store.GPU_DIR)}  # runner kind -> folder under results/raw
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise HarnessError(f"bad option: {message} (see {self.prog} --help)")
 
 
 def find_records(artifacts: Path) -> dict[tuple[str, str], tuple[Path, str]]:
@@ -72,7 +66,7 @@ def merge(artifacts: Path, results: Path) -> dict:
 
 
 def main(argv=None) -> int:
-    parser = _Parser(prog="python -m harness.merge", description=__doc__.split("\n\n")[0])
+    parser = OptionParser(prog="python -m harness.merge", description=__doc__.split("\n\n")[0])
     parser.add_argument("--artifacts", type=Path, required=True, help="the downloaded shard artifacts")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
     try:

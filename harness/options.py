@@ -4,19 +4,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import OptionParser
 from harness.suite import EXPLAINERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise HarnessError(f"bad option: {message} (see nox -s matrix -- --help)")
-
-
 def parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = OptionParser(
         prog="nox -s matrix --",
         description="Run the torch x shap version matrix and write the compatibility table.",
         epilog="Cells can also be run one by one: nox -l lists them; select with -s NAME, "

@@ -12,7 +12,6 @@ as JSON and changes nothing.
 """
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import os
@@ -22,7 +21,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from harness.errors import HarnessError
+from harness.errors import HarnessError, OptionParser
 
 PREFIX = "Matrix regression: "
 LABEL = "matrix-regression"
@@ -31,11 +30,6 @@ BODY_MAX = 65_000  # GitHub refuses an issue body over 65,536 characters
 LISTED_CASES = 200  # case rows shown in one issue; the rest are counted
 LISTED_COMMANDS = 10  # reproducer commands shown, one per cell
 API = os.environ.get("GITHUB_API_URL", "https://api.github.com")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):
-        raise HarnessError(f"bad option: {message} (see {self.prog} --help)")
 
 
 def title_for(signature: str) -> str:
@@ -199,7 +193,7 @@ def run_link() -> str:
 
 
 def main(argv=None) -> int:
-    parser = _Parser(prog="python -m harness.regressions", description=__doc__.split("\n\n")[0])
+    parser = OptionParser(prog="python -m harness.regressions", description=__doc__.split("\n\n")[0])
     parser.add_argument("--diff", type=Path, default=Path("results/diff.json"))
     parser.add_argument("--matrix", type=Path, default=Path("results/matrix.json"))
     parser.add_argument("--dry-run", action="store_true", help="print the planned actions as JSON; change nothing")

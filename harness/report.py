@@ -72,7 +72,7 @@ def case_rows(document: dict) -> list[dict]:
             "additivity_tolerance": check.get("tolerance"), "additivity_criterion": check.get("criterion"),
             **{f"{name}_{field}": (oracle.get(name) or {}).get(field)
                for name in ("analytic", "exact") for field in ("deviation", "tolerance", "ok")},
-            "side_effects": "; ".join(case["side_effects"]) if case.get("side_effects") else None,
+            "side_effects": leak_summary(case["side_effects"]) if case.get("side_effects") else None,
             "device_max_diff": devices.get("max_abs_diff"), "device_tolerance": devices.get("tolerance"),
             "device_ok": devices.get("ok"),
             "warnings": " | ".join(n["message"] for n in case.get("notes") or []),

@@ -5,6 +5,7 @@ the newest shap, CPU), then checks that the raw JSON and the table exist and
 agree with what the run produced.  Its virtualenv is then reused to inject
 real faults (segfault, hang, sys.exit, garbage output) into the supervisor.
 """
+import ast
 import csv
 import json
 import subprocess
@@ -180,7 +181,9 @@ def test_oracles_side_effects_and_catalogue_are_recorded(run):
     mlp = by_case[("mlp", "deep")]
     assert mlp["exact_deviation"] is not None and mlp["exact_ok"] is None  # measured, not a verdict
     assert by_case[("two_inputs", "deep")]["exact_deviation"] is None  # 22 features: too many to enumerate
-    assert all(r["side_effects"] is None for r in rows)  # none of shap's explainers leaves anything here
+    assert all(r["side_effects"] is None for r in rows if r["outcome"] == "pass")
+    # a DeepExplainer that raises half-way leaves its hooks on the model (a finding on every shap tested)
+    assert "forward_hooks on" in by_case[("relu_inplace", "deep")]["side_effects"]
     failing = {r["signature"] for r in rows if r["signature"]}
     assert {e["signature"] for e in matrix["catalogue"]["signatures"]} == failing
     table = (run["results"] / "COMPATIBILITY.md").read_text()
@@ -198,7 +201,9 @@ def test_a_reproducer_prints_the_recorded_outcome_in_the_cells_environment(run):
     for outcome, row in wanted.items():
         path = run["results"] / row["reproducer"]
         source = path.read_text()
-        assert "harness" not in source.split('"""', 2)[2].replace("harness's", "")  # imports nothing of ours
+        imported = {alias.name.split(".")[0] for node in ast.parse(source).body
+                    if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
+        assert imported <= {"sys", "types", "numpy", "shap", "torch"}, imported  # nothing of the harness
         assert (path.parent / "requirements.txt").read_text().count("==") > 5
         assert row["reproducer_command"].endswith(f"{path.name}")
         done = subprocess.run([str(run["venv"] / "bin" / "python"), str(path)], capture_output=True, text=True,
