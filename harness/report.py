@@ -31,7 +31,8 @@ SYMBOLS = {
 }
 MEANINGS = {
     "pass": "ran, and the harness's additivity check holds within the stated tolerance",
-    "mismatch": "ran, but the attributions do not add up to f(x) - E[f] (wrong numbers)",
+    "mismatch": "ran, but the numbers are wrong: they do not add up to f(x) - E[f], or an affine model's "
+                "attributions differ from the closed form",
     "fail": "shap_values() or the explainer raised (type, message and frame recorded)",
     "crash": "the worker process died (signal or exit code recorded)",
     "timeout": "no result within the case timeout; the worker was killed",

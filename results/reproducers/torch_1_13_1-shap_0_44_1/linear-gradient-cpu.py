@@ -1,0 +1,77 @@
+#!/usr/bin/env python
+"""Reproducer: shap.GradientExplainer on the `linear` model (cpu).
+
+torch 1.13.1, shap 0.44.1, numpy 2.4.6, Python 3.11.7
+(pins of every package in requirements.txt beside this file).
+Recorded by torch-shap-matrix on 2026-11-29T18:32:40+00:00 (host vm, harness commit d7e91bb594f7).
+
+Run, from the repository root:
+    cd results/reproducers/torch_1_13_1-shap_0_44_1 && uv venv --python 3.11 && uv pip install -r requirements.txt && .venv/bin/python linear-gradient-cpu.py
+(or any virtualenv with Python 3.11 and `pip install -r requirements.txt`).
+
+Recorded outcome: fail: RuntimeError: Numpy is not available
+This file imports only torch, shap and numpy: the model, the data and the call are all below.
+"""
+import sys
+import types
+
+import numpy as np
+import shap
+import torch
+
+# The model, as the harness ran it.
+MODEL_SOURCE = r'''"""A purely linear model with two outputs: SHAP values are known in closed form, phi_i = w_i (x_i - E[x_i])."""
+from torch import nn
+
+INPUT_SHAPES = [(8,)]
+CLOSED_FORM = "linear"  # affine in its inputs: the harness checks both explainers against the closed form
+
+
+def build():
+    return nn.Linear(8, 2)
+'''
+
+
+def module_from(name, source):
+    module = types.ModuleType(name)
+    exec(compile(source, name + ".py", "exec"), module.__dict__)
+    return module
+
+
+def main():
+    definition = module_from("model_definition", MODEL_SOURCE)
+    shapes = [tuple(s) for s in definition.INPUT_SHAPES]
+    device = "cpu"
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = definition.build().eval().to(device)
+    generator = torch.Generator().manual_seed(0)
+    background = [torch.randn((20,) + s, generator=generator).to(device) for s in shapes]
+    samples = [torch.randn((5,) + s, generator=generator).to(device) for s in shapes]
+    with torch.no_grad():
+        f_x = np.array(model(*samples).detach().cpu().tolist())
+        f_background = np.array(model(*background).detach().cpu().tolist())
+    single = len(shapes) == 1
+    bg_arg, x_arg = (background[0], samples[0]) if single else (background, samples)
+    kwargs = {"rseed": 0}
+
+    explainer = shap.GradientExplainer(model, bg_arg)
+    try:
+        values = explainer.shap_values(x_arg, **kwargs)
+    except AssertionError as exc:
+        if "sum up to the model" not in str(exc):
+            raise
+        print("note: shap's own additivity check fired: " + str(exc).strip().splitlines()[0])
+        values = shap.GradientExplainer(model, bg_arg).shap_values(x_arg, check_additivity=False, **kwargs)
+    print("pass: shap_values() returned (the recorded failure did not reproduce)")
+    return 0
+
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        print("fail: %s: %s" % (type(exc).__name__, lines[0] if lines else ""))
+        raise

@@ -1,0 +1,82 @@
+#!/usr/bin/env python
+"""Reproducer: shap.DeepExplainer on the `conv1d` model (cpu).
+
+torch 1.13.1, shap 0.49.1, numpy 2.4.6, Python 3.11.7
+(pins of every package in requirements.txt beside this file).
+Recorded by torch-shap-matrix on 2026-11-29T18:32:53+00:00 (host vm, harness commit d7e91bb594f7).
+
+Run, from the repository root:
+    cd results/reproducers/torch_1_13_1-shap_0_49_1 && uv venv --python 3.11 && uv pip install -r requirements.txt && .venv/bin/python conv1d-deep-cpu.py
+(or any virtualenv with Python 3.11 and `pip install -r requirements.txt`).
+
+Recorded outcome: fail: RuntimeError: Numpy is not available
+This file imports only torch, shap and numpy: the model, the data and the call are all below.
+"""
+import sys
+import types
+
+import numpy as np
+import shap
+import torch
+
+# The model, as the harness ran it.
+MODEL_SOURCE = r'''"""Signal model: Conv1d and MaxPool1d over two channels."""
+from torch import nn
+
+INPUT_SHAPES = [(2, 16)]
+
+
+def build():
+    return nn.Sequential(
+        nn.Conv1d(2, 4, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool1d(2),
+        nn.Flatten(),
+        nn.Linear(4 * 8, 2),
+    )
+'''
+
+
+def module_from(name, source):
+    module = types.ModuleType(name)
+    exec(compile(source, name + ".py", "exec"), module.__dict__)
+    return module
+
+
+def main():
+    definition = module_from("model_definition", MODEL_SOURCE)
+    shapes = [tuple(s) for s in definition.INPUT_SHAPES]
+    device = "cpu"
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    model = definition.build().eval().to(device)
+    generator = torch.Generator().manual_seed(0)
+    background = [torch.randn((20,) + s, generator=generator).to(device) for s in shapes]
+    samples = [torch.randn((5,) + s, generator=generator).to(device) for s in shapes]
+    with torch.no_grad():
+        f_x = np.array(model(*samples).detach().cpu().tolist())
+        f_background = np.array(model(*background).detach().cpu().tolist())
+    single = len(shapes) == 1
+    bg_arg, x_arg = (background[0], samples[0]) if single else (background, samples)
+    kwargs = {}
+
+    explainer = shap.DeepExplainer(model, bg_arg)
+    try:
+        values = explainer.shap_values(x_arg, **kwargs)
+    except AssertionError as exc:
+        if "sum up to the model" not in str(exc):
+            raise
+        print("note: shap's own additivity check fired: " + str(exc).strip().splitlines()[0])
+        values = shap.DeepExplainer(model, bg_arg).shap_values(x_arg, check_additivity=False, **kwargs)
+    print("pass: shap_values() returned (the recorded failure did not reproduce)")
+    return 0
+
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except Exception as exc:
+        lines = str(exc).strip().splitlines()
+        print("fail: %s: %s" % (type(exc).__name__, lines[0] if lines else ""))
+        raise
