@@ -208,10 +208,7 @@ def main(argv=None) -> int:
             store.write_atomic(args.out, json.dumps(state))
             print(f"snapshot of {args.results}: {len(state['cases'])} cases ({state['description']}) -> {args.out}")
             return 0
-        try:
-            previous = json.loads(args.previous.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as exc:
-            raise HarnessError(f"cannot read the snapshot {args.previous}: {exc}") from None
+        previous = store.read_json(args.previous, "snapshot")
         current = snapshot(args.results, args.description or this_run())
         result = compare(previous, current)
         store.write_atomic(args.results / "diff.json", json.dumps(result, indent=1))

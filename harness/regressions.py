@@ -21,6 +21,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from harness import results as store
 from harness.errors import HarnessError, OptionParser
 
 PREFIX = "Matrix regression: "
@@ -174,16 +175,6 @@ class GitHub:
             self.call("PATCH", f"/issues/{action['number']}", {"state": "closed", "state_reason": "completed"})
 
 
-def _load(path: Path, what: str) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise HarnessError(f"cannot read the {what} {path}: {exc}") from None
-    if not isinstance(data, (dict, list)):
-        raise HarnessError(f"{path} is not a {what}")
-    return data
-
-
 def run_link() -> str:
     run_id = os.environ.get("GITHUB_RUN_ID")
     if not run_id:
@@ -201,15 +192,15 @@ def main(argv=None) -> int:
                         help="existing issues as a JSON list of {number, title, state} instead of asking GitHub")
     try:
         args = parser.parse_args(argv)
-        diff = _load(args.diff, "diff")
-        matrix = _load(args.matrix, "matrix")
+        diff = store.read_json(args.diff, "diff")
+        matrix = store.read_json(args.matrix, "matrix")
         cases = matrix.get("cases") if isinstance(matrix, dict) else None
         if not isinstance(diff, dict) or "newly_broken" not in diff or not isinstance(cases, list):
             raise HarnessError(f"{args.diff} or {args.matrix} is not what harness.diff and harness.report write")
         token, repository = os.environ.get("GITHUB_TOKEN"), os.environ.get("GITHUB_REPOSITORY")
         client = GitHub(token, repository) if token and repository else None
         if args.issues:
-            issues = _load(args.issues, "issue list")
+            issues = store.read_json(args.issues, "issue list", kind=list)
         elif client:
             issues = client.regression_issues()
         elif args.dry_run:

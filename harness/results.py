@@ -47,6 +47,22 @@ def write_cell(results: Path, document: dict) -> Path:
     return path
 
 
+def read_json(path: Path, what: str, kind: type = dict):
+    """A JSON document of the expected kind (dict or list), or a one-line HarnessError naming the file."""
+    path = Path(path)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HarnessError(f"cannot read the {what}: no {what} at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"cannot read the {what} {path}: {exc}") from None
+    except ValueError as exc:
+        raise HarnessError(f"cannot read the {what}: {path} is not valid JSON ({exc})") from None
+    if not isinstance(value, kind):
+        raise HarnessError(f"the {what} {path} is not a JSON {'object' if kind is dict else 'list'}")
+    return value
+
+
 def read_cells(results: Path) -> list[dict]:
     """Every raw cell document under ``results/raw``; a bad file is a one-line error.
 

@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError
-from harness.results import write_atomic
+from harness.results import read_json, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
@@ -36,21 +36,6 @@ DEVICES = ("cpu", "cuda")
 RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
 OUTCOMES = RAN + ("install-error", "n/a", "skip")
 DIFF_LISTS = ("newly_broken", "newly_fixed", "resolved_changes", "timing_changes", "added_cells", "removed_cells")
-
-
-def read_json(path: Path, what: str) -> dict:
-    """Read a JSON object, or raise a one-line HarnessError naming the file."""
-    try:
-        value = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HarnessError(f"no {what} at {path}") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise HarnessError(f"cannot read {what} {path}: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise HarnessError(f"{what} {path} is not valid JSON: {exc}") from None
-    if not isinstance(value, dict):
-        raise HarnessError(f"{what} {path} is not a JSON object")
-    return value
 
 
 def check_matrix(matrix) -> list[dict]:

@@ -99,8 +99,7 @@ class WorkerProcess(object):
 
 def compare_devices(cpu, cuda):
     """Max difference between the devices' attributions (numpy is in every cell; imported only with CUDA)."""
-    sys.path.insert(0, HERE)
-    import oracles
+    import oracles  # beside this script, so already on sys.path
     return oracles.device_agreement(cpu, cuda)
 
 
@@ -135,7 +134,9 @@ class Supervisor(object):
         for case in cases:
             base = dict(model=case["model"], explainer=case["explainer"], device=case["device"])
             started = time.perf_counter()
-            record = self.run_case(dict(case, repeats=repeats, keep_attributions=True))
+            # attributions cross the pipe only where a CPU/CUDA comparison can follow (or before the first hello)
+            both_devices = self.hello is None or bool(self.hello.get("cuda_available"))
+            record = self.run_case(dict(case, repeats=repeats, keep_attributions=both_devices))
             record.update(base, seconds=round(time.perf_counter() - started, 4))
             attributions = record.pop("attributions", None)
             if attributions is not None:
