@@ -187,12 +187,9 @@ if __name__ == "__main__":
 '''
 
 
-def model_sources(document: dict) -> dict[str, str]:
+def model_sources(document: dict, today: dict[str, str]) -> dict[str, str]:
     """The model files the cell ran: recorded in the result, else today's models/ folder."""
-    sources = dict(document.get("model_sources") or {})
-    for name, path in discover().items():
-        sources.setdefault(name, path.read_text())
-    return sources
+    return dict(today, **(document.get("model_sources") or {}))
 
 
 def write_all(results: Path, documents: list[dict]) -> dict[tuple, str]:
@@ -201,12 +198,13 @@ def write_all(results: Path, documents: list[dict]) -> dict[tuple, str]:
     if folder.exists():
         shutil.rmtree(folder)
     written = {}
+    today = {name: path.read_text() for name, path in discover().items()}  # read once per report
     for document in documents:
         cases = [c for c in document.get("cases", []) if c.get("outcome") in REPRODUCED]
         if not cases or document.get("status") != "ran":
             continue
         cell_id = document["cell"]["id"]
-        sources = model_sources(document)
+        sources = model_sources(document, today)
         store.write_atomic(folder / cell_id / "requirements.txt", requirements(document))
         for case in cases:
             if case["model"] not in sources:
