@@ -3,7 +3,7 @@
 
 torch 1.13.1, shap 0.44.1, numpy 2.4.6, Python 3.11.7
 (pins of every package in requirements.txt beside this file).
-Recorded by torch-shap-matrix on 2026-11-29T18:50:29+00:00 (host vm, harness commit a67abd40594b+dirty).
+Recorded by torch-shap-matrix on 2026-11-29T18:55:36+00:00 (host vm, harness commit dace022c8cb2).
 
 Run, from the repository root:
     cd results/reproducers/torch_1_13_1-shap_0_44_1 && uv venv --python 3.11 && uv pip install -r requirements.txt && .venv/bin/python cnn2d-gradient-cpu.py

@@ -3,7 +3,7 @@
 
 torch 2.4.1, shap 0.44.1, numpy 2.4.6, Python 3.11.7
 (pins of every package in requirements.txt beside this file).
-Recorded by torch-shap-matrix on 2026-11-29T18:51:31+00:00 (host vm, harness commit a67abd40594b+dirty).
+Recorded by torch-shap-matrix on 2026-11-29T18:56:48+00:00 (host vm, harness commit dace022c8cb2).
 
 Run, from the repository root:
     cd results/reproducers/torch_2_4_1-shap_0_44_1 && uv venv --python 3.11 && uv pip install -r requirements.txt && .venv/bin/python residual_inplace_add-deep-cpu.py

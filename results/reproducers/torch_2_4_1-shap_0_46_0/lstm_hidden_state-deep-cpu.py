@@ -3,7 +3,7 @@
 
 torch 2.4.1, shap 0.46.0, numpy 2.5.5, Python 3.12.1
 (pins of every package in requirements.txt beside this file).
-Recorded by torch-shap-matrix on 2026-11-29T18:51:52+00:00 (host vm, harness commit a67abd40594b+dirty).
+Recorded by torch-shap-matrix on 2026-11-29T18:57:10+00:00 (host vm, harness commit dace022c8cb2).
 
 Run, from the repository root:
     cd results/reproducers/torch_2_4_1-shap_0_46_0 && uv venv --python 3.12 && uv pip install -r requirements.txt && .venv/bin/python lstm_hidden_state-deep-cpu.py
