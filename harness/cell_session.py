@@ -7,6 +7,7 @@ like any other result; only a harness bug fails the session.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from harness.plan import Cell
 
 SUPERVISOR = Path(__file__).resolve().parent / "cell" / "supervisor.py"
 INSTALL_MESSAGE_LINES = 12
+PROBE_MODEL = "mlp"  # the tiny case behind a constrained row's "without the constraint" finding
 
 
 def document(cell: Cell, options, models, outcome: str) -> dict:
@@ -27,7 +29,7 @@ def document(cell: Cell, options, models, outcome: str) -> dict:
         "run": hostinfo.run_metadata(),
         "cell": {"id": cell.id, "torch": str(cell.torch), "shap": str(cell.shap), "python": cell.python,
                  "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
-                 "grid_axes": axes},
+                 "grid_axes": axes, "constraints": [c.record() for c in cell.constraints]},
         "settings": reuse.settings(options, models),
         "status": outcome,
         # the exact model files that ran, so a reproducer can rebuild them later
@@ -54,11 +56,13 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
         doc["cases"] = every_case(models, options, outcome="n/a", reason=cell.python_reason)
         return _write(session, options, doc)
 
-    log = Path(session.create_tmp()) / "install.log"
+    tmp = Path(session.create_tmp())
+    log = tmp / "install.log"
     started = time.perf_counter()
     with log.open("w") as handle:
         try:
-            session.install(f"torch=={cell.torch}", f"shap=={cell.shap}", silent=False, stdout=handle)
+            session.install(f"torch=={cell.torch}", f"shap=={cell.shap}",
+                            *reuse.constraint_args(cell.constraint_lines, tmp), silent=False, stdout=handle)
             failure = None
         except nox.command.CommandFailed:
             failure = resolver_message(log.read_text())
@@ -74,16 +78,8 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
 
     packages = reuse.parse_pins(session.run("uv", "pip", "freeze", silent=True, external=True))
     python = reuse.python_version(cell.interpreter)
-    parts = reuse.key_parts(packages, python, models, options, reuse.host_devices())
-    raw = Path(session.create_tmp()) / "cases.json"
-    args = ["--out", str(raw), "--timeout", str(options.timeout), "--repeats", str(options.repeats),
-            "--threads", str(options.threads), "--memory-limit", str(options.memory_limit)]
-    for name, path in models.items():
-        args += ["--model", f"{name}={path}"]
-    for explainer in options.explainer or []:
-        args += ["--explainer", explainer]
-    session.run("python", str(SUPERVISOR), *args)
-    cases = json.loads(raw.read_text())
+    parts = reuse.key_parts(packages, python, models, options, reuse.host_devices(), cell.constraint_lines)
+    cases = run_supervisor(session, "python", tmp / "cases.json", models, options)
 
     doc = document(cell, options, models, "ran")
     env = cases["environment"]
@@ -96,7 +92,54 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     doc["worker_starts"] = cases["worker_starts"]
     doc["suite_seconds"] = cases["seconds"]
     doc["cases"] = cases["cases"]
+    if cell.constraints:
+        doc["unconstrained"] = unconstrained_probe(session, cell, models, options, packages, tmp)
     return _write(session, options, doc)
+
+
+def run_supervisor(session: nox.Session, python: str, out: Path, models, options, **narrower) -> dict:
+    """Run the cell side (supervisor + worker) with ``python``; ``narrower`` overrides repeats/timeout/explainers."""
+    explainers = narrower.get("explainers", options.explainer or [])
+    args = ["--out", str(out), "--timeout", str(narrower.get("timeout", options.timeout)),
+            "--repeats", str(narrower.get("repeats", options.repeats)),
+            "--threads", str(options.threads), "--memory-limit", str(options.memory_limit)]
+    for name, path in models.items():
+        args += ["--model", f"{name}={path}"]
+    for explainer in explainers:
+        args += ["--explainer", explainer]
+    session.run(python, str(SUPERVISOR), *args, external=True)
+    return json.loads(out.read_text())
+
+
+def unconstrained_probe(session: nox.Session, cell: Cell, models, options, constrained: dict, tmp: Path) -> dict:
+    """What ``torch==X shap==Y`` installs today WITHOUT the cell's constraints, and whether it works at all.
+
+    A constrained row shows real torch x shap behaviour; this keeps the unconstrained truth visible
+    once ("installed today without numpy<2, torch 1.13.1 gets numpy 2.4.6 and cannot convert tensors"):
+    a side virtualenv from uv's cache, ``import torch, shap`` and one tiny case (PROBE_MODEL, deep, cpu).
+    """
+    venv = tmp / "unconstrained"
+    python = venv / "bin" / "python"
+    finding = {"requirements": [f"torch=={cell.torch}", f"shap=={cell.shap}"], "without": cell.constraint_lines}
+    try:
+        session.run("uv", "venv", "--quiet", "--python", cell.interpreter, str(venv), silent=True, external=True)
+        session.run("uv", "pip", "install", "--quiet", "--python", str(python), *finding["requirements"],
+                    silent=True, external=True)
+    except nox.command.CommandFailed:
+        return dict(finding, status="install-error")
+    packages = reuse.parse_pins(session.run("uv", "pip", "freeze", "--python", str(python), silent=True,
+                                            external=True))
+    finding["differs"] = {name: {"constrained": constrained.get(name), "unconstrained": version}
+                          for name, version in sorted(packages.items()) if constrained.get(name) != version}
+    probe = {PROBE_MODEL: models[PROBE_MODEL]} if PROBE_MODEL in models else dict([next(iter(models.items()))])
+    result = run_supervisor(session, str(python), tmp / "unconstrained.json", probe, options,
+                            repeats=0, timeout=min(options.timeout, 120.0), explainers=["deep"])
+    case = next(c for c in result["cases"] if c["device"] == "cpu")
+    finding.update(status="ran", case=f"{case['model']}/{case['explainer']}/cpu", outcome=case["outcome"],
+                   error=case.get("error"), import_notes=[n["message"] for n in
+                                                          result["environment"].get("import_notes", [])][:3])
+    shutil.rmtree(venv, ignore_errors=True)
+    return finding
 
 
 def _write(session: nox.Session, options, doc: dict) -> Path:

@@ -5,6 +5,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -30,6 +31,27 @@ class Note:
 
 
 @dataclass
+class Constraint:
+    """Requirement lines a user of some era really has (``numpy<2`` for old torch), applied with uv's --constraint.
+
+    ``applies_to`` is the selector as written (``torch<2.3``), for the views.
+    """
+    specifiers: dict[str, SpecifierSet]
+    requires: list[str]
+    reason: str
+
+    def applies(self, versions: dict[str, Version]) -> bool:
+        return all(versions[p] in spec for p, spec in self.specifiers.items())
+
+    @property
+    def applies_to(self) -> str:
+        return ", ".join(f"{p}{spec}" for p, spec in self.specifiers.items())
+
+    def record(self) -> dict:
+        return {"applies_to": self.applies_to, "requires": list(self.requires), "reason": self.reason}
+
+
+@dataclass
 class GridFile:
     path: Path
     floors: dict[str, Version]
@@ -37,6 +59,7 @@ class GridFile:
     grids: dict[str, dict]
     notes: list[Note] = field(default_factory=list)
     pre: dict[str, bool] = field(default_factory=dict)
+    constraints: list[Constraint] = field(default_factory=list)
     resolved: dict[str, dict[str, list[Version]]] = field(default_factory=dict)
 
     def require(self, name: str) -> None:
@@ -113,7 +136,7 @@ def load(path: Path = GRID_FILE) -> GridFile:
         raise HarnessError(f"grid file {path} does not exist") from None
     except tomllib.TOMLDecodeError as exc:
         raise HarnessError(f"{name} is not valid TOML: {exc}") from None
-    unknown = set(data) - {"torch", "shap", "grids", "notes"}
+    unknown = set(data) - {"torch", "shap", "grids", "notes", "constraints"}
     if unknown:
         raise HarnessError(f"{name}: unknown section(s) {', '.join(sorted(unknown))}")
     floors, always, pre = {}, {}, {}
@@ -150,4 +173,40 @@ def load(path: Path = GRID_FILE) -> GridFile:
         except InvalidSpecifier as exc:
             raise HarnessError(f"{name}: [[notes]] entry {i + 1}: {exc}") from None
         notes.append(Note(specs, raw["text"]))
-    return GridFile(path, floors, always, grids, notes, pre)
+    constraints = [_constraint(raw, f"{name}: [[constraints]] entry {i + 1}")
+                   for i, raw in enumerate(data.get("constraints", []))]
+    return GridFile(path, floors, always, grids, notes, pre, constraints)
+
+
+def _constraint(raw, where: str) -> Constraint:
+    """One [[constraints]] entry: a selector (torch/shap specifiers), requirement lines and a reason."""
+    if not isinstance(raw, dict):
+        raise HarnessError(f"{where} must be a table")
+    unknown = set(raw) - {*PROJECTS, "requires", "reason"}
+    if unknown:
+        raise HarnessError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} (known: torch, shap, requires, reason)")
+    selector = {p: raw[p] for p in PROJECTS if p in raw}
+    if not selector:
+        raise HarnessError(f"{where} selects no cells: give torch = \"<2.3\" and/or shap = \"<0.45\"")
+    specifiers = {}
+    for project, text in selector.items():
+        try:
+            specifiers[project] = SpecifierSet(text) if isinstance(text, str) else None
+        except InvalidSpecifier:
+            specifiers[project] = None
+        if not specifiers[project]:
+            raise HarnessError(f"{where}: {project} = {text!r} is not a version specifier such as \"<2.3\"")
+    requires = raw.get("requires")
+    if isinstance(requires, str):
+        requires = [requires]
+    if not isinstance(requires, list) or not requires or not all(isinstance(r, str) for r in requires):
+        raise HarnessError(f"{where}: requires must be a list of requirement lines such as [\"numpy<2\"]")
+    for line in requires:
+        try:
+            Requirement(line)
+        except InvalidRequirement:
+            raise HarnessError(f"{where}: {line!r} is not a requirement line such as \"numpy<2\"") from None
+    reason = raw.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        raise HarnessError(f"{where} needs a reason: say why users of those releases have {', '.join(requires)}")
+    return Constraint(specifiers, list(requires), reason.strip())

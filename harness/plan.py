@@ -28,6 +28,7 @@ class Cell:
     interpreter: str | None = None
     grids: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    constraints: list[gridfile.Constraint] = field(default_factory=list)
     grid_axes: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
@@ -37,6 +38,11 @@ class Cell:
     @property
     def session(self) -> str:
         return f"cell-{self.id}"
+
+    @property
+    def constraint_lines(self) -> list[str]:
+        """The requirement lines uv gets as --constraint for this cell (empty: none)."""
+        return list(dict.fromkeys(line for c in self.constraints for line in c.requires))
 
     @property
     def tags(self) -> list[str]:
@@ -64,8 +70,11 @@ def plan(grid_path=gridfile.GRID_FILE, index: PackageIndex | None = None,
                     python, reason = pythons.choose(
                         str(t), index.supported_pythons("torch", t, tags),
                         str(s), index.supported_pythons("shap", s, tags), on_machine)
-                    notes = [n.text for n in grid.notes if n.applies({"torch": t, "shap": s})]
-                    cells[(t, s)] = Cell(t, s, python, reason, on_machine.get(python), notes=notes)
+                    versions = {"torch": t, "shap": s}
+                    notes = [n.text for n in grid.notes if n.applies(versions)]
+                    constraints = [c for c in grid.constraints if c.applies(versions)]
+                    cells[(t, s)] = Cell(t, s, python, reason, on_machine.get(python), notes=notes,
+                                         constraints=constraints)
                 cells[(t, s)].grids.append(name)
                 cells[(t, s)].grid_axes[name] = axes
     return grid, [cells[key] for key in sorted(cells)]

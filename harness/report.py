@@ -61,6 +61,7 @@ def case_rows(document: dict) -> list[dict]:
         rows.append({
             "cell": cell["id"], "torch": cell["torch"], "shap": cell["shap"],
             "python": cell.get("python") or "", "cell_status": document.get("status"),
+            "constraints": constraint_text(cell),
             "model": case["model"], "explainer": case["explainer"], "device": case["device"],
             "outcome": case["outcome"], "signature": signature(case),
             "stage": case.get("stage"),
@@ -92,6 +93,12 @@ def case_rows(document: dict) -> list[dict]:
             "harness_commit": run["harness_commit"],
         })
     return rows
+
+
+def constraint_text(cell: dict) -> str | None:
+    """The requirement lines a cell ran under ("numpy<2"), or None for an unconstrained cell."""
+    lines = list(dict.fromkeys(line for c in cell.get("constraints") or [] for line in c["requires"]))
+    return ", ".join(lines) or None
 
 
 def load(results: Path) -> tuple[pd.DataFrame, list[dict]]:
@@ -128,7 +135,8 @@ def summary_cell(cases: pd.DataFrame) -> str:
         return f"❌ import · py{python}"
     passed = int((ran["outcome"] == "pass").sum())
     symbol = "✅" if passed == len(ran) else ("❌" if passed == 0 else "⚠️")
-    return f"{symbol} {passed}/{len(ran)} · py{python}"
+    constrained = cases["constraints"].iloc[0]
+    return f"{symbol} {passed}/{len(ran)} · py{python}" + (f" · {constrained}" if isinstance(constrained, str) else "")
 
 
 def model_cell(cases: pd.DataFrame) -> str:
@@ -238,18 +246,62 @@ def device_section(frame: pd.DataFrame) -> list[str]:
                            tablefmt="github"), ""]
 
 
+def constraint_section(documents: list[dict]) -> list[str]:
+    """Each grid.toml constraint with its reason and cells, then what installs without it, once per row."""
+    applied = {}
+    for d in documents:
+        for c in d["cell"].get("constraints") or []:
+            applied.setdefault((c["applies_to"], ", ".join(c["requires"]), c["reason"]), []).append(d["cell"])
+    if not applied:
+        return []
+    out = ["## Constraints: environments as their users have them", "",
+           "Cells whose releases predate a dependency's breaking release run with the requirement lines their "
+           "users had (grid.toml `[[constraints]]`, applied with uv's `--constraint` to the install and to the "
+           "reuse key; summary cells show them after the Python).", ""]
+    rows = [[applies_to, f"`{requires}`", reason, len(cells)] for (applies_to, requires, reason), cells in applied.items()]
+    out += [tabulate(rows, headers=["cells", "constraint", "why", "cells run"], tablefmt="github"), ""]
+    findings = unconstrained_findings(documents)
+    if findings:
+        out += ["Installed today without the constraints (`uv pip install torch==X shap==Y` alone, one tiny case: "
+                "mlp, DeepExplainer, cpu), once per row:", ""] + [f"- {line}" for line in findings] + [""]
+    return out
+
+
+def unconstrained_findings(documents: list[dict]) -> list[str]:
+    """One line per torch row (and distinct finding) from the cells' unconstrained probes."""
+    groups = {}
+    for d in sorted(documents, key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]))):
+        probe = d.get("unconstrained")
+        if not probe:
+            continue
+        differs = ", ".join(f"{name} {v['unconstrained']} (instead of {v['constrained']})"
+                            for name, v in probe.get("differs", {}).items() if name in ("numpy", "numba", "scipy"))
+        error = probe.get("error") or {}
+        result = (probe.get("status") if probe.get("status") != "ran" else
+                  probe["outcome"] + (f": {error.get('type')}: {error.get('message')}" if error else ""))
+        key = (d["cell"]["torch"], ", ".join(probe.get("without", [])), differs, result)
+        groups.setdefault(key, []).append(d["cell"]["shap"])
+    lines = []
+    for (torch, without, differs, result), shaps in groups.items():
+        gets = f"gets {differs}" if differs else "resolves the same packages"
+        lines.append(f"torch {torch} with shap {', '.join(shaps)}, without `{without}`: {gets}; "
+                     f"`import torch, shap` and the tiny case give **{result[:300]}**")
+    return lines
+
+
 def environments(documents: list[dict]) -> str:
     """One row per cell: what `torch==X shap==Y` resolved to, and what the cell cost."""
     rows = []
     for d in sorted(documents, key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]))):
         resolved, env = d.get("resolved") or {}, d.get("environment") or {}
         packages = resolved.get("packages") or {}
-        rows.append([d["cell"]["torch"], d["cell"]["shap"], d["status"], resolved.get("python") or "",
+        rows.append([d["cell"]["torch"], d["cell"]["shap"], d["status"], constraint_text(d["cell"]) or "",
+                     resolved.get("python") or "",
                      resolved.get("numpy") or "", packages.get("numba", ""), packages.get("scipy", ""),
                      f"{d['install']['seconds']:.1f}" if d.get("install") else "",
                      f"{env['import_seconds']:.1f}" if env.get("import_seconds") else "",
                      f"{d['suite_seconds']:.1f}" if d.get("suite_seconds") else ""])
-    return tabulate(rows, headers=["torch", "shap", "status", "python", "numpy", "numba", "scipy", "install s",
+    return tabulate(rows, headers=["torch", "shap", "status", "constraints", "python", "numpy", "numba", "scipy", "install s",
                                    "import s", "cases s (with import)"], tablefmt="github")
 
 
@@ -298,7 +350,8 @@ def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict) -
     notes = sorted({n for d in documents for n in d["cell"].get("notes", [])})
     if notes:
         out += ["", "Notes from grid.toml:", ""] + [f"- {n}" for n in notes]
-    out += ["", "## Cells and what resolved", "", environments(documents), ""]
+    out += [""] + constraint_section(documents)
+    out += ["## Cells and what resolved", "", environments(documents), ""]
     for device in executed_devices(frame):
         part = frame[frame["device"] == device]
         for explainer, name in EXPLAINER_NAMES.items():

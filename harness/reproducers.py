@@ -41,9 +41,11 @@ def command(cell_id: str, case: dict, python: str) -> str:
 def requirements(document: dict) -> str:
     resolved = document.get("resolved") or {}
     pins = "\n".join(f"{name}=={version}" for name, version in sorted((resolved.get("packages") or {}).items()))
+    constraints = "".join(f"# under the grid's constraint {', '.join(c['requires'])} ({c['applies_to']}): {c['reason']}\n"
+                          for c in document["cell"].get("constraints") or [])
     return (f"# torch {document['cell']['torch']} x shap {document['cell']['shap']}: every package "
             f"`uv pip install torch=={document['cell']['torch']} shap=={document['cell']['shap']}` resolved,\n"
-            f"# on Python {resolved.get('python')} ({resolved.get('platform')}).\n{pins}\n")
+            f"# on Python {resolved.get('python')} ({resolved.get('platform')}).\n{constraints}{pins}\n")
 
 
 def _embedded(name: str, source: str) -> str:

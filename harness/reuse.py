@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -59,24 +60,36 @@ def settings(options, models: dict[str, Path]) -> dict:
             "memory_limit": float(options.memory_limit)}  # typed, so 0 and 0.0 hash alike
 
 
-def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], options, devices: str) -> dict:
+def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], options, devices: str,
+              constraints: list[str] = ()) -> dict:
     """Everything a cell's result depends on; results from another host never count as this host's."""
     host = hostinfo.host()
     return {"packages": dict(sorted(packages.items())), "python": python, "suite": suite_hash(models),
             "devices": devices, "host": f"{host['name']} ({host['cpu_model']}, {host['machine']})",
-            "settings": settings(options, models)}
+            "settings": settings(options, models), "constraints": list(constraints)}
 
 
 def key(parts: dict) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def resolve(cell) -> dict[str, str] | None:
-    """What a fresh ``uv pip install torch==X shap==Y`` would install today (None if it would fail)."""
+def constraint_args(lines: list[str], folder: Path) -> list[str]:
+    """uv's ``--constraint FILE`` for a cell's constraint lines, written into ``folder`` (none: no arguments)."""
+    if not lines:
+        return []
+    path = Path(folder) / "constraints.txt"
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return ["--constraint", str(path)]
+
+
+def resolve(cell, constrained: bool = True) -> dict[str, str] | None:
+    """What a fresh ``uv pip install torch==X shap==Y`` (with the cell's constraints) installs today; None: fails."""
     requirements = f"torch=={cell.torch}\nshap=={cell.shap}\n"
-    out = subprocess.run(["uv", "pip", "compile", "-", "--quiet", "--no-header", "--no-annotate",
-                          "--python", cell.interpreter], input=requirements, capture_output=True, text=True,
-                         timeout=300)
+    with tempfile.TemporaryDirectory() as folder:
+        extra = constraint_args(cell.constraint_lines if constrained else [], Path(folder))
+        out = subprocess.run(["uv", "pip", "compile", "-", "--quiet", "--no-header", "--no-annotate",
+                              "--python", cell.interpreter, *extra], input=requirements, capture_output=True,
+                             text=True, timeout=300)
     return parse_pins(out.stdout) if out.returncode == 0 else None
 
 
@@ -116,7 +129,8 @@ def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[
         resolved = list(pool.map(lambda pair: resolve(pair[0]), candidates))
     reused = set()
     for (cell, doc), packages in zip(candidates, resolved):
-        parts = key_parts(packages or {}, versions[cell.interpreter], models, options, devices)
+        parts = key_parts(packages or {}, versions[cell.interpreter], models, options, devices,
+                          cell.constraint_lines)
         if packages is not None and key(parts) == doc["reuse"]["key"]:
             reused.add(cell.id)
     return [c for c in cells if c.id in reused], [c for c in cells if c.id not in reused]

@@ -81,6 +81,8 @@ def summarize(cases: list[dict]) -> dict:
     cls = "pass" if passed == len(ran) else "fail" if passed == 0 else "partial"
     python = cases[0].get("python")
     sub = "import error" if all(c["outcome"] == "import-error" for c in ran) else f"py{python}" if python else ""
+    if cases[0].get("constraints"):
+        sub += f" · {cases[0]['constraints']}"
     return {"cls": cls, "label": f"{passed}/{len(ran)}", "sub": sub, "share": round(100 * passed / len(ran)),
             "counts": counts}
 

@@ -49,7 +49,8 @@
     const passed = ran.filter((c) => c.outcome === "pass").length;
     const cls = passed === ran.length ? "pass" : passed === 0 ? "fail" : "partial";
     const python = cases[0].python;
-    const sub = ran.every((c) => c.outcome === "import-error") ? "import error" : python ? "py" + python : "";
+    let sub = ran.every((c) => c.outcome === "import-error") ? "import error" : python ? "py" + python : "";
+    if (cases[0].constraints) sub += " · " + cases[0].constraints;
     return { cls, label: passed + "/" + ran.length, sub, share: Math.round((100 * passed) / ran.length), counts };
   }
 
