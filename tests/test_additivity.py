@@ -60,6 +60,44 @@ def test_gradient_allows_sampling_noise_but_not_a_defect():
     assert not additivity.check("gradient", np.zeros_like(arrays[0]), f_x, bg, [(10,)])["ok"]
 
 
+def replicate_residuals(delta, noise, bias=0.0, replicates=8, seed=0):
+    rng = np.random.default_rng(seed)
+    return np.stack([bias * delta + noise * rng.standard_normal(delta.shape) for _ in range(replicates)])
+
+
+@pytest.mark.parametrize("noise", [0.02, 0.1, 0.3])
+def test_gradient_verdict_scales_with_the_measured_noise(noise):
+    delta = np.random.default_rng(1).standard_normal((5, 3))
+    honest = [additivity.judge_replicates(replicate_residuals(delta, noise, seed=s), delta) for s in range(50)]
+    assert sum(v["ok"] for v in honest) >= 49  # false alarms are rare at any noise level
+    residuals = replicate_residuals(delta, 0.02, bias=0.2)
+    biased = additivity.judge_replicates(residuals, delta)
+    assert not biased["ok"] and biased["bias"] == pytest.approx(0.2, abs=0.03) and biased["tolerance"] < 0.1
+    # on a quiet model a 20 % systematic error is far outside the spread; the old fixed 0.35 let it pass
+    assert np.linalg.norm(residuals[0]) / np.linalg.norm(delta) < additivity.GRADIENT_REL_TOL
+
+
+def test_gradient_verdict_with_replicates_catches_zeros_and_garbage():
+    arrays, f_x, bg = exact_attributions(5, [(10,)], 3)
+    zeros = np.zeros_like(arrays[0])
+    verdict = additivity.check("gradient", zeros, f_x, bg, [(10,)], [zeros] * 3)
+    assert not verdict["ok"] and verdict["bias"] == pytest.approx(-1) and verdict["replicates"] == 4
+    rng = np.random.default_rng(0)
+    orthogonal = arrays[0] + rng.standard_normal(arrays[0].shape)  # same garbage every time: no spread
+    assert not additivity.check("gradient", orthogonal, f_x, bg, [(10,)], [orthogonal] * 3)["ok"]
+    honest = [arrays[0] * (1 + 0.03 * rng.standard_normal()) for _ in range(8)]
+    verdict = additivity.check("gradient", honest[0], f_x, bg, [(10,)], honest[1:])
+    assert verdict["ok"] and verdict["criterion"] == additivity.CRITERIA["gradient"]
+    assert "single_call_error" in verdict and verdict["mean_residual_se"] > 0
+
+
+def test_a_single_gradient_estimate_falls_back_to_the_fixed_tolerance():
+    arrays, f_x, bg = exact_attributions(5, [(10,)], 3)
+    verdict = additivity.check("gradient", arrays[0] * 1.2, f_x, bg, [(10,)])
+    assert verdict["ok"] and verdict["tolerance"] == additivity.GRADIENT_REL_TOL
+    assert verdict["criterion"] == additivity.CRITERIA["gradient-single"]
+
+
 def test_unknown_layout_is_reported():
     with pytest.raises(additivity.ShapeProblem, match="unexpected attribution layout"):
         additivity.per_input(np.zeros((5, 11, 3)), 5, [(10,)], 3)

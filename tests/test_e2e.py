@@ -13,14 +13,23 @@ import time
 
 import pytest
 
+from packaging.version import Version
+
+from harness import reuse
 from harness.cell import supervisor
+from harness.options import parse
+from harness.plan import plan
+from harness.suite import select as select_models
 from harness.index import PackageIndex
 from harness.signatures import signature
 from nox_runner import ROOT, nox, nox_in_background
 
 pytestmark = pytest.mark.e2e
 RAN = {"pass", "mismatch", "fail", "crash", "timeout"}
-GRID = '[torch]\nalways = ["2.4.1"]\n[grids.e2e]\ntorch = ["2.4.1"]\nshap = ["newest"]\n'
+# A real constrained cell: numpy<2.3 is real (the newest shap accepts it) and needs no other torch download.
+CONSTRAINT = ('[[constraints]]\ntorch = "==2.4.1"\nrequires = ["numpy<2.3"]\n'
+              'reason = "e2e: a real constrained cell"\n')
+GRID = '[torch]\nalways = ["2.4.1"]\n[grids.e2e]\ntorch = ["2.4.1"]\nshap = ["newest"]\n' + CONSTRAINT
 
 
 @pytest.fixture(scope="module")
@@ -131,6 +140,28 @@ def test_a_fresh_worker_takes_over_after_crash_hang_exit_and_memory(run, tmp_pat
     assert result["worker_starts"] == 4
 
 
+def test_a_planted_gradient_bias_is_caught_while_the_honest_suite_passes(run, tmp_path):
+    """GradientExplainer's noise-aware verdict, for real: a 1.2x gradient scale is a mismatch for both explainers,
+    and every reference model that GradientExplainer runs without raising passes (in the e2e cell itself)."""
+    python = run["venv"] / "bin" / "python"
+    out = tmp_path / "cases.json"
+    subprocess.run([str(python), supervisor.__file__, "--out", str(out), "--repeats", "3",
+                    "--model", f"biased={ROOT / 'tests' / 'fault_models' / 'biased_gradients.py'}",
+                    "--model", f"mlp={ROOT / 'models' / 'mlp.py'}"], check=True, timeout=600)
+    cpu = {(c["model"], c["explainer"]): c for c in json.loads(out.read_text())["cases"] if c["device"] == "cpu"}
+    biased = cpu[("biased", "gradient")]["additivity"]
+    assert cpu[("biased", "gradient")]["outcome"] == "mismatch", biased
+    assert biased["replicates"] == 8 and 0.15 < biased["bias"] < 0.25 and biased["error"] > biased["tolerance"]
+    assert cpu[("biased", "deep")]["outcome"] == "mismatch"
+    assert cpu[("mlp", "gradient")]["outcome"] == "pass" and abs(cpu[("mlp", "gradient")]["additivity"]["bias"]) < 0.1
+    cell = json.loads((run["results"] / "raw" / f"{run['cell']}.json").read_text())
+    gradient = [c for c in cell["cases"] if c["explainer"] == "gradient" and c["device"] == "cpu"
+                and c["outcome"] in ("pass", "mismatch")]
+    assert gradient and all(c["outcome"] == "pass" for c in gradient), [
+        (c["model"], c["additivity"]) for c in gradient if c["outcome"] != "pass"]
+    assert all(c["additivity"]["replicates"] == 8 and c["additivity"]["bias_se"] > 0 for c in gradient)
+
+
 def test_a_second_run_on_the_same_results_stops_with_one_line(run):
     second = run["second"]
     assert second.returncode != 0
@@ -149,6 +180,34 @@ def test_a_rerun_with_nothing_changed_reuses_the_cell(run):
     assert f"Running session cell-{run['cell']}" not in again.stdout + again.stderr
     assert raw.read_text() == before
     assert seconds < 60  # the cold run took minutes; a reuse is a resolve and a report
+
+
+def test_a_constrained_cell_records_its_constraint_and_the_unconstrained_truth(run, tmp_path):
+    document = json.loads((run["results"] / "raw" / f"{run['cell']}.json").read_text())
+    assert document["cell"]["constraints"] == [{"applies_to": "torch==2.4.1", "requires": ["numpy<2.3"],
+                                                "reason": "e2e: a real constrained cell"}]
+    assert Version(document["resolved"]["numpy"]) < Version("2.3")
+    assert document["reuse"]["parts"]["constraints"] == ["numpy<2.3"]
+    probe = document["unconstrained"]
+    assert probe["status"] == "ran" and probe["without"] == ["numpy<2.3"] and probe["case"] == "mlp/deep/cpu"
+    assert Version(probe["differs"]["numpy"]["unconstrained"]) >= Version("2.3")
+    assert probe["outcome"] == "pass"
+    table = (run["results"] / "COMPATIBILITY.md").read_text()
+    assert "## Constraints: environments as their users have them" in table and "· numpy<2.3" in table
+    assert f"torch 2.4.1 with shap {run['shap']}, without `numpy<2.3`: gets numpy" in table
+    requirements = (run["results"] / "reproducers" / run["cell"] / "requirements.txt")
+    if requirements.exists():  # only cells with a non-passing case have reproducers
+        assert "under the grid's constraint numpy<2.3" in requirements.read_text()
+    # a changed constraint re-runs the cell it selects (a real resolve against the index)
+    changed = tmp_path / "grid.toml"
+    changed.write_text(GRID.replace("numpy<2.3", "numpy<2.2"))
+    _, cells = plan(changed)
+    options = parse(run["args"][3:])
+    reused, to_run = reuse.plan_reuse(cells, run["results"], options, select_models(None))
+    assert [c.id for c in to_run] == [run["cell"]] and not reused
+    _, cells = plan(run["grid"])
+    reused, to_run = reuse.plan_reuse(cells, run["results"], options, select_models(None))
+    assert [c.id for c in reused] == [run["cell"]] and not to_run
 
 
 def test_your_own_models_run_like_the_reference_suite(run, tmp_path):

@@ -177,7 +177,7 @@ class Worker(object):
         if device == "cuda":
             self.torch.cuda.synchronize()
 
-    def explain(self, kind, model, background, samples, device, check_additivity=None):
+    def explain(self, kind, model, background, samples, device, check_additivity=None, seed=0):
         """Build the explainer and call shap_values() as a user would; time both."""
         shap = self.shap
         self.sync(device)
@@ -188,7 +188,7 @@ class Worker(object):
             explainer = shap.GradientExplainer(model, background)
         self.sync(device)
         built = time.perf_counter()
-        kwargs = {} if kind == "deep" else {"rseed": 0}
+        kwargs = {} if kind == "deep" else {"rseed": seed}
         if check_additivity is not None:
             kwargs["check_additivity"] = check_additivity
         values = explainer.shap_values(samples, **kwargs)
@@ -234,9 +234,17 @@ class Worker(object):
             # shap's own additivity check fired: measure the error ourselves.
             record["shap_check"] = describe_exception(exc)
             values, construct, call = self.explain(kind, model, bg_arg, x_arg, device, False)
+        record["stage"] = "warm repeats"
+        check_additivity = False if "shap_check" in record else None
+        repeats = case.get("repeats", 3)
+        if kind == "gradient" and repeats:  # the repeats double as the replicates its verdict needs
+            repeats = max(repeats, self.additivity.GRADIENT_REPLICATES - 1)
+        warm, replicates = self.warm_calls(repeats, kind, model, bg_arg, x_arg, device, check_additivity)
+        record["timing"] = {"cold": {"construct": construct, "call": call}, "warm": warm}
         record["stage"] = "check"
         try:
-            record["additivity"] = self.additivity.check(kind, values, f_x, f_background, shapes)
+            record["additivity"] = self.additivity.check(kind, values, f_x, f_background, shapes,
+                                                         replicates if kind == "gradient" else ())
         except self.additivity.ShapeProblem as exc:
             record["additivity"] = {"ok": False, "metric": "layout", "error": None, "tolerance": None,
                                     "criterion": str(exc)}
@@ -248,10 +256,6 @@ class Worker(object):
                 record["attributions"] = phi.tolist()
         verdicts = [record["additivity"]["ok"]] + [o["ok"] for o in record.get("oracles", {}).values()]
         record["outcome"] = "pass" if all(v is not False for v in verdicts) else "mismatch"
-        record["stage"] = "warm repeats"
-        check_additivity = False if "shap_check" in record else None
-        warm = self.warm_timings(case.get("repeats", 3), kind, model, bg_arg, x_arg, device, check_additivity)
-        record["timing"] = {"cold": {"construct": construct, "call": call}, "warm": warm}
         record["stage"] = "done"
 
     def flat_attributions(self, values, f_x, shapes):
@@ -299,16 +303,17 @@ class Worker(object):
             found[name]["seconds"] = seconds
         return found
 
-    def warm_timings(self, repeats, kind, model, background, samples, device, check_additivity):
-        """Warm repeats after the cold first call, summarised by median and IQR."""
-        warm = {"construct": [], "call": []}
-        for _ in range(repeats):
+    def warm_calls(self, repeats, kind, model, background, samples, device, check_additivity):
+        """Warm repeats after the cold first call (seeds 1, 2, ...): their timings by median and IQR, and their values."""
+        warm, values = {"construct": [], "call": []}, []
+        for seed in range(1, repeats + 1):
             with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
                 warnings.simplefilter("ignore")
-                _, c, s = self.explain(kind, model, background, samples, device, check_additivity)
+                value, c, s = self.explain(kind, model, background, samples, device, check_additivity, seed)
             warm["construct"].append(c)
             warm["call"].append(s)
-        return {k: summarize(v) for k, v in warm.items()}
+            values.append(value)
+        return {k: summarize(v) for k, v in warm.items()}, values
 
 
 def model_state(model):
