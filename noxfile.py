@@ -46,9 +46,8 @@ INTERPRETERS = pythons.available()
 try:
     GRID, CELLS = plan(GRID_FILE, on_machine=INTERPRETERS)
     PLAN_ERROR = None
-except HarnessError as problem:
+except HarnessError as problem:  # said once: by `nox -s matrix`, and in `nox -l` beside matrix
     GRID, CELLS, PLAN_ERROR = None, [], str(problem)
-    print(f"note: no cell sessions: {PLAN_ERROR}", file=sys.stderr)
 
 
 def options_for(session: nox.Session):
@@ -109,6 +108,7 @@ def matrix(session: nox.Session) -> None:
     session.log(f"grid {options.grid!r}: {rows} torch x {columns} shap = {len(chosen)} cells, "
                 f"{len(chosen) - len(runnable)} n/a; {len(reused)} reused (results still hold), "
                 f"{len(to_run)} to run{' (--force)' if options.force else ''}; results in {options.results}")
+    session.log(reuse.provenance_line(runnable, options.results, reused))
     if options.disk_budget:
         start_disk_budget(session, options)
     for torch in sorted({c.torch for c in chosen}):
@@ -119,6 +119,9 @@ def matrix(session: nox.Session) -> None:
             session.notify(f"free-torch_{token(torch)}")
     session.notify("report", harness_options.forward(options))
 
+
+if PLAN_ERROR:
+    matrix.__doc__ += f" (no cell sessions: {PLAN_ERROR})"
 
 BUDGET = {}  # the disk-budget state of this nox run: cache folder, sampler, venvs per torch release
 

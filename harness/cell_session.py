@@ -97,6 +97,16 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     return _write(session, options, doc)
 
 
+def _same_but_date(doc: dict, path: Path) -> bool:
+    """Whether the file already records this document, apart from when and by which commit it was made."""
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return False
+    return {k: v for k, v in earlier.items() if k != "run"} == json.loads(json.dumps(
+        {k: v for k, v in doc.items() if k != "run"}))
+
+
 def run_supervisor(session: nox.Session, python: str, out: Path, models, options, **narrower) -> dict:
     """Run the cell side (supervisor + worker) with ``python``; ``narrower`` overrides repeats/timeout/explainers."""
     explainers = narrower.get("explainers", options.explainer or [])
@@ -143,6 +153,10 @@ def unconstrained_probe(session: nox.Session, cell: Cell, models, options, const
 
 
 def _write(session: nox.Session, options, doc: dict) -> Path:
+    path = results.raw_dir(options.results) / f"{doc['cell']['id']}.json"
+    if _same_but_date(doc, path):  # an n/a cell decided again the same way: leave git status clean
+        session.log(f"{doc['cell']['id']}: {doc['status']}, unchanged ({doc['cases'][0].get('reason', '')})")
+        return path
     path = results.write_cell(options.results, doc)
     counts = {}
     for case in doc["cases"]:

@@ -65,7 +65,7 @@ def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], op
     """Everything a cell's result depends on; results from another host never count as this host's."""
     host = hostinfo.host()
     return {"packages": dict(sorted(packages.items())), "python": python, "suite": suite_hash(models),
-            "devices": devices, "host": f"{host['name']} ({host['cpu_model']}, {host['machine']})",
+            "devices": devices, "host": f"{host['name']} ({host['cpu_model']}, {host['machine']}, id {host['machine_id']})",
             "settings": settings(options, models), "constraints": list(constraints)}
 
 
@@ -134,6 +134,22 @@ def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[
         if packages is not None and key(parts) == doc["reuse"]["key"]:
             reused.add(cell.id)
     return [c for c in cells if c.id in reused], [c for c in cells if c.id not in reused]
+
+
+def provenance_line(cells, results: Path, reused: list) -> str:
+    """Says plainly whether this run measures this machine or takes earlier results of it."""
+    here = hostinfo.host()
+    others = {}
+    for cell in cells:
+        doc = previous(results, cell)
+        host = ((doc or {}).get("run") or {}).get("host") or {}
+        if doc and host.get("machine_id") != here["machine_id"]:
+            others[f"{host.get('name', '?')} (id {host.get('machine_id', 'none recorded')})"] = True
+    mine = f"this machine is {here['name']} (id {here['machine_id']})"
+    if others:
+        return (f"{mine}; {results} holds results from another machine ({', '.join(others)}): "
+                "they are not reused, this run measures this machine")
+    return f"{mine}; reused results were measured here" if reused else f"{mine}; this run measures it"
 
 
 def hold_lock(results: Path) -> None:

@@ -16,7 +16,7 @@ import pytest
 from packaging.version import Version
 
 from harness import reuse
-from harness.cell import supervisor
+from harness.cell import additivity, supervisor
 from harness.options import parse
 from harness.plan import plan
 from harness.suite import select as select_models
@@ -75,8 +75,12 @@ def test_cell_json_records_every_case_with_evidence(run):
         if case["outcome"] in ("pass", "mismatch"):
             check = case["additivity"]
             assert check["criterion"] and check["tolerance"] is not None
-            assert (check["error"] <= check["tolerance"]) == (case["outcome"] == "pass")
-            assert case["timing"]["warm"]["call"]["n"] == document["settings"]["repeats"]
+            within = check["error"] <= check["tolerance"] and \
+                check.get("mean_residual", 0) <= check.get("mean_residual_tolerance", float("inf"))
+            assert within == (case["outcome"] == "pass")
+            repeats = document["settings"]["repeats"]  # GradientExplainer's repeats are its replicates too
+            wanted = repeats if case["explainer"] == "deep" else max(repeats, additivity.GRADIENT_REPLICATES - 1)
+            assert case["timing"]["warm"]["call"]["n"] == wanted
             assert case["timing"]["cold"]["call"] > 0
         if case["outcome"] == "fail":
             assert case["error"]["type"] and case["error"]["traceback_tail"]

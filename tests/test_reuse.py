@@ -55,3 +55,33 @@ def test_no_previous_result_means_run(tmp_path):
     (tmp_path / "raw").mkdir()
     (tmp_path / "raw" / f"{Cell.id}.json").write_text("{truncated")
     assert reuse.previous(tmp_path, Cell) is None
+
+
+def test_the_machine_id_is_stable_here_and_differs_on_a_fresh_machine(monkeypatch, tmp_path):
+    """Same host name and CPU (many cloud machines are 'vm'), another machine: a different key."""
+    from harness import hostinfo
+    monkeypatch.delenv("MATRIX_MACHINE_ID", raising=False)
+    monkeypatch.setenv("MATRIX_HOST_NAME", "vm")
+    monkeypatch.setattr(hostinfo, "MACHINE_TOKEN", tmp_path / "here" / "machine")
+    models = discover()
+    here = hostinfo.machine_id()
+    assert here == hostinfo.machine_id() and (tmp_path / "here" / "machine").exists()
+    key_here = reuse.key(reuse.key_parts({"torch": "2.4.1"}, "3.12.1", models, OPTIONS, "cpu"))
+    monkeypatch.setattr(hostinfo, "MACHINE_TOKEN", tmp_path / "fresh-machine" / "machine")  # same image, new machine
+    assert hostinfo.machine_id() != here
+    assert reuse.key(reuse.key_parts({"torch": "2.4.1"}, "3.12.1", models, OPTIONS, "cpu")) != key_here
+
+
+def test_the_run_says_whether_it_measures_this_machine(monkeypatch, tmp_path):
+    import json
+
+    class Cell:
+        id = "torch_2_4_1-shap_0_46_0"
+    monkeypatch.setenv("MATRIX_MACHINE_ID", "aaaa")
+    monkeypatch.setenv("MATRIX_HOST_NAME", "vm")
+    assert reuse.provenance_line([Cell], tmp_path, []) == "this machine is vm (id aaaa); this run measures it"
+    (tmp_path / "raw").mkdir()
+    document = {"schema": 1, "run": {"host": {"name": "vm", "machine_id": "bbbb"}}}
+    (tmp_path / "raw" / f"{Cell.id}.json").write_text(json.dumps(document))
+    line = reuse.provenance_line([Cell], tmp_path, [])
+    assert "holds results from another machine (vm (id bbbb))" in line and "this run measures this machine" in line
