@@ -131,10 +131,16 @@ class Prober:
         return label
 
     def run_cell(self, torch: Version, shap: Version) -> None:
-        """The noxfile's cell session on a one-cell grid: same venv, same uv cache, same supervisor."""
+        """The noxfile's cell session for (torch, shap): same venv, same uv cache, same supervisor.
+
+        The probe grid is the grid file itself plus a one-cell grid, so a probe runs under the same
+        [[constraints]] as a grid cell would (numpy<2 for old torch: otherwise every probe below
+        torch 2.3 would only find "Numpy is not available").
+        """
+        source = Path(os.environ.get("MATRIX_GRID_FILE") or ROOT / "grid.toml")
         with tempfile.TemporaryDirectory() as folder:
             grid = Path(folder) / "grid.toml"
-            grid.write_text(f'[torch]\n[shap]\n[grids.bisect]\ndescription = "one bisect probe"\n'
+            grid.write_text(f'{source.read_text()}\n[grids.bisect_probe]\ndescription = "one bisect probe"\n'
                             f'torch = ["{torch}"]\nshap = ["{shap}"]\n')
             command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "-s",
                        f"cell-{cell_id(torch, shap)}", "--", "--results", str(self.probe_results),

@@ -295,6 +295,10 @@ def test_bisect_finds_where_gradient_explainer_was_fixed(tmp_path):
     assert (boundary["last"]["version"], boundary["first"]["version"]) == ("0.42.1", "0.43.0")
     assert boundary["last"]["label"].startswith("fail: IndexError") and boundary["first"]["label"] == "pass"
     assert len(record["probes"]) == 4 and {p["source"] for p in record["probes"]} == {"probe run now"}
+    # probes run under the grid file's constraints, as a grid cell would (shap < 0.46: numpy<2)
+    probe = json.loads((tmp_path / "bisect" / "mlp-gradient-cpu" / "raw" / "torch_2_4_1-shap_0_42_1.json").read_text())
+    assert [c["requires"] for c in probe["cell"]["constraints"]] == [["numpy<2"]]
+    assert Version(probe["resolved"]["numpy"]) < Version("2")
     started = time.perf_counter()
     again = nox(*args, envdir=tmp_path / ".nox", timeout=600)
     assert again.returncode == 0
