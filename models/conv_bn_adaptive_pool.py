@@ -2,8 +2,9 @@
 
 Reproduces the situation in:
 - https://github.com/shap/shap/issues/593 : DeepExplainer on torchvision's AlexNet (which ends its
-  features in ``AdaptiveAvgPool2d``) printed "unrecognized nn.Module" warnings; adaptive average
-  pooling was then added to the rules (https://github.com/shap/shap/pull/609).
+  features in ``AdaptiveAvgPool2d``) printed "unrecognized nn.Module" warnings.
+- https://github.com/shap/shap/pull/609 : adaptive average pooling added to the PyTorch rules, to stop
+  the warnings of the AlexNet report.
 - https://github.com/shap/shap/pull/494 : BatchNorm added to the PyTorch DeepExplainer as a linear
   layer, on the stated assumption that a batch norm being explained is fixed (eval mode).
 """
