@@ -3,8 +3,9 @@
 Reproduces the situation in:
 - https://github.com/shap/shap/issues/2511 : a CNN with ``nn.MaxPool2d(2, 2)`` failed inside
   DeepExplainer's maxpool rule: "The size of tensor a (12) must match the size of tensor b (4)".
-- https://github.com/meta-pytorch/captum/issues/712 : a U-Net-style model with ``nn.Upsample``
-  was refused by a rule-based attribution method (captum's LRP: no rule for Upsample).
+- https://github.com/meta-pytorch/captum/issues/712 : a segmentation model with ``nn.Upsample`` was
+  refused by a rule-based attribution method: captum's LRP raised "Module type ... Upsample is not
+  supported. No default rule defined."
 """
 from torch import nn
 

@@ -3,8 +3,8 @@
 Reproduces the situation in:
 - https://github.com/shap/shap/issues/2019 : a PyTorch model whose forward returned several outputs
   (a tuple) stopped DeepExplainer at construction: "'tuple' object has no attribute 'device'".
-- https://github.com/shap/shap/issues/439 : for a multi-output model the maintainer's advice was to
-  break it into heads; here the heads are concatenated, the shape shap accepts.
+- https://github.com/shap/shap/issues/439 : for a multi-output (Keras) model the maintainer's advice
+  was to break it into heads; here the heads are concatenated, the shape shap accepts.
 """
 import torch
 from torch import nn
