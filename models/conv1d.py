@@ -1,4 +1,11 @@
-"""Signal model: Conv1d and MaxPool1d over two channels."""
+"""Signal model: Conv1d and MaxPool1d over two channels.
+
+Reproduces the situation in:
+- https://github.com/shap/shap/issues/477 : a Conv1d model warned "unrecognized nn.Module" and
+  hit a bug in DeepExplainer's MaxPool1d rule.
+- https://github.com/shap/shap/pull/516 : the fix for MaxPool1d, whose backward hook receives gradients
+  shaped unlike the other pooling layers'.
+"""
 from torch import nn
 
 INPUT_SHAPES = [(2, 16)]

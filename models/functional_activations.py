@@ -1,4 +1,12 @@
-"""Functional ``F.relu``/``torch.sigmoid`` mixed with ``nn.ReLU`` modules."""
+"""Functional ``F.relu``/``torch.sigmoid`` mixed with ``nn.ReLU`` modules.
+
+Reproduces the situation in:
+- https://github.com/shap/shap/issues/3938 : a plain MNIST CNN written with ``F.relu``/``F.max_pool2d``
+  failed DeepExplainer's additivity check by 0.905; a comment traced it to shap's rules seeing only
+  ``nn.Module`` activations, not ``torch.nn.functional`` calls.
+- https://github.com/shap/shap/issues/3363 : an MLP whose nonlinearity is ``nn.functional.relu``
+  (skorch) failed the same additivity assertion.
+"""
 import torch
 import torch.nn.functional as F
 from torch import nn

@@ -1,4 +1,11 @@
-"""GRU sequence classifier reading the final hidden state."""
+"""GRU sequence classifier reading the final hidden state.
+
+Reproduces the situation in:
+- https://github.com/shap/shap/issues/1057 : an RNN-based module in a PyTorch model made
+  DeepExplainer stop with "cudnn RNN backward can only be called in training mode".
+- https://github.com/pytorch/pytorch/issues/15788 : the same cuDNN error from a gradient-based
+  explanation (grad-cam's backward) through a recurrent model.
+"""
 from torch import nn
 
 INPUT_SHAPES = [(6, 4)]

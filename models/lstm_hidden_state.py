@@ -1,4 +1,11 @@
-"""LSTM whose head reads the final hidden state ``h_n``."""
+"""LSTM whose head reads the final hidden state ``h_n``.
+
+Reproduces the situation in:
+- https://github.com/shap/shap/issues/3415 : DeepExplainer on a PyTorch LSTM returned values but kept
+  warning "unrecognized nn.Module: LSTM".
+- https://github.com/meta-pytorch/captum/issues/1159 : attributions on an LSTM in eval mode on CUDA
+  raised "cudnn RNN backward can only be called in training mode".
+"""
 from torch import nn
 
 INPUT_SHAPES = [(6, 4)]

@@ -1,4 +1,12 @@
-"""LSTM whose head reads the last time step of the output, ``out[:, -1]``."""
+"""LSTM whose head reads the last time step of the output, ``out[:, -1]``.
+
+Reproduces the situation in:
+- https://github.com/meta-pytorch/captum/issues/564 : Integrated Gradients on an LSTM read through
+  ``lstm(...)[0][:, -1]`` failed on CUDA with "cudnn RNN backward can only be called in training mode";
+  on CPU it ran.
+- https://github.com/shap/shap/issues/2653 : the PyTorch DeepExplainer reported as not supporting
+  nn.LSTM; a later comment saw results with an "unrecognized nn.Module" warning.
+"""
 from torch import nn
 
 INPUT_SHAPES = [(6, 4)]

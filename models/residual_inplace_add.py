@@ -1,4 +1,11 @@
-"""Residual block written ``out += x``, the way torchvision's ResNet does it."""
+"""Residual block written ``out += x``, the way torchvision's ResNet does it.
+
+Reproduces the situation in:
+- https://github.com/shap/shap/issues/1479 : DeepExplainer failed on torchvision's ResNet-50; the
+  thread's workaround replaces ``out += identity`` with ``out = out + identity``.
+- https://github.com/shap/shap/issues/3466 : the same in-place error on ResNet-50; a later comment
+  fixed it for ResNet-50/101/152 by rewriting ``out += identity`` and un-sharing the ReLU.
+"""
 from torch import nn
 
 INPUT_SHAPES = [(8,)]

@@ -1,4 +1,13 @@
-"""One ``nn.ReLU`` object called at two places in ``forward``."""
+"""One ``nn.ReLU`` object called at two places in ``forward``.
+
+Reproduces the situation in:
+- https://github.com/shap/shap/issues/1479 : a commenter's diagnosis: any PyTorch
+  network that reuses a ReLU/MaxPool module gets wrong SHAP values or errors from DeepExplainer.
+- https://github.com/shap/shap/issues/3725 : a tensor-size mismatch from DeepExplainer, solved by never
+  calling an activation module twice in ``forward``.
+- https://github.com/meta-pytorch/captum/issues/1082 : captum's DeepLift disagreed with shap's TF
+  DeepExplainer until each ReLU call had its own module.
+"""
 from torch import nn
 
 INPUT_SHAPES = [(10,)]

@@ -244,7 +244,11 @@ def test_oracles_side_effects_and_catalogue_are_recorded(run):
     mlp = by_case[("mlp", "deep")]
     assert mlp["exact_deviation"] is not None and mlp["exact_ok"] is None  # measured, not a verdict
     assert by_case[("two_inputs", "deep")]["exact_deviation"] is None  # 22 features: too many to enumerate
-    assert all(r["side_effects"] is None for r in rows if r["outcome"] == "pass")
+    clean = [r for r in rows if r["outcome"] == "pass" and r["model"] != "nested_custom_blocks"]
+    assert clean and all(r["side_effects"] is None for r in clean)
+    # shap's cleanup of its x/y buffers recurses only into nn containers, so the activations inside
+    # custom blocks keep them even when the explanation passes (a finding on every shap tested)
+    assert "state_dict keys changed" in by_case[("nested_custom_blocks", "deep")]["side_effects"]
     # a DeepExplainer that raises half-way leaves its hooks on the model (a finding on every shap tested)
     assert "forward_hooks on" in by_case[("relu_inplace", "deep")]["side_effects"]
     failing = {r["signature"] for r in rows if r["signature"]}
