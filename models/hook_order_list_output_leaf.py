@@ -1,0 +1,43 @@
+"""A true leaf module returns a list of Tensors; the parent reads the first one.
+
+A list is not a tuple, so torch's ``BackwardHook.setup_output_hook`` finds no
+Tensor to wrap and the module's grad_output hook never fires, while its
+grad_input hook does.  Under shap's DeepExplainer (0.43.0 onwards, which uses
+``register_full_backward_hook``) torch 1.8.0 to 1.13.0 raise "Module backward
+hook for grad_input is called before the grad_output one"; torch 1.13.1
+onwards skip the hook silently.
+
+Public threads:
+https://github.com/shap/shap/issues/3966,
+https://github.com/pytorch/pytorch/pull/46163,
+https://github.com/pytorch/pytorch/issues/88312,
+https://github.com/pytorch/pytorch/pull/88357.
+"""
+import torch
+from torch import nn
+
+INPUT_SHAPES = [(6,)]
+
+
+class Split(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(6, 4) * 0.5)
+
+    def forward(self, x):
+        return [x @ self.weight, x.sum(dim=1, keepdim=True)]
+
+
+class Model(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.split = Split()
+        self.act = nn.ReLU()
+        self.head = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.head(self.act(self.split(x)[0]))
+
+
+def build():
+    return Model()
