@@ -9,10 +9,15 @@ the grad_output one"; torch 1.13.1 onwards skip the hook silently.  The layers
 are linear plus ReLU, so once the error is gone the attributions should add up.
 
 Public threads:
-https://github.com/shap/shap/issues/3966,
-https://github.com/pytorch/pytorch/pull/46163,
-https://github.com/pytorch/pytorch/issues/88312,
-https://github.com/pytorch/pytorch/pull/88357.
+- https://github.com/shap/shap/issues/3966 : shap_values() of DeepExplainer raised "Module backward hook for
+  grad_input is called before the grad_output one" (its traceback's line numbers match shap 0.44.1 with
+  torch 1.9.1 to 1.12.1).
+- https://github.com/pytorch/pytorch/pull/46163 : torch's BackwardHook behind register_full_backward_hook
+  (torch 1.8), the code that raises this error.
+- https://github.com/pytorch/pytorch/issues/88312 : a module full_backward_hook raising this error in a
+  double backward; fixed by #88357 below.
+- https://github.com/pytorch/pytorch/pull/88357 : the raise became a silent return (backported to torch
+  1.13.1 in #89928), so torch 1.13.1 onwards say nothing.
 """
 import torch
 from torch import nn
