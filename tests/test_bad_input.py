@@ -33,12 +33,15 @@ def error_lines(process):
     (GOOD, ["--grid", "huge"], "unknown grid 'huge' in grid.toml (known: tiny)"),
     (GOOD, ["--grid", "tiny", "--model", "resnet999"], "unknown model 'resnet999' (known: cnn2d"),
     (GOOD, ["--grid", "tiny", "--repeats", "many"], "bad option: argument --repeats: invalid int value"),
+    (GOOD + '[[constraints]]\ntorch = "<2.3"\nrequires = ["numpy<2"]\n', [],
+     "grid.toml: [[constraints]] entry 1 needs a reason"),
 ])
 def test_bad_input_is_one_line_and_keeps_results(tmp_path, results, grid_text, posargs, message):
     process = run_matrix(tmp_path, results, grid_text, *posargs)
     assert process.returncode != 0
     lines = error_lines(process)
     assert len(lines) == 1 and message in lines[0], process.stdout + process.stderr
+    assert (process.stdout + process.stderr).count(message) == 1  # said once, not also as a note
     assert "Traceback" not in process.stdout + process.stderr
     assert [p.name for p in (results / "raw").iterdir()] == ["earlier.json"]
     assert (results / "raw" / "earlier.json").read_text() == '{"kept": true}'
