@@ -29,6 +29,7 @@ def document(cell: Cell, options, models, outcome: str) -> dict:
                  "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
                  "grid_axes": axes},
         "settings": reuse.settings(options, models),
+        "provenance": reuse.INSTALLED,
         "status": outcome,
         # the exact model files that ran, so a reproducer can rebuild them later
         "model_sources": {name: Path(path).read_text() for name, path in sorted(models.items())},
@@ -36,7 +37,8 @@ def document(cell: Cell, options, models, outcome: str) -> dict:
 
 
 def every_case(models, options, **fields) -> list[dict]:
-    return [dict(case, **fields) for case in suite.cases(models, options.explainer or suite.EXPLAINERS)]
+    devices = options.device or suite.DEVICES
+    return [dict(case, **fields) for case in suite.cases(models, options.explainer or suite.EXPLAINERS, devices)]
 
 
 def resolver_message(output: str) -> str:
@@ -82,6 +84,8 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
         args += ["--model", f"{name}={path}"]
     for explainer in options.explainer or []:
         args += ["--explainer", explainer]
+    for device in options.device or []:
+        args += ["--device", device]
     session.run("python", str(SUPERVISOR), *args)
     cases = json.loads(raw.read_text())
 

@@ -43,6 +43,15 @@ MEANINGS = {
 }
 EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
 RAN = ("pass", "mismatch", "fail", "crash", "timeout")
+INSTALLED = "installed by the harness"  # the provenance of a record without one (see harness.reuse)
+
+
+def row_label(document: dict) -> str:
+    """A cell's table row: its torch release, and for a supplied environment (harness.supplied) its label too,
+    so that it is never counted with a cell the harness installed."""
+    torch, supplied = document["cell"]["torch"], document.get("supplied") or {}
+    return f"{torch} · supplied: {supplied['label']}" if document.get("provenance") not in (None, INSTALLED) \
+        and supplied.get("label") else torch
 
 
 def case_rows(document: dict) -> list[dict]:
@@ -61,6 +70,7 @@ def case_rows(document: dict) -> list[dict]:
         rows.append({
             "cell": cell["id"], "torch": cell["torch"], "shap": cell["shap"],
             "python": cell.get("python") or "", "cell_status": document.get("status"),
+            "row": row_label(document), "provenance": document.get("provenance") or INSTALLED,
             "model": case["model"], "explainer": case["explainer"], "device": case["device"],
             "outcome": case["outcome"], "signature": signature(case),
             "stage": case.get("stage"),
@@ -106,10 +116,16 @@ def _ordered(values) -> list[str]:
     return sorted(set(values), key=Version)
 
 
+def table_rows(frame: pd.DataFrame) -> list[str]:
+    """Row labels in torch order; a supplied environment's row follows the installed row of its release."""
+    pairs = set(zip(frame["torch"], frame["row"]))
+    return [row for _, row in sorted(pairs, key=lambda pair: (Version(pair[0]), pair[1] != pair[0], pair[1]))]
+
+
 def grid(frame: pd.DataFrame, render) -> str:
     """A torch-rows x shap-columns table, each cell rendered from its case rows."""
-    torches, shaps = _ordered(frame["torch"]), _ordered(frame["shap"])
-    by_cell = {key: group for key, group in frame.groupby(["torch", "shap"])}
+    torches, shaps = table_rows(frame), _ordered(frame["shap"])
+    by_cell = {key: group for key, group in frame.groupby(["row", "shap"])}
     body = [[f"**{t}**"] + [render(by_cell[(t, s)]) if (t, s) in by_cell else "" for s in shaps] for t in torches]
     return tabulate(body, headers=["torch \\ shap"] + shaps, tablefmt="github")
 
@@ -223,19 +239,48 @@ def side_effect_section(frame: pd.DataFrame, documents: list[dict]) -> list[str]
 
 
 def device_section(frame: pd.DataFrame) -> list[str]:
-    """CPU vs CUDA attributions of the same case, where a host ran both."""
+    """CPU vs CUDA of the same case where CUDA ran: outcomes, attribution agreement and warm time side by side."""
     compared = frame[frame["device_max_diff"].notna()]
     out = ["## CPU and CUDA agreement", ""]
-    if compared.empty:
+    gpu = device_pairs(frame)
+    if compared.empty and gpu.empty:
         return out + ["No cell in these results ran on both CPU and CUDA (no GPU on the hosts), so nothing was "
                       "compared.", ""]
     bad = compared[compared["device_ok"] == False]  # noqa: E712
-    out += [f"Max |phi_cpu - phi_cuda| per case, judged against {oracles.DEVICE_RTOL:g} x max(1, max|phi|): "
-            f"{len(compared) - len(bad)} of {len(compared)} agree.", ""]
-    rows = [[f"{r.torch}/{r.shap}", r.model, EXPLAINER_NAMES[r.explainer], f"{r.device_max_diff:.3g}",
-             "✅" if r.device_ok else "❌ disagree"] for r in compared.itertuples()]
-    return out + [tabulate(rows, headers=["torch/shap", "model", "explainer", "max diff", "verdict"],
+    out += [f"Max |phi_cpu - phi_cuda| per case (recorded on the cuda case by the supervisor, which ran both on "
+            f"one host), judged against {oracles.DEVICE_RTOL:g} x max(1, max|phi|): "
+            f"{len(compared) - len(bad)} of {len(compared)} agree. Warm time is the median warm `shap_values()` "
+            "call; the cpu columns come from the cell's CPU record, which on the fleet is a CPU runner's.", ""]
+    differ = gpu[gpu["outcome"] != gpu["outcome_cpu"]]
+    if len(differ):
+        out += [f"{len(differ)} of {len(gpu)} cases that ran on CUDA have another outcome than on CPU.", ""]
+    rows = [[r.row, r.shap, r.model, EXPLAINER_NAMES[r.explainer], f"{SYMBOLS.get(r.outcome_cpu, '')} {r.outcome_cpu}",
+             f"{SYMBOLS[r.outcome]} {r.outcome}",
+             f"{r.device_max_diff:.3g}" if pd.notna(r.device_max_diff) else "",
+             ("✅" if r.device_ok else "❌ disagree") if pd.notna(r.device_ok) else "",
+             _ms(r.call_warm_median_s_cpu), _ms(r.call_warm_median_s),
+             f"{r.call_warm_median_s_cpu / r.call_warm_median_s:.2g}×"
+             if pd.notna(r.call_warm_median_s_cpu) and pd.notna(r.call_warm_median_s) and r.call_warm_median_s > 0
+             else ""] for r in gpu.itertuples()]
+    return out + [tabulate(rows, headers=["torch", "shap", "model", "explainer", "cpu", "cuda", "max diff",
+                                          "agreement", "cpu warm", "cuda warm", "cpu / cuda"],
                            tablefmt="github"), ""]
+
+
+def device_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each cuda case that ran, with the same cell's cpu case beside it (columns ending in _cpu)."""
+    keys = ["cell", "model", "explainer"]
+    cuda = frame[(frame["device"] == "cuda") & frame["outcome"].isin(RAN)]
+    cpu = frame[frame["device"] == "cpu"][keys + ["outcome", "call_warm_median_s"]]
+    paired = cuda.merge(cpu, on=keys, how="left", suffixes=("", "_cpu"))
+    paired["outcome_cpu"] = paired["outcome_cpu"].fillna("not run")
+    return paired
+
+
+def _ms(seconds) -> str:
+    if pd.isna(seconds):
+        return ""
+    return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds * 1000:.3g} ms"
 
 
 def environments(documents: list[dict]) -> str:
@@ -244,7 +289,7 @@ def environments(documents: list[dict]) -> str:
     for d in sorted(documents, key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]))):
         resolved, env = d.get("resolved") or {}, d.get("environment") or {}
         packages = resolved.get("packages") or {}
-        rows.append([d["cell"]["torch"], d["cell"]["shap"], d["status"], resolved.get("python") or "",
+        rows.append([row_label(d), d["cell"]["shap"], d["status"], resolved.get("python") or "",
                      resolved.get("numpy") or "", packages.get("numba", ""), packages.get("scipy", ""),
                      f"{d['install']['seconds']:.1f}" if d.get("install") else "",
                      f"{env['import_seconds']:.1f}" if env.get("import_seconds") else "",
@@ -262,6 +307,14 @@ def provenance(documents: list[dict]) -> list[str]:
         lines.append(f"- host `{name}`: {cpu}, {cores} cores; harness commit `{commit}`")
     gpus = sorted({d["environment"]["gpu"] for d in documents if (d.get("environment") or {}).get("gpu")})
     lines.append(f"- GPUs: {', '.join(gpus)}" if gpus else "- GPUs: none (CUDA cases are recorded as skip)")
+    for d in documents:
+        if d.get("provenance") not in (None, INSTALLED):
+            supplied = d.get("supplied") or {}
+            lines.append(f"- {d.get('provenance')} `{supplied.get('label')}` (row `{row_label(d)}`): "
+                         f"`{supplied.get('interpreter')}` on host `{d['run']['host']['name']}`, installed nothing; "
+                         f"torch {d['cell']['torch']}, shap {d['cell']['shap']}, Python "
+                         f"{(d.get('resolved') or {}).get('python')}, {len((d.get('resolved') or {}).get('packages') or {})} "
+                         "distributions recorded")
     axes = {}
     for d in sorted(documents, key=lambda d: d["run"]["date"]):
         axes.update(d["cell"].get("grid_axes") or {})
