@@ -152,10 +152,10 @@ def cell_id(torch: str, shap: str, label: str) -> str:
 
 def run(options) -> Path:
     """Run the suite in the supplied interpreter and write its raw result; returns the file."""
-    python = interpreter(options.python)
-    found = probe(python)
     label = label_of(options.label)
     models = suite.select(options.model, extra=options.models)
+    python = interpreter(options.python)
+    found = probe(python)
     reuse.hold_lock(options.results)
     args = [python, str(SUPERVISOR), "--timeout", str(options.timeout), "--repeats", str(options.repeats),
             "--threads", str(options.threads), "--memory-limit", str(options.memory_limit)]
