@@ -41,8 +41,11 @@ def command(cell_id: str, case: dict, python: str) -> str:
 def requirements(document: dict) -> str:
     resolved = document.get("resolved") or {}
     pins = "\n".join(f"{name}=={version}" for name, version in sorted((resolved.get("packages") or {}).items()))
-    return (f"# torch {document['cell']['torch']} x shap {document['cell']['shap']}: every package "
-            f"`uv pip install torch=={document['cell']['torch']} shap=={document['cell']['shap']}` resolved,\n"
+    supplied = document.get("supplied") or {}
+    what = (f"every distribution installed in the supplied environment {supplied.get('interpreter')}"
+            if supplied else
+            f"every package `uv pip install torch=={document['cell']['torch']} shap=={document['cell']['shap']}` resolved")
+    return (f"# torch {document['cell']['torch']} x shap {document['cell']['shap']}: {what},\n"
             f"# on Python {resolved.get('python')} ({resolved.get('platform')}).\n{pins}\n")
 
 

@@ -115,3 +115,36 @@ def test_the_gpu_rows_in_chromium(browser, published, tmp_path):
     page.screenshot(path=str(tmp_path / "gpu-rows.png"), full_page=True)
     context.close()
     assert errors == []
+
+
+def test_a_cuda_only_run_keeps_an_untimed_cpu_reference_for_device_agreement(monkeypatch):
+    """--device cuda (a GPU shard): each cuda case follows one CPU call of the same case, with no warm repeats,
+    whose attributions are compared and which is not recorded; without CUDA no reference runs at all."""
+    from harness.cell import supervisor
+
+    planned = supervisor.plan_cases([("mlp", "m.py")], ["deep", "gradient"], ["cuda"])
+    assert [(c["explainer"], c["device"], c.get("reference", False)) for c in planned] == [
+        ("deep", "cpu", True), ("deep", "cuda", False), ("gradient", "cpu", True), ("gradient", "cuda", False)]
+    assert supervisor.plan_cases([("mlp", "m.py")], ["deep"], ["cpu", "cuda"]) == [
+        {"model": "mlp", "path": "m.py", "explainer": "deep", "device": d} for d in ("cpu", "cuda")]
+
+    for cuda in (True, False):
+        sent = []
+        boss = supervisor.Supervisor(threads=1, timeout=5, import_timeout=5)
+        monkeypatch.setattr(boss, "start_worker", lambda: {"cuda_available": cuda})
+
+        def run_case(case, boss=boss):
+            if boss.hello is None:
+                boss.hello = boss.start_worker()
+            sent.append((case["device"], case["repeats"], case["keep_attributions"]))
+            return {"outcome": "pass", "attributions": [[1.0]] if case["device"] == "cpu" else [[1.5]]}
+
+        monkeypatch.setattr(boss, "run_case", run_case)
+        monkeypatch.setattr(supervisor, "compare_devices", lambda a, b: {"max_abs_diff": abs(a[0][0] - b[0][0])})
+        records = boss.run(planned, repeats=3)
+        assert [(r["explainer"], r["device"]) for r in records] == [("deep", "cuda"), ("gradient", "cuda")]
+        if cuda:
+            assert sent == [("cpu", 0, True), ("cuda", 3, True)] * 2
+            assert [r["device_agreement"] for r in records] == [{"max_abs_diff": 0.5}] * 2
+        else:
+            assert sent == [("cuda", 3, False)] * 2 and not any("device_agreement" in r for r in records)
