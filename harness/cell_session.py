@@ -29,7 +29,7 @@ def document(cell: Cell, options, models, outcome: str) -> dict:
                  "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
                  "grid_axes": axes},
         "settings": reuse.settings(options, models),
-        "provenance": reuse.INSTALLED,
+        "provenance": results.INSTALLED,
         "status": outcome,
         # the exact model files that ran, so a reproducer can rebuild them later
         "model_sources": {name: Path(path).read_text() for name, path in sorted(models.items())},

@@ -43,15 +43,6 @@ MEANINGS = {
 }
 EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
 RAN = ("pass", "mismatch", "fail", "crash", "timeout")
-INSTALLED = "installed by the harness"  # the provenance of a record without one (see harness.reuse)
-
-
-def row_label(document: dict) -> str:
-    """A cell's table row: its torch release, and for a supplied environment (harness.supplied) its label too,
-    so that it is never counted with a cell the harness installed."""
-    torch, supplied = document["cell"]["torch"], document.get("supplied") or {}
-    return f"{torch} · supplied: {supplied['label']}" if document.get("provenance") not in (None, INSTALLED) \
-        and supplied.get("label") else torch
 
 
 def case_rows(document: dict) -> list[dict]:
@@ -70,7 +61,7 @@ def case_rows(document: dict) -> list[dict]:
         rows.append({
             "cell": cell["id"], "torch": cell["torch"], "shap": cell["shap"],
             "python": cell.get("python") or "", "cell_status": document.get("status"),
-            "row": row_label(document), "provenance": document.get("provenance") or INSTALLED,
+            "row": store.row_label(document), "provenance": document.get("provenance") or store.INSTALLED,
             "model": case["model"], "explainer": case["explainer"], "device": case["device"],
             "outcome": case["outcome"], "signature": signature(case),
             "stage": case.get("stage"),
@@ -116,15 +107,9 @@ def _ordered(values) -> list[str]:
     return sorted(set(values), key=Version)
 
 
-def table_rows(frame: pd.DataFrame) -> list[str]:
-    """Row labels in torch order; a supplied environment's row follows the installed row of its release."""
-    pairs = set(zip(frame["torch"], frame["row"]))
-    return [row for _, row in sorted(pairs, key=lambda pair: (Version(pair[0]), pair[1] != pair[0], pair[1]))]
-
-
 def grid(frame: pd.DataFrame, render) -> str:
     """A torch-rows x shap-columns table, each cell rendered from its case rows."""
-    torches, shaps = table_rows(frame), _ordered(frame["shap"])
+    torches, shaps = store.row_order(zip(frame["torch"], frame["row"])), _ordered(frame["shap"])
     by_cell = {key: group for key, group in frame.groupby(["row", "shap"])}
     body = [[f"**{t}**"] + [render(by_cell[(t, s)]) if (t, s) in by_cell else "" for s in shaps] for t in torches]
     return tabulate(body, headers=["torch \\ shap"] + shaps, tablefmt="github")
@@ -289,7 +274,7 @@ def environments(documents: list[dict]) -> str:
     for d in sorted(documents, key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]))):
         resolved, env = d.get("resolved") or {}, d.get("environment") or {}
         packages = resolved.get("packages") or {}
-        rows.append([row_label(d), d["cell"]["shap"], d["status"], resolved.get("python") or "",
+        rows.append([store.row_label(d), d["cell"]["shap"], d["status"], resolved.get("python") or "",
                      resolved.get("numpy") or "", packages.get("numba", ""), packages.get("scipy", ""),
                      f"{d['install']['seconds']:.1f}" if d.get("install") else "",
                      f"{env['import_seconds']:.1f}" if env.get("import_seconds") else "",
@@ -308,13 +293,12 @@ def provenance(documents: list[dict]) -> list[str]:
     gpus = sorted({d["environment"]["gpu"] for d in documents if (d.get("environment") or {}).get("gpu")})
     lines.append(f"- GPUs: {', '.join(gpus)}" if gpus else "- GPUs: none (CUDA cases are recorded as skip)")
     for d in documents:
-        if d.get("provenance") not in (None, INSTALLED):
-            supplied = d.get("supplied") or {}
-            lines.append(f"- {d.get('provenance')} `{supplied.get('label')}` (row `{row_label(d)}`): "
+        if d.get("provenance", store.INSTALLED) != store.INSTALLED:
+            supplied, resolved = d.get("supplied") or {}, d.get("resolved") or {}
+            lines.append(f"- {d.get('provenance')} `{supplied.get('label')}` (row `{store.row_label(d)}`): "
                          f"`{supplied.get('interpreter')}` on host `{d['run']['host']['name']}`, installed nothing; "
-                         f"torch {d['cell']['torch']}, shap {d['cell']['shap']}, Python "
-                         f"{(d.get('resolved') or {}).get('python')}, {len((d.get('resolved') or {}).get('packages') or {})} "
-                         "distributions recorded")
+                         f"torch {d['cell']['torch']}, shap {d['cell']['shap']}, Python {resolved.get('python')}, "
+                         f"{len(resolved.get('packages') or {})} distributions recorded")
     axes = {}
     for d in sorted(documents, key=lambda d: d["run"]["date"]):
         axes.update(d["cell"].get("grid_axes") or {})

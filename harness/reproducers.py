@@ -42,9 +42,9 @@ def requirements(document: dict) -> str:
     resolved = document.get("resolved") or {}
     pins = "\n".join(f"{name}=={version}" for name, version in sorted((resolved.get("packages") or {}).items()))
     supplied = document.get("supplied") or {}
-    what = (f"every distribution installed in the supplied environment {supplied.get('interpreter')}"
-            if supplied else
-            f"every package `uv pip install torch=={document['cell']['torch']} shap=={document['cell']['shap']}` resolved")
+    pair = f"torch=={document['cell']['torch']} shap=={document['cell']['shap']}"
+    what = (f"every distribution installed in the supplied environment {supplied.get('interpreter')}" if supplied
+            else f"every package `uv pip install {pair}` resolved")
     return (f"# torch {document['cell']['torch']} x shap {document['cell']['shap']}: {what},\n"
             f"# on Python {resolved.get('python')} ({resolved.get('platform')}).\n{pins}\n")
 

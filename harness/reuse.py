@@ -23,7 +23,6 @@ from harness import results as store
 from harness.errors import HarnessError
 
 CELL_CODE = Path(__file__).resolve().parent / "cell"
-INSTALLED = "installed by the harness"  # a record's provenance; harness.supplied writes "supplied environment"
 _LOCKS: dict[Path, int] = {}
 
 
@@ -111,7 +110,7 @@ def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[
     for cell in cells:
         doc = previous(results, cell) if cell.python else None
         parts = (doc or {}).get("reuse", {}).get("parts")
-        installed = doc and doc.get("provenance", INSTALLED) == INSTALLED  # never a supplied environment's
+        installed = doc and doc.get("provenance", store.INSTALLED) == store.INSTALLED  # never a supplied environment's
         if installed and doc.get("status") == "ran" and parts and parts.get("devices") == devices \
                 and parts.get("suite") == suite and parts.get("settings") == wanted:
             candidates.append((cell, doc))

@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError
-from harness.results import read_json, write_atomic
+from harness.results import read_json, row_order, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
@@ -150,14 +150,8 @@ def _small(value) -> str:
 
 
 def row_of(case: dict) -> str:
-    """A case's heatmap row: its torch release, or a supplied environment's own row (harness.report.row_label)."""
+    """A case's heatmap row: its torch release, or a supplied environment's own row (harness.results.row_label)."""
     return case.get("row") or case["torch"]
-
-
-def heatmap_rows(cases: list[dict]) -> list[str]:
-    """Rows in torch order; a supplied environment's row follows the installed row of its release."""
-    pairs = {(c["torch"], row_of(c)) for c in cases}
-    return [row for _, row in sorted(pairs, key=lambda pair: (Version(pair[0]), pair[1] != pair[0], pair[1]))]
 
 
 def device_pairs(cases: list[dict]) -> list[dict]:
@@ -181,7 +175,7 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> 
     """The whole page as one HTML string; ``results_href`` is the results folder seen from the page."""
     cases = check_matrix(matrix)
     diff = check_diff(diff) if diff is not None else None
-    torches = heatmap_rows(cases)
+    torches = row_order((c["torch"], row_of(c)) for c in cases)
     shaps = sorted({c["shap"] for c in cases}, key=Version)
     by_key: dict[str, list[dict]] = {}
     for c in cases:

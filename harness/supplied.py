@@ -35,7 +35,7 @@ from harness import hostinfo, options as harness_options, results, reuse, suite
 from harness.errors import HarnessError
 from harness.plan import token
 
-PROVENANCE = "supplied environment"
+PROVENANCE = results.SUPPLIED
 SUPERVISOR = Path(__file__).resolve().parent / "cell" / "supervisor.py"
 MIN_PYTHON = (3, 8)  # the cell side's oldest Python
 # Runs inside the supplied interpreter: standard library only, Python 3.8+ (older ones just report their version).

@@ -22,7 +22,7 @@ def document(shap: str) -> dict:
     reference = json.loads((GPU / "shap-0.54.1.json").read_text())["environment"]  # 0.46.0's import failed
     python = "/opt/env/bin/python"
     found = {"python": reference["python"], "prefix": "/opt/env", "platform": reference["platform"],
-             "packages": {"torch": reference["versions"]["torch"], "shap": shap, "numpy": reference["versions"]["numpy"]}}
+             "packages": dict(reference["versions"], shap=shap)}  # torch, numpy and the shap of this record
     options = argparse.Namespace(explainer=None, repeats=3, timeout=60.0, threads=4, memory_limit=0.0, device=None)
     models = suite.select(sorted({c["model"] for c in cases["cases"]}))
     run = {"date": "2026-11-29T21:40:00+00:00", "harness_commit": "0a309d31c48b",

@@ -105,7 +105,8 @@ def test_the_gpu_rows_in_chromium(browser, published, tmp_path):
     gru = page.locator("#details tbody tr:not(.more)", has_text="gru").filter(has_text="gradient")
     assert "fail" in gru.inner_text()
     gru.locator(".toggle").click()
-    assert "cudnn RNN backward can only be called in training mode" in page.locator("#details tr.more:visible").inner_text()
+    more = page.locator("#details tr.more:visible").inner_text()
+    assert "cudnn RNN backward can only be called in training mode" in more
     visible = page.locator("#devices-table tbody tr:visible")
     assert visible.count() == 68
     select(page, "model", "gru")
