@@ -19,6 +19,7 @@ has this checkout.
 """
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -71,7 +72,7 @@ def parser():
     return p
 
 
-def parse(argv) -> "argparse.Namespace":  # noqa: F821 (argparse only in the annotation)
+def parse(argv) -> argparse.Namespace:
     args = list(argv)
     if "-h" in args or "--help" in args:
         parser().print_help()

@@ -55,7 +55,7 @@ def record(environment, tmp_path_factory) -> tuple[Path, dict, subprocess.Comple
 @pytest.mark.e2e
 def test_a_supplied_environment_is_recorded_with_what_is_installed_there(record, environment):
     path, document, done = record
-    assert path.name == f"torch_2_4_1-shap_0_46_0-supplied-my_box.json"
+    assert path.name == "torch_2_4_1-shap_0_46_0-supplied-my_box.json"
     assert document["provenance"] == supplied.PROVENANCE == "supplied environment"
     assert document["_installed_nothing"] == []  # the environment is exactly as it was
     packages = document["resolved"]["packages"]
