@@ -65,6 +65,9 @@ def parser():
     p.description = ("Run the suite in an existing interpreter with torch and shap, installing nothing, "
                      "and write a raw result that merges into the table as its own row.")
     p.epilog = "The same through nox: nox -s supplied -- --python PATH [options]."
+    for action in p._actions:  # the matrix's grid options do not apply to one existing interpreter
+        if action.dest in ("grid", "force", "disk_budget"):
+            action.help = argparse.SUPPRESS
     p.add_argument("--python", required=True, metavar="PATH",
                    help="the interpreter to test: a path, or a command on PATH (e.g. /opt/conda/bin/python)")
     p.add_argument("--label", metavar="NAME",
