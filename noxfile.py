@@ -284,3 +284,20 @@ def publish(session: nox.Session) -> None:
                 "--results", str(results), *described)
     session.run("python", "-m", "harness.site", "--results", str(results), "--diff", str(results / "diff.json"),
                 "--out", str(results / "site"))
+
+
+@nox.session(python=False, default=False)
+def supplied(session: nox.Session) -> None:
+    """Run the suite in an existing interpreter with torch and shap, installing nothing: supplied -- --python PATH."""
+    from harness import supplied as mode
+
+    os.chdir(session.invoked_from)
+    try:
+        options = mode.parse(session.posargs)
+        path = mode.run(options)
+    except HarnessError as problem:
+        session.error(str(problem))
+    finally:
+        os.chdir(ROOT)
+    session.log(mode.summary(path))
+    session.notify("report", ["--results", str(options.results)])

@@ -31,6 +31,7 @@ def document(cell: Cell, options, models, outcome: str) -> dict:
                  "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
                  "grid_axes": axes, "constraints": [c.record() for c in cell.constraints]},
         "settings": reuse.settings(options, models),
+        "provenance": results.INSTALLED,
         "status": outcome,
         # the exact model files that ran, so a reproducer can rebuild them later
         "model_sources": {name: Path(path).read_text() for name, path in sorted(models.items())},
@@ -38,7 +39,8 @@ def document(cell: Cell, options, models, outcome: str) -> dict:
 
 
 def every_case(models, options, **fields) -> list[dict]:
-    return [dict(case, **fields) for case in suite.cases(models, options.explainer or suite.EXPLAINERS)]
+    devices = options.device or suite.DEVICES
+    return [dict(case, **fields) for case in suite.cases(models, options.explainer or suite.EXPLAINERS, devices)]
 
 
 def resolver_message(output: str) -> str:
@@ -117,6 +119,8 @@ def run_supervisor(session: nox.Session, python: str, out: Path, models, options
         args += ["--model", f"{name}={path}"]
     for explainer in explainers:
         args += ["--explainer", explainer]
+    for device in narrower.get("devices", options.device or []):
+        args += ["--device", device]
     session.run(python, str(SUPERVISOR), *args, external=True)
     return json.loads(out.read_text())
 
@@ -143,7 +147,7 @@ def unconstrained_probe(session: nox.Session, cell: Cell, models, options, const
                           for name, version in sorted(packages.items()) if constrained.get(name) != version}
     probe = {PROBE_MODEL: models[PROBE_MODEL]} if PROBE_MODEL in models else dict([next(iter(models.items()))])
     result = run_supervisor(session, str(python), tmp / "unconstrained.json", probe, options,
-                            repeats=0, timeout=min(options.timeout, 120.0), explainers=["deep"])
+                            repeats=0, timeout=min(options.timeout, 120.0), explainers=["deep"], devices=["cpu"])
     case = next(c for c in result["cases"] if c["device"] == "cpu")
     finding.update(status="ran", case=f"{case['model']}/{case['explainer']}/cpu", outcome=case["outcome"],
                    error=case.get("error"), import_notes=[n["message"] for n in

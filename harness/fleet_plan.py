@@ -1,12 +1,22 @@
 """The job matrix of the scheduled fleet: which cell sessions each GitHub Actions job runs.
 
-    python -m harness.fleet_plan --grid default [--select EXPR] [--gpu-runner LABEL]
+    python -m harness.fleet_plan --grid default [--select EXPR] [--gpu-runner LABEL [--gpu-python PATH]]
+    python -m harness.fleet_plan --pins fleet-results/cpu     (what a shard resolved, for its cache key)
 
 The cells come from ``nox -l --json`` (the noxfile is the only list of versions).
 Runnable cells are grouped into one shard per torch release and runner kind, so
 that each job downloads one torch; n/a cells need no runner and are listed
-apart, for the plan job to record. The matrix goes to ``$GITHUB_OUTPUT`` when
-it is set (``matrix=``, ``shards=``, ``na=``), else to stdout.
+apart, for the plan job to record. GPU shards run only the cuda cases
+(``--device cuda``): the CPU ones come from the CPU shards. With
+``--gpu-python``, the GPU runner's own environment is tested instead, in one
+shard with no install (``nox -s supplied``). The matrix goes to
+``$GITHUB_OUTPUT`` when it is set (``matrix=``, ``shards=``, ``na=``), else
+to stdout.
+
+Each install shard's ``cache_key`` names its runner kind, torch release and
+Pythons, so CPU and GPU shards never share a uv cache entry; the workflow
+saves an entry under that key plus a digest of what the shard resolved
+(``--pins``), so the cache refreshes when a dependency moves.
 """
 from __future__ import annotations
 
@@ -65,8 +75,9 @@ def _order(version: str):
         return (1, version)
 
 
-def shards(cells: list[dict], gpu_runner: str = "", cpu_runner: str = CPU_RUNNER) -> tuple[list[dict], list[str]]:
-    """(matrix entries, n/a sessions): one entry per torch release and runner kind."""
+def shards(cells: list[dict], gpu_runner: str = "", cpu_runner: str = CPU_RUNNER,
+           gpu_python: str = "") -> tuple[list[dict], list[str]]:
+    """(matrix entries, n/a sessions): one entry per torch release and runner kind (one supplied GPU shard)."""
     rows: dict[str, list[dict]] = {}
     not_applicable = []
     for cell in cells:
@@ -77,7 +88,10 @@ def shards(cells: list[dict], gpu_runner: str = "", cpu_runner: str = CPU_RUNNER
             not_applicable.append(cell["session"])
         else:
             rows.setdefault(match["torch"], []).append(cell)
-    kinds = [("cpu", cpu_runner)] + ([("gpu", runner_label(gpu_runner))] if gpu_runner.strip() else [])
+    if gpu_python.strip() and not gpu_runner.strip():
+        raise HarnessError("--gpu-python names an interpreter on the GPU runner: set --gpu-runner too")
+    installs = gpu_runner.strip() and not gpu_python.strip()
+    kinds = [("cpu", cpu_runner)] + ([("gpu", runner_label(gpu_runner))] if installs else [])
     entries = []
     for kind, runner in kinds:
         for token in sorted(rows, key=lambda t: _order(_version(t))):
@@ -93,12 +107,36 @@ def shards(cells: list[dict], gpu_runner: str = "", cpu_runner: str = CPU_RUNNER
                 "cells": len(row),
                 "pythons": " ".join(pythons),
                 "artifact": artifact_name(f"raw-{kind}-torch_{token}"),
-                "cache_key": artifact_name(f"torch_{token}-py{'-py'.join(pythons)}"),
+                "cache_key": artifact_name(f"{kind}-torch_{token}-py{'-py'.join(pythons)}"),
+                "device": "cuda" if kind == "gpu" else "",
+                "supplied_python": "",
             })
+    if gpu_python.strip():
+        entries.append({
+            "name": f"supplied environment on gpu: {gpu_python.strip()}", "kind": "gpu",
+            "runner": runner_label(gpu_runner), "torch": "", "sessions": "", "cells": 0, "pythons": "",
+            "artifact": "raw-gpu-supplied", "cache_key": "", "device": "cuda", "supplied_python": gpu_python.strip(),
+        })
     if len(entries) > MAX_JOBS:
         raise HarnessError(f"{len(entries)} shards exceed GitHub's {MAX_JOBS} jobs per matrix: "
                            "narrow the run with --select")
     return entries, sorted(not_applicable)
+
+
+def pins(folder: Path) -> list[str]:
+    """``<cell> <package>==<version>`` for every package the raw results under a folder resolved, sorted."""
+    lines = set()
+    for path in sorted(Path(folder).rglob("*.json")):
+        try:
+            document = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise HarnessError(f"{path} is not a result file") from None
+        resolved = document.get("resolved") or {} if isinstance(document, dict) else {}
+        cell = (document.get("cell") or {}).get("id", path.stem)
+        lines.update(f"{cell} {name}=={version}" for name, version in (resolved.get("packages") or {}).items())
+        if resolved.get("python"):
+            lines.add(f"{cell} python=={resolved['python']}")
+    return sorted(lines)
 
 
 def runner_label(text: str):
@@ -135,13 +173,26 @@ def main(argv=None) -> int:
                         help="runs-on label (or JSON list) of a runner with CUDA; empty: no GPU shards")
     parser.add_argument("--cpu-runner", default=CPU_RUNNER, metavar="LABEL",
                         help="runs-on label of the CPU shards (default: %(default)s)")
+    parser.add_argument("--gpu-python", default="", metavar="PATH",
+                        help="an interpreter on the GPU runner with torch and shap: one GPU shard tests it as it is "
+                             "(nox -s supplied) instead of installing the grid's cells there")
+    parser.add_argument("--pins", type=Path, metavar="DIR",
+                        help="print what the raw results under DIR resolved (cell, package==version; sorted) and stop")
     try:
         args = parser.parse_args(argv)
-        entries, not_applicable = shards(list_cells(args.grid, args.select), args.gpu_runner, args.cpu_runner)
+        if args.pins:
+            lines = pins(args.pins)
+            if lines:  # nothing at all when nothing resolved, so no cache entry is keyed by it
+                print("\n".join(lines))
+            return 0
+        entries, not_applicable = shards(list_cells(args.grid, args.select), args.gpu_runner, args.cpu_runner,
+                                         args.gpu_python)
     except HarnessError as problem:
         print(f"error: {problem}", file=sys.stderr)
         return 2
     cells = sum(e["cells"] for e in entries if e["kind"] == "cpu")
+    if args.gpu_python.strip():
+        print(f"GPU shard: the supplied environment {args.gpu_python.strip()} on the GPU runner (cuda cases)")
     print(f"grid {args.grid!r}: {cells} runnable cells in {len(entries)} shard(s), {len(not_applicable)} n/a "
           "(no runner needed: the plan job records them)")
     for entry in entries:

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from harness.errors import OptionParser
-from harness.suite import EXPLAINERS
+from harness.suite import DEVICES, EXPLAINERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -33,6 +33,9 @@ def parser() -> argparse.ArgumentParser:
                    help="run only this model, from models/ or --models (repeatable; default: all)")
     p.add_argument("--explainer", action="append", choices=EXPLAINERS,
                    help="run only this explainer (repeatable; default: both)")
+    p.add_argument("--device", action="append", choices=DEVICES,
+                   help="run only this device's cases (repeatable; default: both): a GPU shard runs --device cuda, "
+                        "since its CPU cases come from a CPU runner")
     p.add_argument("--timeout", type=float, default=120.0,
                    help="seconds one case may take before it is recorded as timeout (default: %(default)s)")
     p.add_argument("--repeats", type=int, default=3,
@@ -67,4 +70,6 @@ def forward(options: argparse.Namespace) -> list[str]:
         args += ["--model", name]
     for name in options.explainer or []:
         args += ["--explainer", name]
+    for name in options.device or []:
+        args += ["--device", name]
     return args

@@ -62,6 +62,7 @@ def case_rows(document: dict) -> list[dict]:
             "cell": cell["id"], "torch": cell["torch"], "shap": cell["shap"],
             "python": cell.get("python") or "", "cell_status": document.get("status"),
             "constraints": constraint_text(cell),
+            "row": store.row_label(document), "provenance": document.get("provenance") or store.INSTALLED,
             "model": case["model"], "explainer": case["explainer"], "device": case["device"],
             "outcome": case["outcome"], "signature": signature(case),
             "stage": case.get("stage"),
@@ -115,8 +116,8 @@ def _ordered(values) -> list[str]:
 
 def grid(frame: pd.DataFrame, render) -> str:
     """A torch-rows x shap-columns table, each cell rendered from its case rows."""
-    torches, shaps = _ordered(frame["torch"]), _ordered(frame["shap"])
-    by_cell = {key: group for key, group in frame.groupby(["torch", "shap"])}
+    torches, shaps = store.row_order(zip(frame["torch"], frame["row"])), _ordered(frame["shap"])
+    by_cell = {key: group for key, group in frame.groupby(["row", "shap"])}
     body = [[f"**{t}**"] + [render(by_cell[(t, s)]) if (t, s) in by_cell else "" for s in shaps] for t in torches]
     return tabulate(body, headers=["torch \\ shap"] + shaps, tablefmt="github")
 
@@ -231,18 +232,31 @@ def side_effect_section(frame: pd.DataFrame, documents: list[dict]) -> list[str]
 
 
 def device_section(frame: pd.DataFrame) -> list[str]:
-    """CPU vs CUDA attributions of the same case, where a host ran both."""
+    """CPU vs CUDA of the same case where CUDA ran: outcomes, attribution agreement and warm time side by side."""
     compared = frame[frame["device_max_diff"].notna()]
     out = ["## CPU and CUDA agreement", ""]
-    if compared.empty:
+    gpu = device_pairs(frame)
+    if compared.empty and gpu.empty:
         return out + ["No cell in these results ran on both CPU and CUDA (no GPU on the hosts), so nothing was "
                       "compared.", ""]
     bad = compared[compared["device_ok"] == False]  # noqa: E712
-    out += [f"Max |phi_cpu - phi_cuda| per case, judged against {oracles.DEVICE_RTOL:g} x max(1, max|phi|): "
-            f"{len(compared) - len(bad)} of {len(compared)} agree.", ""]
-    rows = [[f"{r.torch}/{r.shap}", r.model, EXPLAINER_NAMES[r.explainer], f"{r.device_max_diff:.3g}",
-             "✅" if r.device_ok else "❌ disagree"] for r in compared.itertuples()]
-    return out + [tabulate(rows, headers=["torch/shap", "model", "explainer", "max diff", "verdict"],
+    out += [f"Max |phi_cpu - phi_cuda| per case (recorded on the cuda case by the supervisor, which ran both on "
+            f"one host), judged against {oracles.DEVICE_RTOL:g} x max(1, max|phi|): "
+            f"{len(compared) - len(bad)} of {len(compared)} agree. Warm time is the median warm `shap_values()` "
+            "call; the cpu columns come from the cell's CPU record, which on the fleet is a CPU runner's.", ""]
+    differ = gpu[gpu["outcome"] != gpu["outcome_cpu"]]
+    if len(differ):
+        out += [f"{len(differ)} of {len(gpu)} cases that ran on CUDA have another outcome than on CPU.", ""]
+    rows = [[r.row, r.shap, r.model, EXPLAINER_NAMES[r.explainer], f"{SYMBOLS.get(r.outcome_cpu, '')} {r.outcome_cpu}",
+             f"{SYMBOLS[r.outcome]} {r.outcome}",
+             f"{r.device_max_diff:.3g}" if pd.notna(r.device_max_diff) else "",
+             ("✅" if r.device_ok else "❌ disagree") if pd.notna(r.device_ok) else "",
+             _ms(r.call_warm_median_s_cpu), _ms(r.call_warm_median_s),
+             f"{r.call_warm_median_s_cpu / r.call_warm_median_s:.2g}×"
+             if pd.notna(r.call_warm_median_s_cpu) and pd.notna(r.call_warm_median_s) and r.call_warm_median_s > 0
+             else ""] for r in gpu.itertuples()]
+    return out + [tabulate(rows, headers=["torch", "shap", "model", "explainer", "cpu", "cuda", "max diff",
+                                          "agreement", "cpu warm", "cuda warm", "cpu / cuda"],
                            tablefmt="github"), ""]
 
 
@@ -289,13 +303,29 @@ def unconstrained_findings(documents: list[dict]) -> list[str]:
     return lines
 
 
+def device_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each cuda case that ran, with the same cell's cpu case beside it (columns ending in _cpu)."""
+    keys = ["cell", "model", "explainer"]
+    cuda = frame[(frame["device"] == "cuda") & frame["outcome"].isin(RAN)]
+    cpu = frame[frame["device"] == "cpu"][keys + ["outcome", "call_warm_median_s"]]
+    paired = cuda.merge(cpu, on=keys, how="left", suffixes=("", "_cpu"))
+    paired["outcome_cpu"] = paired["outcome_cpu"].fillna("not run")
+    return paired
+
+
+def _ms(seconds) -> str:
+    if pd.isna(seconds):
+        return ""
+    return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds * 1000:.3g} ms"
+
+
 def environments(documents: list[dict]) -> str:
     """One row per cell: what `torch==X shap==Y` resolved to, and what the cell cost."""
     rows = []
     for d in sorted(documents, key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]))):
         resolved, env = d.get("resolved") or {}, d.get("environment") or {}
         packages = resolved.get("packages") or {}
-        rows.append([d["cell"]["torch"], d["cell"]["shap"], d["status"], constraint_text(d["cell"]) or "",
+        rows.append([store.row_label(d), d["cell"]["shap"], d["status"], constraint_text(d["cell"]) or "",
                      resolved.get("python") or "",
                      resolved.get("numpy") or "", packages.get("numba", ""), packages.get("scipy", ""),
                      f"{d['install']['seconds']:.1f}" if d.get("install") else "",
@@ -314,6 +344,13 @@ def provenance(documents: list[dict]) -> list[str]:
         lines.append(f"- host `{name}`: {cpu}, {cores} cores; harness commit `{commit}`")
     gpus = sorted({d["environment"]["gpu"] for d in documents if (d.get("environment") or {}).get("gpu")})
     lines.append(f"- GPUs: {', '.join(gpus)}" if gpus else "- GPUs: none (CUDA cases are recorded as skip)")
+    for d in documents:
+        if d.get("provenance", store.INSTALLED) != store.INSTALLED:
+            supplied, resolved = d.get("supplied") or {}, d.get("resolved") or {}
+            lines.append(f"- {d.get('provenance')} `{supplied.get('label')}` (row `{store.row_label(d)}`): "
+                         f"`{supplied.get('interpreter')}` on host `{d['run']['host']['name']}`, installed nothing; "
+                         f"torch {d['cell']['torch']}, shap {d['cell']['shap']}, Python {resolved.get('python')}, "
+                         f"{len(resolved.get('packages') or {})} distributions recorded")
     axes = {}
     for d in sorted(documents, key=lambda d: d["run"]["date"]):
         axes.update(d["cell"].get("grid_axes") or {})

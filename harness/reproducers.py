@@ -43,8 +43,11 @@ def requirements(document: dict) -> str:
     pins = "\n".join(f"{name}=={version}" for name, version in sorted((resolved.get("packages") or {}).items()))
     constraints = "".join(f"# under the grid's constraint {', '.join(c['requires'])} ({c['applies_to']}): {c['reason']}\n"
                           for c in document["cell"].get("constraints") or [])
-    return (f"# torch {document['cell']['torch']} x shap {document['cell']['shap']}: every package "
-            f"`uv pip install torch=={document['cell']['torch']} shap=={document['cell']['shap']}` resolved,\n"
+    supplied = document.get("supplied") or {}
+    pair = f"torch=={document['cell']['torch']} shap=={document['cell']['shap']}"
+    what = (f"every distribution installed in the supplied environment {supplied.get('interpreter')}" if supplied
+            else f"every package `uv pip install {pair}` resolved")
+    return (f"# torch {document['cell']['torch']} x shap {document['cell']['shap']}: {what},\n"
             f"# on Python {resolved.get('python')} ({resolved.get('platform')}).\n{constraints}{pins}\n")
 
 

@@ -11,11 +11,17 @@ import os
 import tempfile
 from pathlib import Path
 
+from packaging.version import Version
+
 from harness.errors import HarnessError
 
 SCHEMA_VERSION = 1
 RAW_DIR = "raw"
 GPU_DIR = "gpu"  # raw/gpu/<cell-id>.json: the fleet's records from a runner with CUDA
+# A record's "provenance": a cell the harness installed (records without the field too), or an existing
+# interpreter tested as it is (harness.supplied), which gets a table row of its own.
+INSTALLED = "installed by the harness"
+SUPPLIED = "supplied environment"
 
 
 def raw_dir(results: Path) -> Path:
@@ -89,6 +95,20 @@ def combine(primary: list[dict], gpu: list[dict]) -> list[dict]:
             doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") != "cpu"])
         documents.append(doc)
     return documents
+
+
+def row_label(document: dict) -> str:
+    """A cell's table row: its torch release; a supplied environment's row also names it, so that its cases are
+    never counted with those of a cell the harness installed."""
+    torch, supplied = document["cell"]["torch"], document.get("supplied") or {}
+    if document.get("provenance", INSTALLED) == INSTALLED or not supplied.get("label"):
+        return torch
+    return f"{torch} · supplied: {supplied['label']}"
+
+
+def row_order(pairs) -> list[str]:
+    """Row labels from (torch, row label) pairs in torch order, a supplied row after its release's installed row."""
+    return [row for _, row in sorted(set(pairs), key=lambda pair: (Version(pair[0]), pair[1] != pair[0], pair[1]))]
 
 
 def _cell_id(document: dict):

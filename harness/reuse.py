@@ -55,9 +55,12 @@ def python_version(interpreter: str) -> str:
 
 
 def settings(options, models: dict[str, Path]) -> dict:
-    return {"models": sorted(models), "explainers": sorted(options.explainer or ["deep", "gradient"]),
-            "repeats": int(options.repeats), "timeout": float(options.timeout), "threads": int(options.threads),
-            "memory_limit": float(options.memory_limit)}  # typed, so 0 and 0.0 hash alike
+    chosen = {"models": sorted(models), "explainers": sorted(options.explainer or ["deep", "gradient"]),
+              "repeats": int(options.repeats), "timeout": float(options.timeout), "threads": int(options.threads),
+              "memory_limit": float(options.memory_limit)}  # typed, so 0 and 0.0 hash alike
+    if getattr(options, "device", None):  # only when narrowed, so earlier keys of both-device runs still hold
+        chosen["devices"] = sorted(set(options.device))
+    return chosen
 
 
 def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], options, devices: str,
@@ -120,7 +123,8 @@ def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[
     for cell in cells:
         doc = previous(results, cell) if cell.python else None
         parts = (doc or {}).get("reuse", {}).get("parts")
-        if doc and doc.get("status") == "ran" and parts and parts.get("devices") == devices \
+        installed = doc and doc.get("provenance", store.INSTALLED) == store.INSTALLED  # never a supplied environment's
+        if installed and doc.get("status") == "ran" and parts and parts.get("devices") == devices \
                 and parts.get("suite") == suite and parts.get("settings") == wanted:
             candidates.append((cell, doc))
     versions = {c.interpreter: None for c, _ in candidates}

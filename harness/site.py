@@ -28,7 +28,7 @@ from jinja2 import Environment, FileSystemLoader
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError
-from harness.results import read_json, write_atomic
+from harness.results import read_json, row_order, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
@@ -147,16 +147,43 @@ def _ratio(value) -> str:
     return f"{value:.2f}×" if isinstance(value, (int, float)) else "–"
 
 
+def _small(value) -> str:
+    return f"{value:.2g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "–"
+
+
+def row_of(case: dict) -> str:
+    """A case's heatmap row: its torch release, or a supplied environment's own row (harness.results.row_label)."""
+    return case.get("row") or case["torch"]
+
+
+def device_pairs(cases: list[dict]) -> list[dict]:
+    """Each cuda case that ran beside the same cell's cpu case: outcomes, agreement, warm times."""
+    cpu = {(c["cell"], c["model"], c["explainer"]): c for c in cases if c["device"] == "cpu"}
+    pairs = []
+    for c in cases:
+        if c["device"] != "cuda" or c["outcome"] not in RAN or c["outcome"] == "import-error":
+            continue  # only cases that ran on the GPU have an outcome, numbers and a time to compare
+        other = cpu.get((c["cell"], c["model"], c["explainer"])) or {}
+        cpu_s, cuda_s = other.get("call_warm_median_s"), c.get("call_warm_median_s")
+        pairs.append({"row": row_of(c), "shap": c["shap"], "model": c["model"], "explainer": c["explainer"],
+                      "cpu": other.get("outcome", "not run"), "cuda": c["outcome"],
+                      "diff": c.get("device_max_diff"), "ok": c.get("device_ok"), "cpu_s": cpu_s, "cuda_s": cuda_s,
+                      "ratio": cpu_s / cuda_s if isinstance(cpu_s, (int, float)) and isinstance(cuda_s, (int, float))
+                      and cuda_s > 0 else None})
+    return pairs
+
+
 def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> str:
     """The whole page as one HTML string; ``results_href`` is the results folder seen from the page."""
     cases = check_matrix(matrix)
     diff = check_diff(diff) if diff is not None else None
-    torches = sorted({c["torch"] for c in cases}, key=Version)
+    torches = row_order((c["torch"], row_of(c)) for c in cases)
     shaps = sorted({c["shap"] for c in cases}, key=Version)
     by_key: dict[str, list[dict]] = {}
     for c in cases:
-        by_key.setdefault(f"{c['device']}|{c['torch']}|{c['shap']}", []).append(c)
+        by_key.setdefault(f"{c['device']}|{row_of(c)}|{c['shap']}", []).append(c)
     devices = grid_devices(cases)
+    pairs = device_pairs(cases)
     grids = [{"device": d, "rows": [{"torch": t, "cells": [
         {"key": f"{d}|{t}|{s}", "torch": t, "shap": s, **summarize(by_key.get(f"{d}|{t}|{s}", []))}
         for s in shaps]} for t in torches]} for d in devices]
@@ -164,12 +191,14 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> 
     slim = [{k: v for k, v in c.items() if v is not None and v != ""} for c in cases]
     data = {"cases": slim, "resultsHref": results_href}
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(seconds=_seconds, ratio=_ratio)
+    env.filters.update(seconds=_seconds, ratio=_ratio, small=_small)
     return env.get_template("site.html.j2").render(
         grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases),
         unrun=sorted({c["device"] for c in cases} - set(devices)),
         models=sorted({c["model"] for c in cases}), explainers=sorted({c["explainer"] for c in cases}),
-        data_json=script_json(data),
+        data_json=script_json(data), pairs=pairs, tally={
+            "compared": sum(p["ok"] is not None for p in pairs), "agree": sum(p["ok"] is True for p in pairs),
+            "differ": sum(p["cpu"] not in (p["cuda"], "not run") for p in pairs)},
     )
 
 

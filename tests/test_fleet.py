@@ -373,3 +373,38 @@ def test_dry_run_prints_the_plan_and_a_real_run_needs_a_token(tmp_path, monkeypa
     assert capsys.readouterr().err.startswith("error: GITHUB_TOKEN and GITHUB_REPOSITORY must be set")
     assert regressions.main(["--diff", str(tmp_path / "nope.json"), "--dry-run"]) == 2
     assert "cannot read the diff" in capsys.readouterr().err
+
+
+def test_gpu_shards_run_only_cuda_cases_and_never_share_a_cache_entry_with_cpu_shards(tmp_path):
+    select = "torch_2_4_1 and (shap_0_46_0 or shap_0_54_1)"
+    _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu")
+    cpu, gpu = json.loads(outputs["matrix"])["include"]
+    assert (cpu["device"], gpu["device"]) == ("", "cuda") and cpu["supplied_python"] == gpu["supplied_python"] == ""
+    assert cpu["cache_key"].startswith("cpu-torch_2_4_1-") and gpu["cache_key"].startswith("gpu-torch_2_4_1-")
+    text = (ROOT / ".github" / "workflows" / "matrix.yml").read_text()
+    assert 'options+=(--device "$DEVICE")' in text and "DEVICE: ${{ matrix.device }}" in text
+    assert "key: ${{ steps.pins.outputs.key }}" in text and "sha256sum shard-pins.txt" in text
+
+
+def test_a_gpu_python_makes_one_supplied_shard_instead_of_installs(tmp_path):
+    select = "torch_2_4_1 and shap_0_46_0"
+    _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu",
+                         "--gpu-python", "/opt/conda/bin/python")
+    cpu, gpu = json.loads(outputs["matrix"])["include"]
+    assert cpu["kind"] == "cpu" and cpu["sessions"] == "cell-torch_2_4_1-shap_0_46_0"
+    assert gpu == {"name": "supplied environment on gpu: /opt/conda/bin/python", "kind": "gpu", "runner": "gpu",
+                   "torch": "", "sessions": "", "cells": 0, "pythons": "", "artifact": "raw-gpu-supplied",
+                   "cache_key": "", "device": "cuda", "supplied_python": "/opt/conda/bin/python"}
+    done, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-python", "/x/python")
+    assert done.returncode == 2 and "set --gpu-runner too" in done.stderr
+
+
+def test_pins_list_what_a_shard_resolved(tmp_path, capsys):
+    folder = tmp_path / "cpu" / "raw"
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / "artifacts" / "cpu" / "raw" / f"{REGRESSED}.json", folder)
+    assert fleet_plan.main(["--pins", str(tmp_path / "cpu")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == sorted(lines) and f"{REGRESSED} torch==2.4.1" in lines
+    assert any(line.startswith(f"{REGRESSED} python==3.") for line in lines)
+    assert fleet_plan.main(["--pins", str(tmp_path / "empty")]) == 0 and capsys.readouterr().out == ""

@@ -8,7 +8,11 @@ fork-safe.
 
 Usage (inside a cell's virtualenv):
     python supervisor.py --out FILE --model NAME=PATH [--model ...]
-        [--explainer deep] [--timeout S] [--repeats N] [--threads N] [--memory-limit GB]
+        [--explainer deep] [--device cuda] [--timeout S] [--repeats N] [--threads N] [--memory-limit GB]
+
+``--device cuda`` alone (a GPU shard whose CPU cases come from a CPU runner)
+records only cuda cases; for the CPU/CUDA agreement each is preceded by one
+untimed CPU call of the same case (no warm repeats), which is not recorded.
 
 Standard library only; Python 3.8+.
 """
@@ -104,8 +108,14 @@ def compare_devices(cpu, cuda):
 
 
 def plan_cases(models, explainers, devices):
-    return [{"model": name, "path": path, "explainer": e, "device": d}
-            for name, path in models for e in explainers for d in devices]
+    """Every case in order; with cuda but not cpu, a cpu reference (for device agreement) before each cuda case."""
+    planned = []
+    for name, path in models:
+        for e in explainers:
+            if "cuda" in devices and "cpu" not in devices:
+                planned.append({"model": name, "path": path, "explainer": e, "device": "cpu", "reference": True})
+            planned += [{"model": name, "path": path, "explainer": e, "device": d} for d in DEVICES if d in devices]
+    return planned
 
 
 class Supervisor(object):
@@ -133,10 +143,17 @@ class Supervisor(object):
         kept = {}  # (model, explainer) -> {device: attributions}, for the CPU/CUDA comparison
         for case in cases:
             base = dict(model=case["model"], explainer=case["explainer"], device=case["device"])
+            if case.get("reference"):
+                if self.worker is None:
+                    self.hello = self.start_worker()
+                if not self.hello.get("cuda_available"):
+                    continue  # no cuda case will run, so nothing to compare with
             started = time.perf_counter()
             # attributions cross the pipe only where a CPU/CUDA comparison can follow (or before the first hello)
             both_devices = self.hello is None or bool(self.hello.get("cuda_available"))
-            record = self.run_case(dict(case, repeats=repeats, keep_attributions=both_devices))
+            sent = dict(case, repeats=0 if case.get("reference") else repeats, keep_attributions=both_devices)
+            sent.pop("reference", None)
+            record = self.run_case(sent)
             record.update(base, seconds=round(time.perf_counter() - started, 4))
             attributions = record.pop("attributions", None)
             if attributions is not None:
@@ -144,7 +161,8 @@ class Supervisor(object):
                 pair[case["device"]] = attributions
                 if len(pair) == 2:
                     record["device_agreement"] = compare_devices(pair["cpu"], pair["cuda"])
-            records.append(record)
+            if not case.get("reference"):
+                records.append(record)
         if self.worker is not None:
             self.worker.stop()
         return records
@@ -179,6 +197,8 @@ def parse_args(argv):
     parser.add_argument("--model", action="append", required=True, metavar="NAME=PATH",
                         help="a model module to run (repeatable)")
     parser.add_argument("--explainer", action="append", choices=EXPLAINERS)
+    parser.add_argument("--device", action="append", choices=DEVICES,
+                        help="run only this device's cases (repeatable; default: both)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds per case")
     parser.add_argument("--import-timeout", type=float, default=600.0)
     parser.add_argument("--repeats", type=int, default=3, help="warm repeats per case")
@@ -191,7 +211,7 @@ def parse_args(argv):
 def main(argv=None):
     args = parse_args(argv)
     models = [tuple(m.split("=", 1)) for m in args.model]
-    cases = plan_cases(models, args.explainer or list(EXPLAINERS), DEVICES)
+    cases = plan_cases(models, args.explainer or list(EXPLAINERS), args.device or list(DEVICES))
     supervisor = Supervisor(args.threads, args.timeout, args.import_timeout, int(args.memory_limit * 1024 ** 3))
     started = time.perf_counter()
     records = supervisor.run(cases, args.repeats)

@@ -7,7 +7,7 @@
   const filters = { model: byId("f-model"), explainer: byId("f-explainer"), device: byId("f-device") };
   const panel = byId("details");
   // Fields shown in the table or in the named rows below it; any other field is listed generically.
-  const SHOWN = new Set(["cell", "torch", "shap", "python", "cell_status", "model", "explainer", "device", "outcome",
+  const SHOWN = new Set(["cell", "torch", "row", "shap", "python", "cell_status", "model", "explainer", "device", "outcome",
     "signature", "error_type", "error_message", "error_frame", "error_package", "reason", "crash", "warnings",
     "additivity_metric", "additivity_error", "additivity_tolerance", "additivity_criterion", "call_cold_s",
     "call_warm_median_s", "resolved_torch", "resolved_shap", "resolved_numpy", "resolved_python",
@@ -61,7 +61,7 @@
   function refresh() {
     byKey = {};
     data.cases.filter(matches).forEach((c) => {
-      const key = c.device + "|" + c.torch + "|" + c.shap;
+      const key = c.device + "|" + (c.row || c.torch) + "|" + c.shap;  // a supplied environment has a row of its own
       (byKey[key] = byKey[key] || []).push(c);
     });
     document.querySelectorAll("button.cell").forEach((button) => {
@@ -74,6 +74,7 @@
       button.querySelector(".sub").textContent = s.sub;
       button.querySelector(".bar span").style.width = s.share + "%";
     });
+    document.querySelectorAll("#devices-table tbody tr").forEach((tr) => { tr.hidden = !matches(tr.dataset); });
     document.querySelectorAll(".grid-block").forEach((block) => {
       block.hidden = Boolean(filters.device.value) && block.dataset.device !== filters.device.value;
     });
