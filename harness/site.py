@@ -19,6 +19,7 @@ import argparse
 import json
 import math
 import os
+import shutil
 import sys
 from collections import Counter
 from datetime import datetime, timezone
@@ -28,6 +29,7 @@ from jinja2 import Environment, FileSystemLoader
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError
+from harness.reproducers import FOLDER as REPRODUCERS
 from harness.results import read_json, row_order, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -208,6 +210,12 @@ def write_site(results_dir, out_dir, diff_path=None) -> Path:
     matrix = read_json(results_dir / "matrix.json", "matrix.json")
     diff = read_json(Path(diff_path), "diff file") if diff_path else None
     href = Path(os.path.relpath(results_dir.resolve(), out_dir.resolve())).as_posix()
+    generated = results_dir / REPRODUCERS
+    if generated.is_dir() and generated.resolve() != (out_dir / REPRODUCERS).resolve():
+        # reproducers are generated, not kept in git: the page ships the ones it links to
+        shutil.rmtree(out_dir / REPRODUCERS, ignore_errors=True)
+        shutil.copytree(generated, out_dir / REPRODUCERS)
+        href = "."
     page = build_page(matrix, diff, results_href=href)
     target = out_dir / "index.html"
     try:
