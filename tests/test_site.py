@@ -109,6 +109,17 @@ def test_cli_writes_one_file(results):
     assert str(results / "site" / "index.html") in done.stdout
 
 
+def test_the_page_ships_the_reproducers_it_links_to(results, tmp_path):
+    """Reproducers are not kept in git: the page folder carries them, so its links work where it is published."""
+    script = results / "reproducers" / "torch_2_4_1-shap_0_44_1" / "gru-deep-cuda.py"
+    script.parent.mkdir(parents=True)
+    script.write_text("print('mismatch')\n")
+    page = site.write_site(results, tmp_path / "published")
+    assert (tmp_path / "published" / "reproducers" / "torch_2_4_1-shap_0_44_1" / "gru-deep-cuda.py").read_text() \
+        == "print('mismatch')\n"
+    assert '"resultsHref":"."' in page.read_text()
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "no matrix.json at"),
     ("{not json", "is not valid JSON"),
