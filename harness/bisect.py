@@ -55,11 +55,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def parse(argv) -> argparse.Namespace:
-    args = list(argv)
-    if "-h" in args or "--help" in args:
-        parser().print_help()
-        raise SystemExit(0)
-    options = parser().parse_args(args)
+    options = parser().parse_or_help(argv)
     options.results = options.results.resolve()
     parts = options.case.split("/")
     if len(parts) != 3 or parts[1] not in suite.EXPLAINERS or parts[2] not in suite.DEVICES:

@@ -15,3 +15,11 @@ class OptionParser(argparse.ArgumentParser):
 
     def error(self, message):
         raise HarnessError(f"bad option: {message} (see {self.prog} --help)")
+
+    def parse_or_help(self, args) -> argparse.Namespace:
+        """parse_args, except that -h/--help prints the help and exits 0 even with required arguments missing."""
+        args = list(args)
+        if "-h" in args or "--help" in args:
+            self.print_help()
+            raise SystemExit(0)
+        return self.parse_args(args)

@@ -49,11 +49,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def parse(posargs) -> argparse.Namespace:
-    args = list(posargs)
-    if "-h" in args or "--help" in args:
-        parser().print_help()
-        raise SystemExit(0)
-    options = parser().parse_args(args)
+    options = parser().parse_or_help(posargs)
     options.results = options.results.resolve()
     options.models = [path.resolve() for path in options.models or []]
     return options

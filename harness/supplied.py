@@ -76,11 +76,7 @@ def parser():
 
 
 def parse(argv) -> argparse.Namespace:
-    args = list(argv)
-    if "-h" in args or "--help" in args:
-        parser().print_help()
-        raise SystemExit(0)
-    options = parser().parse_args(args)
+    options = parser().parse_or_help(argv)
     for unused in ("grid", "force", "disk_budget"):
         if getattr(options, unused) not in (None, False, "default"):
             raise HarnessError(f"--{unused.replace('_', '-')} is for nox -s matrix; the supplied-environment mode "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import gpu_records
 import pytest
-from test_site import CHROMIUM, CHROMIUM_ARGS, browser_cells, select, server_cells
+from test_site import browser, browser_cells, select, server_cells  # noqa: F401 (browser is a fixture)
 
 from harness import merge, report, site
 from harness import results as store
@@ -75,18 +75,6 @@ def test_the_page_renders_the_cuda_heatmap_and_the_device_table(published):
     table = page[page.index('id="devices"'):]
     assert "46 of 46 compared cases agree;\n    12 of 68 have another outcome on CUDA than on CPU." in table
     assert table.count("<tr data-model=") == 68 and "NVIDIA H200" in page
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("no /usr/bin/chromium: install Debian's chromium (apt-get install -y chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield instance
-        instance.close()
 
 
 def test_the_gpu_rows_in_chromium(browser, published, tmp_path):
