@@ -12,7 +12,7 @@ from pathlib import Path
 
 import nox
 
-from harness import hostinfo, results, reuse, suite
+from harness import hostinfo, parallel, results, reuse, suite
 from harness.plan import Cell
 
 SUPERVISOR = Path(__file__).resolve().parent / "cell" / "supervisor.py"
@@ -54,6 +54,8 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
         doc["cases"] = every_case(models, options, outcome="n/a", reason=cell.python_reason)
         return _write(session, options, doc)
 
+    slot = parallel.Slot()  # --timing exclusive: no other cell installs or runs while this one's suite runs
+    slot.share()
     log = Path(session.create_tmp()) / "install.log"
     started = time.perf_counter()
     with log.open("w") as handle:
@@ -82,7 +84,11 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
         args += ["--model", f"{name}={path}"]
     for explainer in options.explainer or []:
         args += ["--explainer", explainer]
+    slot.exclusive()
+    suite_started = time.time()
     session.run("python", str(SUPERVISOR), *args)
+    concurrency = parallel.concurrency(cell.id, suite_started, time.time())
+    slot.release()
     cases = json.loads(raw.read_text())
 
     doc = document(cell, options, models, "ran")
@@ -95,7 +101,8 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     doc["environment"] = env
     doc["worker_starts"] = cases["worker_starts"]
     doc["suite_seconds"] = cases["seconds"]
-    doc["cases"] = cases["cases"]
+    doc["concurrency"] = concurrency  # how many cells ran at once while these cases were timed
+    doc["cases"] = [dict(case, concurrent_cells=concurrency["cells_at_once"]) for case in cases["cases"]]
     return _write(session, options, doc)
 
 
