@@ -163,22 +163,33 @@ def nox_flags(config) -> list[str]:
 
 
 class Child:
-    """One running cell session: its process group, its log, and a thread copying its output."""
+    """One running cell session: its process group and its log file (and, with -v, a thread echoing it)."""
 
     def __init__(self, cell, command, env, lock_fd, log: Path, echo):
         self.cell, self.log, self.started = cell, log, time.time()
-        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                        text=True, errors="replace", pass_fds=(lock_fd,), start_new_session=True)
-        self.copier = threading.Thread(target=self._copy, args=(echo,), daemon=True)
-        self.copier.start()
+        # straight into a file, not a pipe: a cell outliving a killed matrix must not die writing its output
+        with log.open("w") as handle:
+            self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, pass_fds=(lock_fd,), start_new_session=True)
+        self.echo = threading.Thread(target=self._echo, daemon=True) if echo else None
+        if self.echo:
+            self.echo.start()
 
-    def _copy(self, echo):
-        with self.log.open("w") as handle:
-            for line in self.process.stdout:
-                handle.write(line)
-                handle.flush()
-                if echo:
-                    print(f"[{self.cell.id}] {line}", end="", flush=True)
+    def _echo(self):
+        """Print the log's lines as they come, prefixed by the cell, until the process has ended."""
+        with self.log.open("rb") as handle:
+            pending, ended = b"", False
+            while True:
+                ended = self.process.poll() is not None  # checked before reading: nothing written after is lost
+                pending += handle.read()
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    print(f"[{self.cell.id}] {line.decode(errors='replace')}", flush=True)
+                if ended:
+                    if pending:
+                        print(f"[{self.cell.id}] {pending.decode(errors='replace')}", flush=True)
+                    return
+                time.sleep(0.2)
 
     def stop(self):
         """SIGTERM the cell's whole process group (nox, supervisor, worker), SIGKILL if it lingers."""
@@ -240,7 +251,8 @@ class Run:
                 for cell_id, child in list(running.items()):
                     if child.process.poll() is not None:
                         self.note("end", child.cell)
-                        child.copier.join(5)
+                        if child.echo:
+                            child.echo.join(5)
                         del running[cell_id]
                         finished.add(cell_id)
                         self.finished(child)
@@ -302,8 +314,9 @@ def outcome_summary(results: Path, cell, since: float) -> str:
     counts = {}
     for case in document.get("cases", []):
         counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1
-    outcome = ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
-    return outcome if document.get("status") == "ran" else f"{document.get('status')}: {outcome}"
+    if document.get("status") != "ran":
+        return f"{document.get('status')} ({sum(counts.values())} cases)"
+    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
 
 
 def retime(reused, to_run, results: Path):
