@@ -13,6 +13,9 @@ Sections (all by default):
 - rerun: a first matrix run on the row vs the same run with nothing changed.
 - isolation: per-case cost of supervisor + worker vs a plain loop.
 - disk: peak extra disk of a three-row run without and with --disk-budget.
+- parallel: the warm default grid at --jobs 1 and --jobs 2, side by side:
+  wall time, whether the outcomes agree, and the per-case timing spread
+  with and without a second cell running.
 
 A benchmark, not a test: it asserts nothing and prints Markdown tables.
 """
@@ -235,7 +238,69 @@ def disk_section(work: Path, budget: float) -> None:
     table(f"rows torch {', '.join(map(str, torches))} x shap {shap}, mlp/deep, cold", rows)
 
 
-SECTIONS = ("row", "creation", "rerun", "isolation", "disk")
+def grid_run(work: Path, jobs: int, label: str) -> dict:
+    """One warm default-grid run (--force) at --jobs N: seconds, load before, every case."""
+    results = work / f"parallel-{label}"
+    shutil.rmtree(results, ignore_errors=True)
+    load = os.getloadavg()[0]
+    seconds = timed(nox_command(work / "parallel-envs", "-s", "matrix", "--", "--force", "--jobs", str(jobs),
+                                "--results", str(results)), cwd=ROOT)
+    cases = {}
+    for path in sorted((results / "raw").glob("*.json")):
+        document = json.loads(path.read_text())
+        for case in document["cases"]:
+            cases[(document["cell"]["id"], case["model"], case["explainer"], case["device"])] = case
+    return {"seconds": seconds, "load": load, "cases": cases, "cells": len(list((results / "raw").glob("*.json")))}
+
+
+def warm_call(case) -> tuple[float, float] | None:
+    """(median, IQR) of a case's warm shap_values() calls, where it has them."""
+    call = ((case.get("timing") or {}).get("warm") or {}).get("call") or {}
+    return (call["median"], call.get("iqr") or 0.0) if call.get("median") else None
+
+
+def quantile(values, q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def parallel_section(work: Path, rounds: int) -> None:
+    """The warm default grid at --jobs 1 and --jobs 2 in one run, alternating, and what concurrency does to timings."""
+    runs = {1: [], 2: []}
+    for i in range(rounds):
+        for jobs in (1, 2):
+            print(f"parallel: round {i + 1}/{rounds}, --jobs {jobs} (load average {os.getloadavg()[0]:.1f}) ...",
+                  flush=True)
+            runs[jobs].append(grid_run(work, jobs, f"{jobs}-{i}"))
+    seconds = {jobs: statistics.median(r["seconds"] for r in done) for jobs, done in runs.items()}
+    one, two = runs[1][-1], runs[2][-1]
+    table(f"warm default grid, {one['cells']} cells (--force, median of {rounds})",
+          {"--jobs 1": seconds[1], "--jobs 2": seconds[2]})
+    loads = {jobs: ", ".join(f"{r['load']:.1f}" for r in done) for jobs, done in runs.items()}
+    print(f"load average (1 min) before each run: --jobs 1: {loads[1]}; --jobs 2: {loads[2]}")
+    print(f"--jobs 2 / --jobs 1 = {seconds[2] / seconds[1]:.2f} (target <= 0.6)")
+    outcome = {jobs: {key: case["outcome"] for key, case in r["cases"].items()} for jobs, r in ((1, one), (2, two))}
+    differ = sorted(key for key in outcome[1].keys() | outcome[2].keys() if outcome[1].get(key) != outcome[2].get(key))
+    print(f"outcomes identical: {'yes' if not differ else 'NO'} ({len(outcome[1])} cases"
+          f"{'' if not differ else f'; {len(differ)} differ, e.g. ' + ', '.join('/'.join(k) for k in differ[:3])})")
+    pairs = [(warm_call(one["cases"][key]), warm_call(two["cases"][key])) for key in outcome[1]
+             if key in two["cases"]]
+    pairs = [(a, b) for a, b in pairs if a and b]
+    if not pairs:
+        return
+    ratios = [b[0] / a[0] for a, b in pairs]
+    spread = {jobs: statistics.median(t[i][1] / t[i][0] for t in pairs) for i, jobs in enumerate((1, 2))}
+    at_once = sorted({case.get("concurrent_cells") for case in two["cases"].values()} - {None})
+    print(f"\n| warm shap_values() per case ({len(pairs)} cases with warm timings) | --jobs 1 | --jobs 2 |\n|---|---|---|")
+    print(f"| median of the per-case medians (ms) | {statistics.median(a[0] for a, _ in pairs) * 1000:.1f} | "
+          f"{statistics.median(b[0] for _, b in pairs) * 1000:.1f} |")
+    print(f"| median IQR / median within a case | {spread[1]:.3f} | {spread[2]:.3f} |")
+    print(f"| cells at once recorded with the cases | 1 | {', '.join(map(str, at_once))} |")
+    print(f"per case, --jobs 2 time / --jobs 1 time: p10 {quantile(ratios, 0.1):.2f}, median "
+          f"{statistics.median(ratios):.2f}, p90 {quantile(ratios, 0.9):.2f}")
+
+
+SECTIONS = ("row", "creation", "rerun", "isolation", "disk", "parallel")
 
 
 def main(argv=None) -> int:
@@ -265,6 +330,8 @@ def main(argv=None) -> int:
             isolation_section(cells[0], work, max(args.rounds, 2))
         if "disk" in args.only:
             disk_section(work, args.disk_budget)
+        if "parallel" in args.only:
+            parallel_section(work, args.rounds)
     return 0
 
 
