@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from harness import options as harness_options  # noqa: E402
-from harness import disk, parallel, progress, pythons, reuse  # noqa: E402
+from harness import disk, parallel, pythons, reuse  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
 from harness.plan import plan  # noqa: E402
 from harness.suite import select as select_models  # noqa: E402
@@ -115,15 +115,14 @@ def matrix(session: nox.Session) -> None:
     session.log(f"grid {options.grid!r}: {rows} torch x {columns} shap = {len(chosen)} cells, "
                 f"{len(chosen) - len(runnable)} n/a; {len(reused)} reused (results still hold), "
                 f"{len(to_run)} to run{' (--force)' if options.force else ''}; results in {options.results}")
-    session.log(f"--jobs {jobs} ({why}), {options.timing} timing; each cell's output: "
-                f"{Path(session._runner.global_config.envdir).resolve() / 'matrix-logs'}")
     if options.disk_budget:
         start_disk_budget(session, options)
-    for cell in chosen:
-        if not cell.python:  # n/a: a document and no environment, written here
-            runner.run(session, cell, options)
     run = parallel.Run(session, options, jobs, len(to_run), len(reused))
+    session.log(f"--jobs {jobs} ({why}), {options.timing} timing; each cell's output: {run.logs}")
     try:
+        for cell in chosen:
+            if not cell.python:  # n/a: a document and no environment, written here
+                runner.run(session, cell, options)
         if options.disk_budget:  # row by row: each torch release's files are deleted after its row
             for torch in sorted({c.torch for c in to_run}):
                 row = [c for c in to_run if c.torch == torch]
@@ -136,20 +135,11 @@ def matrix(session: nox.Session) -> None:
         code, lines = run.report()
     finally:
         run.close()
-    if code != 0:
-        session.error(f"the report failed: {' | '.join(lines[-5:])} (all of it: nox -s report)")
     if "sampler" in BUDGET:
         peak = BUDGET["sampler"].stop() / disk.GB
         over = f" (over the {BUDGET['limit']:g} GB budget)" if peak > BUDGET["limit"] else ""
         session.log(f"peak disk used by this run: {peak:.1f} GB{over}")
-    table = next((line for line in lines if line.startswith("table: ")), "table: (not written)")
-    counts = next((line for line in lines if " cells: " in line and "failure signatures" in line), "")
-    failed = f", {len(run.failed)} failed ({', '.join(run.failed)})" if run.failed else ""
-    session.log(table)
-    session.log(f"done: {len(to_run)} cells run{failed}, {len(reused)} reused in "
-                f"{progress.clock(run.progress.elapsed())} with --jobs {jobs}; {counts}")
-    if run.failed:
-        session.error(f"{len(run.failed)} cell sessions failed; their logs are in {run.logs}")
+    run.finish(code, lines)  # the table's path and the summary, last; an error if the report or a cell failed
     quiet_nox_epilogue()
 
 

@@ -250,7 +250,8 @@ def grid_run(work: Path, jobs: int, label: str) -> dict:
         document = json.loads(path.read_text())
         for case in document["cases"]:
             cases[(document["cell"]["id"], case["model"], case["explainer"], case["device"])] = case
-    return {"seconds": seconds, "load": load, "cases": cases, "cells": len(list((results / "raw").glob("*.json")))}
+    ran = sum(json.loads(path.read_text())["status"] == "ran" for path in (results / "raw").glob("*.json"))
+    return {"seconds": seconds, "load": load, "cases": cases, "ran": ran}
 
 
 def warm_call(case) -> tuple[float, float] | None:
@@ -274,7 +275,7 @@ def parallel_section(work: Path, rounds: int) -> None:
             runs[jobs].append(grid_run(work, jobs, f"{jobs}-{i}"))
     seconds = {jobs: statistics.median(r["seconds"] for r in done) for jobs, done in runs.items()}
     one, two = runs[1][-1], runs[2][-1]
-    table(f"warm default grid, {one['cells']} cells (--force, median of {rounds})",
+    table(f"warm default grid, {one['ran']} cells run (--force, median of {rounds})",
           {"--jobs 1": seconds[1], "--jobs 2": seconds[2]})
     loads = {jobs: ", ".join(f"{r['load']:.1f}" for r in done) for jobs, done in runs.items()}
     print(f"load average (1 min) before each run: --jobs 1: {loads[1]}; --jobs 2: {loads[2]}")
@@ -290,12 +291,13 @@ def parallel_section(work: Path, rounds: int) -> None:
         return
     ratios = [b[0] / a[0] for a, b in pairs]
     spread = {jobs: statistics.median(t[i][1] / t[i][0] for t in pairs) for i, jobs in enumerate((1, 2))}
-    at_once = sorted({case.get("concurrent_cells") for case in two["cases"].values()} - {None})
+    at_once = {jobs: ", ".join(map(str, sorted({c.get("concurrent_cells") for c in r["cases"].values()} - {None})))
+               for jobs, r in ((1, one), (2, two))}
     print(f"\n| warm shap_values() per case ({len(pairs)} cases with warm timings) | --jobs 1 | --jobs 2 |\n|---|---|---|")
     print(f"| median of the per-case medians (ms) | {statistics.median(a[0] for a, _ in pairs) * 1000:.1f} | "
           f"{statistics.median(b[0] for _, b in pairs) * 1000:.1f} |")
     print(f"| median IQR / median within a case | {spread[1]:.3f} | {spread[2]:.3f} |")
-    print(f"| cells at once recorded with the cases | 1 | {', '.join(map(str, at_once))} |")
+    print(f"| cells at once recorded with the cases | {at_once[1]} | {at_once[2]} |")
     print(f"per case, --jobs 2 time / --jobs 1 time: p10 {quantile(ratios, 0.1):.2f}, median "
           f"{statistics.median(ratios):.2f}, p90 {quantile(ratios, 0.9):.2f}")
 

@@ -288,6 +288,19 @@ class Run:
             print("".join(f"[report] {line}\n" for line in done.stdout.splitlines()), end="", flush=True)
         return done.returncode, done.stdout.splitlines()
 
+    def finish(self, code: int, lines: list[str]) -> None:
+        """The table's path and the one-line summary; then an error if the report or a cell session failed."""
+        if code != 0:
+            self.session.error(f"the report failed: {' | '.join(lines[-5:])} (all of it: {self.logs / 'report.log'})")
+        table = next((line for line in lines if line.startswith("table: ")), "table: (not written)")
+        counts = next((line for line in lines if " cells: " in line and "failure signatures" in line), "")
+        failed = f", {len(self.failed)} failed ({', '.join(self.failed)})" if self.failed else ""
+        self.session.log(table)
+        self.session.log(f"done: {self.progress.total} cells run{failed}, {self.progress.reused} reused in "
+                         f"{progress.clock(self.progress.elapsed())} with --jobs {self.jobs}; {counts}")
+        if self.failed:
+            self.session.error(f"{len(self.failed)} cell sessions failed; their logs are in {self.logs}")
+
     def venvs(self, cells) -> list[Path]:
         notes = [self.folder / "venvs" / cell.id for cell in cells]
         return [Path(note.read_text()) for note in notes if note.exists()]
