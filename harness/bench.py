@@ -280,11 +280,13 @@ def parallel_section(work: Path, rounds: int) -> None:
     loads = {jobs: ", ".join(f"{r['load']:.1f}" for r in done) for jobs, done in runs.items()}
     print(f"load average (1 min) before each run: --jobs 1: {loads[1]}; --jobs 2: {loads[2]}")
     print(f"--jobs 2 / --jobs 1 = {seconds[2] / seconds[1]:.2f} (target <= 0.6)")
-    outcome = {jobs: {key: case["outcome"] for key, case in r["cases"].items()} for jobs, r in ((1, one), (2, two))}
-    differ = sorted(key for key in outcome[1].keys() | outcome[2].keys() if outcome[1].get(key) != outcome[2].get(key))
-    print(f"outcomes identical: {'yes' if not differ else 'NO'} ({len(outcome[1])} cases"
+    outcomes = [{key: case["outcome"] for key, case in r["cases"].items()} for done in runs.values() for r in done]
+    first = outcomes[0]
+    differ = sorted({key for other in outcomes[1:] for key in first.keys() | other.keys()
+                     if first.get(key) != other.get(key)})
+    print(f"outcomes identical across the {len(outcomes)} runs: {'yes' if not differ else 'NO'} ({len(first)} cases"
           f"{'' if not differ else f'; {len(differ)} differ, e.g. ' + ', '.join('/'.join(k) for k in differ[:3])})")
-    pairs = [(warm_call(one["cases"][key]), warm_call(two["cases"][key])) for key in outcome[1]
+    pairs = [(warm_call(one["cases"][key]), warm_call(two["cases"][key])) for key in one["cases"]
              if key in two["cases"]]
     pairs = [(a, b) for a, b in pairs if a and b]
     if not pairs:
