@@ -242,3 +242,27 @@ def test_a_matrix_killed_outright_keeps_the_lock_until_its_cells_finish(tmp_path
     output = again.stdout + again.stderr
     assert again.returncode == 0, output[-3000:]
     assert "2 reused (results still hold), 0 to run" in output
+
+
+@pytest.mark.e2e
+def test_the_disk_budget_runs_a_row_in_parallel_then_deletes_it(tmp_path):
+    """Cold on a private cache: two cells of one row (two Pythons), then the row's venvs and cache are gone."""
+    import shutil
+
+    if shutil.disk_usage(ROOT).free < 12 * 1024 ** 3:
+        pytest.skip("needs 12 GB free for a cold torch row")
+    grid = tmp_path / "grid.toml"
+    grid.write_text('[torch]\nalways = ["2.4.1"]\n[grids.budget]\ntorch = ["2.4.1"]\nshap = ["0.44.1", "0.46.0"]\n')
+    results, envdir = tmp_path / "results", tmp_path / ".nox"
+    process = nox("-s", "matrix", "--", "--grid", "budget", "--results", str(results), "--model", "mlp",
+                  "--explainer", "deep", "--jobs", "2", "--disk-budget", "10", envdir=envdir,
+                  env={"MATRIX_GRID_FILE": str(grid)}, timeout=1200)
+    output = process.stdout + process.stderr
+    assert process.returncode == 0, output[-3000:]
+    assert re.search(r"freed \d+\.\d GB after the torch 2\.4\.1 row", output)
+    assert "peak disk used by this run" in output
+    for cell_id in ("torch_2_4_1-shap_0_44_1", "torch_2_4_1-shap_0_46_0"):
+        assert json.loads((results / "raw" / f"{cell_id}.json").read_text())["status"] == "ran"
+        assert not (envdir / f"cell-{cell_id}").exists()
+    torch_wheels = ROOT / ".cache" / "uv-row"
+    assert not any(torch_wheels.glob("wheels-*/pypi/torch/*"))  # only the report's small packages came back
