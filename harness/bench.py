@@ -25,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -238,20 +239,33 @@ def disk_section(work: Path, budget: float) -> None:
     table(f"rows torch {', '.join(map(str, torches))} x shap {shap}, mlp/deep, cold", rows)
 
 
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores, since boot), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process's finished children (the matrix and everything it started)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def grid_run(work: Path, jobs: int, label: str) -> dict:
-    """One warm default-grid run (--force) at --jobs N: seconds, load before, every case."""
+    """One warm default-grid run (--force) at --jobs N: seconds, load, every case, and the CPU others used meanwhile."""
     results = work / f"parallel-{label}"
     shutil.rmtree(results, ignore_errors=True)
-    load = os.getloadavg()[0]
+    load, busy, own = os.getloadavg()[0], busy_seconds(), own_cpu_seconds()
     seconds = timed(nox_command(work / "parallel-envs", "-s", "matrix", "--", "--force", "--jobs", str(jobs),
                                 "--results", str(results)), cwd=ROOT)
+    others = max(0.0, (busy_seconds() - busy) - (own_cpu_seconds() - own)) / seconds  # cores busy with others' work
     cases = {}
     for path in sorted((results / "raw").glob("*.json")):
         document = json.loads(path.read_text())
         for case in document["cases"]:
             cases[(document["cell"]["id"], case["model"], case["explainer"], case["device"])] = case
     ran = sum(json.loads(path.read_text())["status"] == "ran" for path in (results / "raw").glob("*.json"))
-    return {"seconds": seconds, "load": load, "cases": cases, "ran": ran}
+    return {"seconds": seconds, "load": load, "cases": cases, "ran": ran, "others": others}
 
 
 def warm_call(case) -> tuple[float, float] | None:
@@ -279,6 +293,9 @@ def parallel_section(work: Path, rounds: int) -> None:
           {"--jobs 1": seconds[1], "--jobs 2": seconds[2]})
     loads = {jobs: ", ".join(f"{r['load']:.1f}" for r in done) for jobs, done in runs.items()}
     print(f"load average (1 min) before each run: --jobs 1: {loads[1]}; --jobs 2: {loads[2]}")
+    others = {jobs: ", ".join(f"{r['others']:.2f}" for r in done) for jobs, done in runs.items()}
+    print(f"cores busy with other processes' work during each run (of {os.cpu_count()}): --jobs 1: {others[1]}; "
+          f"--jobs 2: {others[2]}")
     print(f"--jobs 2 / --jobs 1 = {seconds[2] / seconds[1]:.2f} (target <= 0.6)")
     outcomes = [{key: case["outcome"] for key, case in r["cases"].items()} for done in runs.values() for r in done]
     first = outcomes[0]

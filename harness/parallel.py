@@ -20,6 +20,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import threading
 import time
 from pathlib import Path
 
+from harness import options as harness_options
 from harness import progress, reuse
 from harness import results as store
 
@@ -224,8 +226,6 @@ class Run:
         self.failed = []
 
     def command(self, cell) -> list[str]:
-        from harness import options as harness_options
-
         return [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), *self.flags, "-s", cell.session,
                 "--", *harness_options.forward(self.options)]
 
@@ -277,8 +277,6 @@ class Run:
 
     def report(self) -> tuple[int, list[str]]:
         """``nox -s report`` in a process of its own: (exit code, its output lines); output kept in the logs."""
-        from harness import options as harness_options
-
         command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), *self.flags, "-s", "report",
                    "--", *harness_options.forward(self.options)]
         done = subprocess.run(command, cwd=ROOT, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -306,8 +304,6 @@ class Run:
         return [Path(note.read_text()) for note in notes if note.exists()]
 
     def close(self) -> None:
-        import shutil
-
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
