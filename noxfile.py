@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from harness import options as harness_options  # noqa: E402
-from harness import disk, pythons, reuse  # noqa: E402
+from harness import disk, parallel, pythons, reuse  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
-from harness.plan import plan, token  # noqa: E402
+from harness.plan import plan  # noqa: E402
 from harness.suite import select as select_models  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
@@ -66,13 +66,14 @@ def make_cell_session(cell):
         from harness import cell_session as runner
 
         options = options_for(session)
-        if cell.python and "venvs" in BUDGET:
-            BUDGET["venvs"].setdefault(cell.torch, []).append(Path(session.virtualenv.location))
+        if cell.python:
+            parallel.note_venv(cell.id, session.virtualenv.location)  # for the matrix's disk budget
         try:
             runner.run(session, cell, options)
         except HarnessError as problem:
             session.error(str(problem))
-        session.notify("report", harness_options.forward(options))
+        if not parallel.under_matrix():  # the matrix reports once, after all its cells
+            session.notify("report", harness_options.forward(options))
 
     cell_session.__doc__ = (f"torch {cell.torch} x shap {cell.shap} on Python {cell.python}" if cell.python
                             else f"torch {cell.torch} x shap {cell.shap}: n/a ({cell.python_reason})")
@@ -91,7 +92,9 @@ for _cell in CELLS:
 
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
-    """Run a named grid (default: 'default') cell by cell, then the report."""
+    """Run a named grid (default: 'default'), --jobs cells at a time, then the report."""
+    from harness import cell_session as runner
+
     options = options_for(session)
     if PLAN_ERROR:
         session.error(PLAN_ERROR)
@@ -104,6 +107,9 @@ def matrix(session: nox.Session) -> None:
     chosen = [c for c in CELLS if options.grid in c.grids]
     runnable = [c for c in chosen if c.python]
     reused, to_run = ([], runnable) if options.force else reuse.plan_reuse(runnable, options.results, options, models)
+    if options.timing == "exclusive":
+        reused, to_run = parallel.retime(reused, to_run, options.results)
+    jobs, why = parallel.choose_jobs(options.jobs, options.threads)
     rows, columns = len({c.torch for c in chosen}), len({c.shap for c in chosen})
     session.log(f"grid {options.grid!r}: {rows} torch x {columns} shap = {len(chosen)} cells, "
                 f"{len(chosen) - len(runnable)} n/a; {len(reused)} reused (results still hold), "
@@ -111,23 +117,48 @@ def matrix(session: nox.Session) -> None:
     session.log(reuse.provenance_line(runnable, options.results, reused))
     if options.disk_budget:
         start_disk_budget(session, options)
-    for torch in sorted({c.torch for c in chosen}):
-        row = [c for c in chosen if c.torch == torch and c not in reused]
-        for cell in row:
-            session.notify(cell.session, harness_options.forward(options))
-        if options.disk_budget and any(c.python for c in row):
-            session.notify(f"free-torch_{token(torch)}")
-    session.notify("report", harness_options.forward(options))
+    run = parallel.Run(session, options, jobs, len(to_run), len(reused))
+    session.log(f"--jobs {jobs} ({why}), {options.timing} timing; each cell's output: {run.logs}")
+    try:
+        for cell in chosen:
+            if not cell.python:  # n/a: a document and no environment, written here
+                runner.run(session, cell, options)
+        if options.disk_budget:  # row by row: each torch release's files are deleted after its row
+            for torch in sorted({c.torch for c in to_run}):
+                row = [c for c in to_run if c.torch == torch]
+                run.cells(row)
+                freed = disk.free_row(run.venvs(row), BUDGET["cache"])
+                session.log(f"freed {freed / disk.GB:.1f} GB after the torch {torch} row; "
+                            f"peak so far {BUDGET['sampler'].peak / disk.GB:.1f} GB")
+        else:
+            run.cells(to_run)
+        code, lines = run.report()
+    finally:
+        run.close()
+    if "sampler" in BUDGET:
+        peak = BUDGET["sampler"].stop() / disk.GB
+        over = f" (over the {BUDGET['limit']:g} GB budget)" if peak > BUDGET["limit"] else ""
+        session.log(f"peak disk used by this run: {peak:.1f} GB{over}")
+    run.finish(code, lines)  # the table's path and the summary, last; an error if the report or a cell failed
+    quiet_nox_epilogue()
 
 
 if PLAN_ERROR:
     matrix.__doc__ += f" (no cell sessions: {PLAN_ERROR})"
 
-BUDGET = {}  # the disk-budget state of this nox run: cache folder, sampler, venvs per torch release
+
+def quiet_nox_epilogue() -> None:
+    """Leave the table and the summary as the run's last lines: nox's "Session matrix was successful" repeats them."""
+    import logging
+
+    logging.getLogger("nox").setLevel(logging.WARNING)
+
+
+BUDGET = {}  # the disk-budget state of this nox run: limit, cache folder, sampler
 
 
 def start_disk_budget(session: nox.Session, options) -> None:
-    """Send cells to a private uv cache that each row's free session empties."""
+    """Send cells to a private uv cache that is emptied after each row."""
     try:
         disk.check_free(ROOT, options.disk_budget)
     except HarnessError as problem:
@@ -135,23 +166,8 @@ def start_disk_budget(session: nox.Session, options) -> None:
     BUDGET["limit"] = options.disk_budget
     BUDGET["cache"] = ROOT / ".cache" / "uv-row"
     BUDGET["sampler"] = disk.PeakSampler(ROOT)
-    BUDGET["venvs"] = {}
     os.environ["UV_CACHE_DIR"] = str(BUDGET["cache"])
     session.log(f"disk budget {options.disk_budget:g} GB: row by row, private uv cache {BUDGET['cache']}")
-
-
-def make_free_session(torch):
-    def free_row(session: nox.Session) -> None:
-        freed = disk.free_row(BUDGET["venvs"].pop(torch, []), BUDGET["cache"])
-        session.log(f"freed {freed / disk.GB:.1f} GB after the torch {torch} row; "
-                    f"peak so far {BUDGET['sampler'].peak / disk.GB:.1f} GB")
-
-    free_row.__doc__ = f"Disk budget: delete torch {torch}'s cached files and virtualenvs (run by matrix)"
-    return free_row
-
-
-for _torch in sorted({c.torch for c in CELLS}):
-    nox.session(name=f"free-torch_{token(_torch)}", python=False, default=False)(make_free_session(_torch))
 
 
 @nox.session(default=False)
@@ -160,10 +176,6 @@ def report(session: nox.Session) -> None:
     options = options_for(session)
     session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
     session.run("python", "-m", "harness.report", "--results", str(options.results))
-    if "sampler" in BUDGET:
-        peak = BUDGET["sampler"].stop() / disk.GB
-        over = f" (over the {BUDGET['limit']:g} GB budget)" if peak > BUDGET["limit"] else ""
-        session.log(f"peak disk used by this run: {peak:.1f} GB{over}")
 
 
 @nox.session(default=False)

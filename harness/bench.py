@@ -13,6 +13,9 @@ Sections (all by default):
 - rerun: a first matrix run on the row vs the same run with nothing changed.
 - isolation: per-case cost of supervisor + worker vs a plain loop.
 - disk: peak extra disk of a three-row run without and with --disk-budget.
+- parallel: the warm default grid at --jobs 1 and --jobs 2, side by side:
+  wall time, whether the outcomes agree, and the per-case timing spread
+  with and without a second cell running.
 
 A benchmark, not a test: it asserts nothing and prints Markdown tables.
 """
@@ -22,6 +25,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -235,7 +239,89 @@ def disk_section(work: Path, budget: float) -> None:
     table(f"rows torch {', '.join(map(str, torches))} x shap {shap}, mlp/deep, cold", rows)
 
 
-SECTIONS = ("row", "creation", "rerun", "isolation", "disk")
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has been busy (all cores, since boot), from /proc/stat."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(values) - values[3] - values[4]) / os.sysconf("SC_CLK_TCK")  # less idle and iowait
+
+
+def own_cpu_seconds() -> float:
+    """CPU seconds of this process's finished children (the matrix and everything it started)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def grid_run(work: Path, jobs: int, label: str) -> dict:
+    """One warm default-grid run (--force) at --jobs N: seconds, load, every case, and the CPU others used meanwhile."""
+    results = work / f"parallel-{label}"
+    shutil.rmtree(results, ignore_errors=True)
+    load, busy, own = os.getloadavg()[0], busy_seconds(), own_cpu_seconds()
+    seconds = timed(nox_command(work / "parallel-envs", "-s", "matrix", "--", "--force", "--jobs", str(jobs),
+                                "--results", str(results)), cwd=ROOT)
+    others = max(0.0, (busy_seconds() - busy) - (own_cpu_seconds() - own)) / seconds  # cores busy with others' work
+    cases = {}
+    for path in sorted((results / "raw").glob("*.json")):
+        document = json.loads(path.read_text())
+        for case in document["cases"]:
+            cases[(document["cell"]["id"], case["model"], case["explainer"], case["device"])] = case
+    ran = sum(json.loads(path.read_text())["status"] == "ran" for path in (results / "raw").glob("*.json"))
+    return {"seconds": seconds, "load": load, "cases": cases, "ran": ran, "others": others}
+
+
+def warm_call(case) -> tuple[float, float] | None:
+    """(median, IQR) of a case's warm shap_values() calls, where it has them."""
+    call = ((case.get("timing") or {}).get("warm") or {}).get("call") or {}
+    return (call["median"], call.get("iqr") or 0.0) if call.get("median") else None
+
+
+def quantile(values, q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def parallel_section(work: Path, rounds: int) -> None:
+    """The warm default grid at --jobs 1 and --jobs 2 in one run, alternating, and what concurrency does to timings."""
+    runs = {1: [], 2: []}
+    for i in range(rounds):
+        for jobs in (1, 2):
+            print(f"parallel: round {i + 1}/{rounds}, --jobs {jobs} (load average {os.getloadavg()[0]:.1f}) ...",
+                  flush=True)
+            runs[jobs].append(grid_run(work, jobs, f"{jobs}-{i}"))
+    seconds = {jobs: statistics.median(r["seconds"] for r in done) for jobs, done in runs.items()}
+    one, two = runs[1][-1], runs[2][-1]
+    table(f"warm default grid, {one['ran']} cells run (--force, median of {rounds})",
+          {"--jobs 1": seconds[1], "--jobs 2": seconds[2]})
+    loads = {jobs: ", ".join(f"{r['load']:.1f}" for r in done) for jobs, done in runs.items()}
+    print(f"load average (1 min) before each run: --jobs 1: {loads[1]}; --jobs 2: {loads[2]}")
+    others = {jobs: ", ".join(f"{r['others']:.2f}" for r in done) for jobs, done in runs.items()}
+    print(f"cores busy with other processes' work during each run (of {os.cpu_count()}): --jobs 1: {others[1]}; "
+          f"--jobs 2: {others[2]}")
+    print(f"--jobs 2 / --jobs 1 = {seconds[2] / seconds[1]:.2f} (target <= 0.6)")
+    outcomes = [{key: case["outcome"] for key, case in r["cases"].items()} for done in runs.values() for r in done]
+    first = outcomes[0]
+    differ = sorted({key for other in outcomes[1:] for key in first.keys() | other.keys()
+                     if first.get(key) != other.get(key)})
+    print(f"outcomes identical across the {len(outcomes)} runs: {'yes' if not differ else 'NO'} ({len(first)} cases"
+          f"{'' if not differ else f'; {len(differ)} differ, e.g. ' + ', '.join('/'.join(k) for k in differ[:3])})")
+    pairs = [(warm_call(one["cases"][key]), warm_call(two["cases"][key])) for key in one["cases"]
+             if key in two["cases"]]
+    pairs = [(a, b) for a, b in pairs if a and b]
+    if not pairs:
+        return
+    ratios = [b[0] / a[0] for a, b in pairs]
+    spread = {jobs: statistics.median(t[i][1] / t[i][0] for t in pairs) for i, jobs in enumerate((1, 2))}
+    at_once = {jobs: ", ".join(map(str, sorted({c.get("concurrent_cells") for c in r["cases"].values()} - {None})))
+               for jobs, r in ((1, one), (2, two))}
+    print(f"\n| warm shap_values() per case ({len(pairs)} cases with warm timings) | --jobs 1 | --jobs 2 |\n|---|---|---|")
+    print(f"| median of the per-case medians (ms) | {statistics.median(a[0] for a, _ in pairs) * 1000:.1f} | "
+          f"{statistics.median(b[0] for _, b in pairs) * 1000:.1f} |")
+    print(f"| median IQR / median within a case | {spread[1]:.3f} | {spread[2]:.3f} |")
+    print(f"| cells at once recorded with the cases | {at_once[1]} | {at_once[2]} |")
+    print(f"per case, --jobs 2 time / --jobs 1 time: p10 {quantile(ratios, 0.1):.2f}, median "
+          f"{statistics.median(ratios):.2f}, p90 {quantile(ratios, 0.9):.2f}")
+
+
+SECTIONS = ("row", "creation", "rerun", "isolation", "disk", "parallel")
 
 
 def main(argv=None) -> int:
@@ -265,6 +351,8 @@ def main(argv=None) -> int:
             isolation_section(cells[0], work, max(args.rounds, 2))
         if "disk" in args.only:
             disk_section(work, args.disk_budget)
+        if "parallel" in args.only:
+            parallel_section(work, args.rounds)
     return 0
 
 

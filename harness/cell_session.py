@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nox
 
-from harness import hostinfo, results, reuse, suite
+from harness import hostinfo, parallel, results, reuse, suite
 from harness.plan import Cell
 
 SUPERVISOR = Path(__file__).resolve().parent / "cell" / "supervisor.py"
@@ -59,6 +59,8 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
         return _write(session, options, doc)
 
     tmp = Path(session.create_tmp())
+    slot = parallel.Slot()  # --timing exclusive: no other cell installs or runs while this one's suite runs
+    slot.share()
     log = tmp / "install.log"
     started = time.perf_counter()
     with log.open("w") as handle:
@@ -81,7 +83,11 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     packages = reuse.parse_pins(session.run("uv", "pip", "freeze", silent=True, external=True))
     python = reuse.python_version(cell.interpreter)
     parts = reuse.key_parts(packages, python, models, options, reuse.host_devices(), cell.constraint_lines)
+    slot.exclusive()
+    suite_started = time.time()
     cases = run_supervisor(session, "python", tmp / "cases.json", models, options)
+    concurrency = parallel.concurrency(cell.id, suite_started, time.time())
+    slot.release()
 
     doc = document(cell, options, models, "ran")
     env = cases["environment"]
@@ -93,7 +99,8 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     doc["environment"] = env
     doc["worker_starts"] = cases["worker_starts"]
     doc["suite_seconds"] = cases["seconds"]
-    doc["cases"] = cases["cases"]
+    doc["concurrency"] = concurrency  # how many cells ran at once while these cases were timed
+    doc["cases"] = [dict(case, concurrent_cells=concurrency["cells_at_once"]) for case in cases["cases"]]
     if cell.constraints:
         doc["unconstrained"] = unconstrained_probe(session, cell, models, options, packages, tmp)
     return _write(session, options, doc)

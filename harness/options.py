@@ -45,7 +45,24 @@ def parser() -> argparse.ArgumentParser:
                         "the machine (default: no cap; 6 GB or more leaves room for torch itself)")
     p.add_argument("--threads", type=int, default=1,
                    help="torch.set_num_threads in every cell, recorded with the timings (default: %(default)s)")
+    p.add_argument("--jobs", type=positive, metavar="N",
+                   help="cells run at once (default: from the cores and the free memory; 1: one after another)")
+    p.add_argument("--timing", choices=("shared", "exclusive"), default="shared",
+                   help="shared: each case records how many cells ran at once; exclusive: a cell's suite (every "
+                        "timed call) runs only while no other cell does anything (default: %(default)s)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show every cell's own output (nox's commands, uv's installs), prefixed by the cell")
     return p
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def parse(posargs) -> argparse.Namespace:

@@ -87,6 +87,7 @@ def case_rows(document: dict) -> list[dict]:
             "call_warm_iqr_s": (warm.get("call") or {}).get("iqr"),
             "warm_n": (warm.get("call") or {}).get("n"),
             "case_seconds": case.get("seconds"),
+            "concurrent_cells": case.get("concurrent_cells"),  # cells running at once while it was timed
             "resolved_torch": resolved.get("torch"), "resolved_shap": resolved.get("shap"),
             "resolved_numpy": resolved.get("numpy"), "resolved_python": resolved.get("python"),
             "torch_threads": env.get("torch_threads"), "gpu": env.get("gpu"),

@@ -2,6 +2,7 @@
 import http.server
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -58,7 +59,8 @@ def test_a_killed_matrix_resumes_with_only_the_unfinished_cells(tmp_path):
     output = again.stdout + again.stderr
     assert again.returncode == 0, output[-3000:]
     assert "1 reused (results still hold), 1 to run" in output
-    assert "Running session cell-torch_2_4_1-shap_0_46_0" not in output
+    assert "] torch_2_4_1-shap_0_46_0:" not in output  # not run again
+    assert re.search(r"\[1/1\] torch_2_4_1-shap_0_49_1: \d+ pass", output), output[-3000:]
     assert json.loads((results / "raw" / "torch_2_4_1-shap_0_49_1.json").read_text())["status"] == "ran"
 
 
@@ -158,4 +160,4 @@ def test_a_network_cut_between_two_cells_fails_only_the_second(tmp_path):
     second = json.loads((results / "raw" / "torch_2_4_1-shap_0_49_1.json").read_text())
     assert second["status"] == "install-error", out[-2000:] + err[-2000:]
     assert second["install"]["message"] and {c["outcome"] for c in second["cases"]} == {"install-error"}
-    assert "Session cell-torch_2_4_1-shap_0_49_1 was successful" in out + err  # the run went on
+    assert "] torch_2_4_1-shap_0_49_1: install-error (2 cases)" in out + err  # the run went on
