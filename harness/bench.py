@@ -291,6 +291,8 @@ def parallel_section(work: Path, rounds: int) -> None:
     one, two = runs[1][-1], runs[2][-1]
     table(f"warm default grid, {one['ran']} cells run (--force, median of {rounds})",
           {"--jobs 1": seconds[1], "--jobs 2": seconds[2]})
+    each = {jobs: ", ".join(f"{r['seconds']:.1f}" for r in done) for jobs, done in runs.items()}
+    print(f"each run (seconds, in the order run, alternating): --jobs 1: {each[1]}; --jobs 2: {each[2]}")
     loads = {jobs: ", ".join(f"{r['load']:.1f}" for r in done) for jobs, done in runs.items()}
     print(f"load average (1 min) before each run: --jobs 1: {loads[1]}; --jobs 2: {loads[2]}")
     others = {jobs: ", ".join(f"{r['others']:.2f}" for r in done) for jobs, done in runs.items()}
