@@ -206,12 +206,18 @@ def test_a_killed_cell_fails_alone_and_runs_again_next_time(tmp_path, grid):
     assert json.loads((results / "raw" / f"{CELLS[1]}.json").read_text())["status"] == "ran"
 
 
-@pytest.mark.e2e
-def test_a_terminated_matrix_stops_its_cells_frees_the_lock_and_resumes(tmp_path, grid):
+def matrix_with_a_hang_running(tmp_path, grid):
+    """A --jobs 2 matrix in its own process group, returned once both cells' suites run (one hangs)."""
     results, envdir = tmp_path / "results", tmp_path / ".nox"
     args = matrix_args(results, "--model", "mlp", "--model", "hang", "--timeout", "15", "--jobs", "2")
     run = nox_in_background(*args, envdir=envdir, env=grid, new_session=True)
     wait_for_suites(envdir)
+    return results, envdir, args, run
+
+
+@pytest.mark.e2e
+def test_a_terminated_matrix_stops_its_cells_frees_the_lock_and_resumes(tmp_path, grid):
+    results, envdir, args, run = matrix_with_a_hang_running(tmp_path, grid)
     os.killpg(run.pid, signal.SIGTERM)  # as a CI runner's cancel or `kill` would
     run.communicate(timeout=120)
     time.sleep(1)
@@ -226,10 +232,7 @@ def test_a_terminated_matrix_stops_its_cells_frees_the_lock_and_resumes(tmp_path
 
 @pytest.mark.e2e
 def test_a_matrix_killed_outright_keeps_the_lock_until_its_cells_finish(tmp_path, grid):
-    results, envdir = tmp_path / "results", tmp_path / ".nox"
-    args = matrix_args(results, "--model", "mlp", "--model", "hang", "--timeout", "15", "--jobs", "2")
-    run = nox_in_background(*args, envdir=envdir, env=grid, new_session=True)
-    wait_for_suites(envdir)
+    results, envdir, args, run = matrix_with_a_hang_running(tmp_path, grid)
     run.kill()  # SIGKILL to the matrix alone: its cells go on, orphaned, and must keep others out
     run.communicate(timeout=60)
     second = nox(*args, envdir=tmp_path / ".nox-second", env=grid, timeout=300)
