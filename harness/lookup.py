@@ -34,6 +34,7 @@ from harness.results import read_json
 from harness.signatures import normalize
 
 SIMILAR = 0.6
+RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
 MIN_PART = 20
 SHOWN = 5
 _HEAD = re.compile(r"^Traceback \(most recent call last\):?$")
@@ -150,7 +151,8 @@ def problems(matrix: dict) -> list[dict]:
         texts |= {normalize(r.get("shap_check_message") or "", limit=None) for r in rows}
         texts = sorted(t for t in texts if t) or [typed.group(2) if typed else sig.split(": ", 1)[-1]]
         keys = {(r["model"], r["explainer"], r["device"]) for r in rows}
-        passing = [c for c in cases if c.get("outcome") == "pass" and (c["model"], c["explainer"], c["device"]) in keys]
+        elsewhere = [c for c in cases if (c["model"], c["explainer"], c["device"]) in keys and c.get("outcome") in RAN
+                     and (c["torch"], c["shap"]) not in {(r["torch"], r["shap"]) for r in rows}]
         entry = catalogue.get(sig) or {}
         reproducer = next((r for r in rows if r.get("reproducer_command")), None)
         out.append({
@@ -158,12 +160,36 @@ def problems(matrix: dict) -> list[dict]:
             "texts": texts, "n_cases": len(rows),
             "models": sorted({r["model"] for r in rows}), "explainers": sorted({r["explainer"] for r in rows}),
             "devices": sorted({r["device"] for r in rows}),
-            "cells": _cells(rows), "pass_cells": _cells(passing),
+            "cells": _cells(rows), "instead": elsewhere,
             "summary": entry.get("summary") or "", "ranges": entry.get("ranges") or {},
             "reproducer": reproducer and reproducer.get("reproducer"),
             "reproducer_command": reproducer and reproducer.get("reproducer_command"),
         })
+    ids = {p["signature"]: p["id"] for p in out}
+    for problem in out:
+        problem["instead"] = instead(problem["instead"], ids)
+        problem["pass_cells"] = [cell for group in problem["instead"] if group["all_pass"] for cell in group["cells"]]
     return out
+
+
+def instead(rows: list[dict], ids: dict) -> list[dict]:
+    """What the same cases give in the cells where the signature does not appear, grouped by what each case gives.
+
+    One line per distinct outcome of the cases, so "3 pass, 3 become shap's check" is never shown as "passes".
+    """
+    per_cell: dict[tuple, dict] = {}
+    for r in rows:
+        label = "pass" if r["outcome"] == "pass" else f"{ids.get(r.get('signature'), '')} {r.get('signature') or r['outcome']}".strip()
+        per_cell.setdefault((r["torch"], r["shap"]), {}).setdefault(label, set()).add(r["model"])
+    groups: dict[tuple, list] = {}
+    for cell, labels in per_cell.items():
+        key = tuple(sorted(((label, tuple(sorted(models))) for label, models in labels.items()),
+                           key=lambda item: (item[0] != "pass", item[0])))
+        groups.setdefault(key, []).append(cell)
+    out = [{"outcomes": [{"label": label, "models": list(models)} for label, models in key],
+            "all_pass": [label for label, _ in key] == ["pass"],
+            "cells": _cells({"torch": t, "shap": s} for t, s in cells)} for key, cells in groups.items()]
+    return sorted(out, key=lambda g: (not g["all_pass"], -len(g["cells"])))
 
 
 def coverage(matrix: dict) -> dict:
@@ -197,7 +223,11 @@ def describe(found: dict) -> list[str]:
     if found["summary"]:
         lines.append(f"  versions: {found['summary']}")
     lines.append(f"  appears in (torch/shap): {_some(found['cells'], 12)}")
-    lines.append(f"  the same cases pass in: {_some(found['pass_cells'], 12)}")
+    lines.append(f"  all the same cases pass in: {_some(found['pass_cells'], 12)}")
+    for group in found["instead"]:
+        if not group["all_pass"]:
+            gives = "; ".join(f"{o['label'][:90]}: {_some(o['models'], 4)}" for o in group["outcomes"])
+            lines.append(f"  instead in {_some(group['cells'], 6)}: {gives}")
     if found["reproducer_command"]:
         lines.append(f"  reproduce: {found['reproducer_command']}")
     return lines

@@ -1,8 +1,8 @@
 """Paste your error: harness/lookup.py in Python and templates/lookup.js in a real headless Chromium.
 
-tests/fixtures/lookup/matrix.json is cut from a real default-grid run (24 cells, CPU): the rows of five models
-(hook_order_dict_output_leaf, relu_inplace, conv_attention_product, torchscript_mlp, reused_activation) with
-the catalogue entries of their signatures, rebuilt by harness.report so the rows carry shap_check_message.
+tests/fixtures/lookup/matrix.json is cut from a real default-grid run (24 cells, CPU): the rows of six models
+(hook_order_dict_output_leaf, lstm_hidden_state, relu_inplace, conv_attention_product, torchscript_mlp,
+reused_activation) with the catalogue entries of their signatures, rebuilt by harness.report so the rows carry shap_check_message.
 examples.json holds pasted texts and the signature each must find (null: not observed); both implementations
 are checked against it.
 """
@@ -61,7 +61,12 @@ def test_the_seed_error_in_the_real_results():
     found = lookup.match(SEED, lookup.problems(json.loads((ROOT / "results" / "matrix.json").read_text())))
     assert found[0]["signature"].startswith(SEED_SIGNATURE) and found[0]["match"] == "exact"
     assert found[0]["ranges"]["torch"]["first_bad"] == "1.13.0" and "hook_order_dict_output_leaf" in found[0]["models"]
-    assert found[0]["pass_cells"] and found[0]["reproducer_command"]
+    assert found[0]["reproducer_command"]
+    # "does torch 2.4.1 fix it?": there, half of the same cases pass and half give shap's own additivity check
+    [there] = [g for g in found[0]["instead"] if "2.4.1/0.43.0" in g["cells"]]
+    assert not there["all_pass"] and "2.4.1/0.43.0" not in found[0]["pass_cells"]
+    assert [o["label"].split(" ")[0] for o in there["outcomes"]] == ["pass", "S1"]
+    assert "lstm_hidden_state" in there["outcomes"][1]["models"]
 
 
 def test_empty_text_is_an_error(problems):
@@ -80,7 +85,10 @@ def test_cli_finds_the_seed_error():
     out = done.stdout
     assert out.startswith("1 matching problem") and SEED_SIGNATURE in out and "match: same message" in out
     assert "versions: torch 1.13.0 (already in the oldest that ran; gone from 1.13.1" in out
-    assert "appears in (torch/shap): 1.13.0/0.43.0" in out and "the same cases pass in: 1.13.0/0.42.1" in out
+    assert "appears in (torch/shap): 1.13.0/0.43.0" in out and "all the same cases pass in: none" in out
+    assert ("instead in 1.13.1/0.43.0, 1.13.1/0.44.1, 1.13.1/0.46.0, 1.13.1/0.49.1, 2.4.1/0.43.0, 2.4.1/0.44.1 and 8 "
+            "more: pass: hook_order_dict_output_leaf; S1 mismatch: shap's own additivity check fired (deep): "
+            "lstm_hidden_state") in out
     assert "reproduce: cd results/reproducers/torch_1_13_0-shap_0_43_0" in out
     assert cli("-", "--results", str(FIXTURES), stdin=SEED).stdout == out  # the same from standard input
 
@@ -150,6 +158,7 @@ def test_pasting_the_seed_error_shows_its_problem_and_ranges(page, tmp_path):
     assert SEED_SIGNATURE in text and "same message" in text
     assert "torch 1.13.0; gone from 1.13.1 · shap 0.43.0 – 0.49.1; last good 0.42.1" in text
     assert "hook_order_dict_output_leaf" in text and "1.13.0/0.43.0" in text
+    assert "S1 mismatch: shap's own additivity check fired (deep): lstm_hidden_state" in text  # not "passes"
     assert "uv pip install -r requirements.txt" in text
     shot(page, tmp_path, "lookup-seed.png")
 

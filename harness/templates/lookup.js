@@ -127,7 +127,11 @@
     row(dl, "ranges", ["torch", "shap"].map((a) => range(a, (f.ranges || {})[a])).filter(Boolean).join(" · "));
     row(dl, "versions", f.summary);
     row(dl, "appears in", "torch/shap " + some(f.cells, 12));
-    row(dl, "same cases pass in", "torch/shap " + some(f.pass_cells, 12));
+    row(dl, "all the same cases pass in", f.pass_cells.length ? "torch/shap " + some(f.pass_cells, 12) : "none");
+    (f.instead || []).filter((g) => !g.all_pass).forEach((g) => {
+      row(dl, "instead in", "torch/shap " + some(g.cells, 6) + ": " +
+        g.outcomes.map((o) => o.label + ": " + some(o.models, 4)).join("; "));
+    });
     if (f.reproducer_command) row(dl, "reproduce", el("pre", f.reproducer_command));
     box.append(dl);
     return box;
