@@ -6,6 +6,7 @@
     nox -l                        list every cell session
     nox -s report                 rebuild the tables from results/raw
     nox -s site                   the web page, results/site/index.html
+    nox -s lookup -- "ERROR"      is a pasted error among the results' failures?
     nox -s tests                  the harness's own tests
     nox -s bench                  harness vs the uv floor vs nox's pip backend
     nox -s bisect -- relu_inplace/deep/cpu --axis shap   first release where a case changes
@@ -184,6 +185,14 @@ def site(session: nox.Session) -> None:
     session.install(*nox.project.dependency_groups(PYPROJECT, "site"))
     os.chdir(session.invoked_from)
     session.run("python", "-m", "harness.site", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+
+
+@nox.session(default=False)
+def lookup(session: nox.Session) -> None:
+    """Paste your error: which recorded problem it is, where, and what works instead (-- "ERROR" [--results PATH])."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
+    os.chdir(session.invoked_from)
+    session.run("python", "-m", "harness.lookup", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(default=False)

@@ -71,6 +71,7 @@ def case_rows(document: dict) -> list[dict]:
             "reason": case.get("reason"),
             "crash": (case.get("crash") or {}).get("exit"),
             "shap_check_fired": bool(case.get("shap_check")),
+            "shap_check_message": (case.get("shap_check") or {}).get("message"),  # what shap raised: lookup finds it
             "additivity_metric": check.get("metric"), "additivity_error": check.get("error"),
             "additivity_tolerance": check.get("tolerance"), "additivity_criterion": check.get("criterion"),
             **{f"{name}_{field}": (oracle.get(name) or {}).get(field)

@@ -14,13 +14,13 @@ _SPACE = re.compile(r"\s+")
 MAX_LENGTH = 200
 
 
-def normalize(message: str) -> str:
-    """Strip what differs between runs: addresses, numbers, file paths, extra spaces."""
+def normalize(message: str, limit: int | None = MAX_LENGTH) -> str:
+    """Strip what differs between runs: addresses, numbers, file paths, extra spaces; cut at ``limit``."""
     text = _ADDRESS.sub("<addr>", message or "")
     text = _PATH.sub("<path>", text)
     text = _NUMBER.sub("N", text)
     text = _SPACE.sub(" ", text).strip()
-    return text[:MAX_LENGTH]
+    return text[:limit]
 
 
 def signature(case: dict) -> str | None:

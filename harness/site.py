@@ -28,6 +28,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 from packaging.version import InvalidVersion, Version
 
+from harness import lookup
 from harness.errors import HarnessError
 from harness.reproducers import FOLDER as REPRODUCERS
 from harness.results import read_json, row_order, write_atomic
@@ -191,7 +192,8 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> 
         for s in shaps]} for t in torches]} for d in devices]
     # Null and empty fields are dropped: the script treats absent and null alike, and the page stays small.
     slim = [{k: v for k, v in c.items() if v is not None and v != ""} for c in cases]
-    data = {"cases": slim, "resultsHref": results_href}
+    data = {"cases": slim, "resultsHref": results_href,
+            "lookup": {"problems": lookup.problems(matrix), "coverage": lookup.coverage(matrix)}}  # lookup.js
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(seconds=_seconds, ratio=_ratio, small=_small)
     return env.get_template("site.html.j2").render(

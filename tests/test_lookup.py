@@ -1,0 +1,180 @@
+"""Paste your error: harness/lookup.py in Python and templates/lookup.js in a real headless Chromium.
+
+tests/fixtures/lookup/matrix.json is cut from a real default-grid run (24 cells, CPU): the rows of six models
+(hook_order_dict_output_leaf, lstm_hidden_state, relu_inplace, conv_attention_product, torchscript_mlp,
+reused_activation) with the catalogue entries of their signatures, rebuilt by harness.report so the rows carry shap_check_message.
+examples.json holds pasted texts and the signature each must find (null: not observed); both implementations
+are checked against it.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness import lookup, site
+from harness.errors import HarnessError
+from test_site import browser  # noqa: F401 (a fixture: headless Debian chromium)
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "fixtures" / "lookup"
+EXAMPLES = json.loads((FIXTURES / "examples.json").read_text())
+SEED = EXAMPLES[0]["text"]
+UNSEEN = EXAMPLES[-2]["text"]
+SEED_SIGNATURE = "fail: RuntimeError: Module backward hook for grad_input is called before the grad_output one."
+
+
+@pytest.fixture(scope="module")
+def problems():
+    return lookup.problems(json.loads((FIXTURES / "matrix.json").read_text()))
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[e["name"] for e in EXAMPLES])
+def test_examples(problems, example):
+    found = lookup.match(example["text"], problems)
+    if example["signature"] is None:
+        assert found == []
+    else:
+        assert found[0]["signature"].startswith(example["signature"])
+        assert found[0]["match"] == example["match"]
+
+
+def test_a_traceback_is_cut_to_its_message():
+    [error] = lookup.extract(SEED)
+    assert error["type"] == "RuntimeError"
+    assert error["message"].startswith("Module backward hook for grad_input is called before the grad_output one. "
+                                       "This happens because the gradient in your nn.Module flows")
+    assert "File" not in error["message"] and "line" not in error["message"] and "^" not in error["message"]
+    assert "alice" not in error["message"] and error["message"].endswith("computed based on the output.")
+
+
+def test_numbers_addresses_and_paths_are_normalized_like_signatures():
+    [error] = lookup.extract("RuntimeError: size 16 vs 8 at 0x7f3a2b10 in /usr/lib/python3.11/x.py")
+    assert error == {"type": "RuntimeError", "message": "size N vs N at <addr> in <path>"}
+
+
+def test_the_seed_error_in_the_real_results():
+    """The shipped results/matrix.json (not a fixture): the seed's traceback finds its signature and ranges."""
+    found = lookup.match(SEED, lookup.problems(json.loads((ROOT / "results" / "matrix.json").read_text())))
+    assert found[0]["signature"].startswith(SEED_SIGNATURE) and found[0]["match"] == "exact"
+    assert found[0]["ranges"]["torch"]["first_bad"] == "1.13.0" and "hook_order_dict_output_leaf" in found[0]["models"]
+    assert found[0]["reproducer_command"]
+    # "does torch 2.4.1 fix it?": there, half of the same cases pass and half give shap's own additivity check
+    [there] = [g for g in found[0]["instead"] if "2.4.1/0.43.0" in g["cells"]]
+    assert not there["all_pass"] and "2.4.1/0.43.0" not in found[0]["pass_cells"]
+    assert [o["label"].split(" ")[0] for o in there["outcomes"]] == ["pass", "S1"]
+    assert "lstm_hidden_state" in there["outcomes"][1]["models"]
+
+
+def test_empty_text_is_an_error(problems):
+    with pytest.raises(HarnessError, match="nothing to look up"):
+        lookup.match(" \n\t\n", problems)
+
+
+def cli(*args, stdin=None):
+    return subprocess.run([sys.executable, "-m", "harness.lookup", *args], cwd=ROOT, input=stdin or "",
+                          capture_output=True, text=True, check=False)
+
+
+def test_cli_finds_the_seed_error():
+    done = cli(SEED, "--results", str(FIXTURES))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert out.startswith("1 matching problem") and SEED_SIGNATURE in out and "match: same message" in out
+    assert "versions: torch 1.13.0 (already in the oldest that ran; gone from 1.13.1" in out
+    assert "appears in (torch/shap): 1.13.0/0.43.0" in out and "all the same cases pass in: none" in out
+    assert ("instead in 1.13.1/0.43.0, 1.13.1/0.44.1, 1.13.1/0.46.0, 1.13.1/0.49.1, 2.4.1/0.43.0, 2.4.1/0.44.1 and 8 "
+            "more: pass: hook_order_dict_output_leaf; S1 mismatch: shap's own additivity check fired (deep): "
+            "lstm_hidden_state") in out
+    assert "reproduce: cd results/reproducers/torch_1_13_0-shap_0_43_0" in out
+    assert cli("-", "--results", str(FIXTURES), stdin=SEED).stdout == out  # the same from standard input
+
+
+def test_cli_says_not_observed_with_what_it_covers():
+    done = cli(UNSEEN, "--results", str(FIXTURES))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("not observed in these results: ")
+    assert "torch 1.13.0, 1.13.1, 2.4.1, 2.15.0 x shap 0.42.1, 0.43.0, 0.44.1, 0.46.0, 0.49.1, 0.54.1" in done.stdout
+    assert "grid `default` resolved to" in done.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["  "], "nothing to look up"),
+    (["x", "--results", "/nonexistent"], "no matrix.json at /nonexistent/matrix.json"),
+    (["x", "--bogus"], "bad option"),
+])
+def test_cli_bad_input_is_one_line(args, message):
+    done = cli(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.startswith("error: ") and message in done.stderr and done.stderr.count("\n") == 1
+
+
+# --- the page ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def page(browser, tmp_path):  # noqa: F811 (browser is the imported fixture)
+    results = tmp_path / "results"
+    results.mkdir()
+    shutil.copy(FIXTURES / "matrix.json", results / "matrix.json")
+    built = site.write_site(results, results / "site")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    errors, dialogs = [], []
+    tab.on("pageerror", lambda e: errors.append(str(e)))
+    tab.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    tab.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    tab.goto(built.as_uri())
+    yield tab
+    assert errors == [] and dialogs == []
+    context.close()
+
+
+def shot(tab, tmp_path, name):
+    folder = Path(os.environ.get("SITE_SCREENSHOT_DIR") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    tab.locator("#lookup").screenshot(path=str(folder / name))
+    print(f"screenshot: {folder / name}")
+
+
+def test_the_script_matches_like_python(page, problems):
+    """lookup.js and lookup.py agree on every shared example: same problems, same order, same kind of match."""
+    for example in EXAMPLES:
+        found = page.evaluate("""text => window.harnessLookup.match(text,
+            JSON.parse(document.getElementById('matrix-data').textContent).lookup.problems)
+            .map(f => [f.signature, f.match, f.score])""", example["text"])
+        expected = [[f["signature"], f["match"], f["score"]] for f in lookup.match(example["text"], problems)]
+        assert found == expected, example["name"]
+        assert page.evaluate("t => window.harnessLookup.extract(t)", example["text"]) == lookup.extract(example["text"])
+
+
+def test_pasting_the_seed_error_shows_its_problem_and_ranges(page, tmp_path):
+    page.fill("#lookup-text", SEED)
+    hit = page.locator("#lookup-result .lookup-hit").first
+    text = hit.inner_text()
+    assert SEED_SIGNATURE in text and "same message" in text
+    assert "torch 1.13.0; gone from 1.13.1 · shap 0.43.0 – 0.49.1; last good 0.42.1" in text
+    assert "hook_order_dict_output_leaf" in text and "1.13.0/0.43.0" in text
+    assert "S1 mismatch: shap's own additivity check fired (deep): lstm_hidden_state" in text  # not "passes"
+    assert "uv pip install -r requirements.txt" in text
+    shot(page, tmp_path, "lookup-seed.png")
+
+
+def test_pasting_an_unseen_error_says_not_observed(page, tmp_path):
+    page.fill("#lookup-text", UNSEEN)
+    page.click("#lookup-go")
+    text = page.inner_text("#lookup-result")
+    assert text.startswith("not observed in these results")
+    assert "torch 1.13.0, 1.13.1, 2.4.1, 2.15.0 × shap 0.42.1" in text
+    assert page.locator("#lookup-result .lookup-hit").count() == 0
+    shot(page, tmp_path, "lookup-unseen.png")
+
+
+def test_pasted_markup_stays_text(page):
+    page.fill("#lookup-text", "RuntimeError: <img src=x onerror=alert(1)> register_forward_hook is not supported on "
+                              "ScriptModules <script>alert(2)</script>")
+    assert page.locator("#lookup-result .lookup-hit").count() == 1
+    assert page.locator("#lookup-result img, #lookup-result script").count() == 0
