@@ -149,7 +149,9 @@ def build(frame: pd.DataFrame, catalogue_data: dict) -> list[dict]:
         wrong_numbers = signature.startswith("mismatch")
         problems.append({
             "id": entry["id"], "signature": signature, "sees": seen,
-            "models": _models(entry["cases"], explainers),
+            "models": sorted({c.split("/")[0] for c in entry["cases"]}),
+            "by_explainer": {e: sorted({c.split("/")[0] for c in entry["cases"] if c.split("/")[1] == e})
+                             for e in sorted(explainers)},
             "explainers": sorted(explainers), "devices": sorted({c.split("/")[2] for c in entry["cases"]}),
             "ranges": {axis: _span([entry["ranges"][axis]["first_bad"], entry["ranges"][axis]["last_bad"]])
                        if entry["ranges"][axis]["first_bad"] != entry["ranges"][axis]["last_bad"]
@@ -163,6 +165,14 @@ def build(frame: pd.DataFrame, catalogue_data: dict) -> list[dict]:
             "reproducer": (entry.get("reproducers") or [None])[-1],
         })
     return problems
+
+
+def _hits(problem: dict) -> str:
+    """Models per explainer, then devices: "deep: a, b; gradient: c · cpu"."""
+    by = problem["by_explainer"]
+    if len(by) == 1:
+        return f"{_names(problem['models'], 6)} · {', '.join(by)} · {', '.join(problem['devices'])}"
+    return "; ".join(f"{e}: {_names(m, 4)}" for e, m in by.items()) + f" · {', '.join(problem['devices'])}"
 
 
 def markdown(problems: list[dict]) -> list[str]:
@@ -179,7 +189,7 @@ def markdown(problems: list[dict]) -> list[str]:
         if p["bisected"]:
             versions += "; bisected: " + "; ".join(p["bisected"])
         rows.append([f"**{p['id']}** `{short}`", p["sees"],
-                     f"{_names(p['models'], 6)} · {', '.join(p['explainers'])} · {', '.join(p['devices'])}",
+                     _hits(p),
                      versions, "<br>".join(p["remedies"]) or "none tested",
                      "<br>".join(p["not_remedies"]) or "",
                      f"[script]({p['reproducer']})" if p["reproducer"] else ""])

@@ -30,7 +30,8 @@ def test_each_signature_is_one_problem_with_what_the_user_sees(problems):
     assert [problems[s]["sees"] for s in (HOOK, CHECK, SILENT, SCRIPTED)] == [
         "raises RuntimeError", "shap's own check raises", "silently wrong numbers", "raises RuntimeError"]
     hook = problems[HOOK]
-    assert hook["models"] == ["hook_leaf", "lstm"] and hook["explainers"] == ["deep"] and hook["devices"] == ["cpu"]
+    assert hook["models"] == ["hook_leaf", "lstm"] and hook["by_explainer"] == {"deep": ["hook_leaf", "lstm"]}
+    assert hook["explainers"] == ["deep"] and hook["devices"] == ["cpu"]
     assert hook["ranges"] == {"torch": "1.13.0", "shap": "0.46.0"}
     assert hook["reproducer"].startswith("reproducers/torch_1_13_0-shap_0_46_0/")
 
