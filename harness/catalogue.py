@@ -12,7 +12,6 @@ list of cells.  Both come from the tidy case rows:
 from __future__ import annotations
 
 import pandas as pd
-from tabulate import tabulate
 from packaging.version import Version
 
 AXES = ("torch", "shap")
@@ -178,49 +177,57 @@ def _bisect_matches(record: dict, move: dict) -> bool:
             and Version(boundary["first"]["version"]) <= Version(move["to"]))
 
 
+def _short(label: str, n: int = 120) -> str:
+    return label if len(label) <= n else label[:n] + "…"
+
+
 def markdown(data: dict) -> list[str]:
-    """The catalogue and the transitions as Markdown sections."""
+    """The catalogue and the transitions as compact Markdown sections (the full entries are in matrix.json)."""
+    ids = {e["signature"]: e["id"] for e in data["signatures"]}
+
+    def name(label: str) -> str:
+        return ids.get(label, label if label == PASS else f"`{_short(label, 60)}`")
+
     out = ["## Failure signatures and where they appear", "",
            "Each distinct way a case went wrong (numbers, addresses and paths stripped), the cases it hits, and "
-           "on each axis the tested versions where it appears, with the nearest tested versions without it. "
+           "on each axis the tested versions where it appears,", "with the nearest tested versions without it. "
            "A version is *bad* when the signature appears in any of its cells and *good* when the same cases "
            "ran there without it.", ""]
     if not data["signatures"]:
         out += ["No case failed.", ""]
     for entry in data["signatures"]:
-        out += [f"### {entry['id']}. `{entry['signature']}`", "",
+        models = sorted({c.split("/")[0] for c in entry["cases"]})
+        out += [f"### {entry['id']}. `{_short(entry['signature'])}`", "",
                 f"- where: {entry['summary']}; Python {', '.join(entry['pythons'])}",
-                f"- cases ({entry['n_cases']} in {len(entry['cells'])} cells): {_some(entry['cases'], 12)}",
-                f"- cells (torch/shap): {', '.join(entry['cells'])}"]
-        out += [f"- becomes: {t}" for t in entry["becomes"]]
-        out += [f"- comes from: {t}" for t in entry["comes_from"]]
+                f"- models ({entry['n_cases']} cases in {len(entry['cells'])} cells): {_some(models, 8)}",
+                f"- cells (torch/shap): {_some(entry['cells'], 6)}"]
+        moves = [("becomes", t) for t in data["transitions"] if t["before"] == entry["signature"]]
+        moves += [("comes from", t) for t in data["transitions"] if t["after"] == entry["signature"]]
+        for word, t in moves:
+            out.append(f"- {word}: {t['axis']} {t['from']} → {t['to']} ({t['other_axis']} {', '.join(t['fixed'])}; "
+                       f"{_some(t['models'], 3)}; {t['explainer']}): {name(t['before'])} → {name(t['after'])}")
         if entry["raised_in"]:
-            out.append(f"- raised in: `{', '.join(entry['raised_in'])[:300]}`")
+            out.append(f"- raised in: `{_short(', '.join(entry['raised_in']))}`")
         if entry["example"]:
-            out.append(f"- example: `{entry['example'][:300]}`")
+            out.append(f"- example: `{_short(entry['example']).replace('`', chr(39))}`")
         if entry.get("reproducers"):
-            shown = ", ".join(f"[{p.split('/', 1)[1]}]({p})" for p in entry["reproducers"][:3])
-            more = len(entry["reproducers"]) - 3
-            out.append(f"- reproducers: {shown}{f' and {more} more' if more > 0 else ''}")
+            first, more = entry["reproducers"][0], len(entry["reproducers"]) - 1
+            out.append(f"- reproducer: [{first.split('/', 1)[1]}]({first}){f' and {more} more' if more > 0 else ''}")
         out.append("")
     out += ["## Transitions", "",
             "Neighbouring tested versions where the same case changes outcome, the other axis fixed: what a "
             "reader learns by upgrading one package.", ""]
     if not data["transitions"]:
         return out + ["No case changes outcome between neighbouring tested versions.", ""]
-    ids = {e["signature"]: e["id"] for e in data["signatures"]}
-
-    def short(label: str) -> str:
-        return label if label not in ids else f"{ids[label]} `{label[:60]}{'…' if len(label) > 60 else ''}`"
     rows = []
     for t in data["transitions"]:
         bisected = "; ".join(f"{b['boundary']['last']['version']} → {b['boundary']['first']['version']}"
                              for b in t["bisect"])
         rows.append([f"{t['axis']} {t['from']} → {t['to']}", f"{t['other_axis']} {', '.join(t['fixed'])}",
-                     f"{t['explainer']} / {t['device']}", ", ".join(t["models"]), short(t["before"]),
-                     short(t["after"]), bisected])
-    out += [tabulate(rows, headers=["change", "with", "explainer / device", "models", "before", "after",
-                                    "exact boundary (bisect)"], tablefmt="github"), ""]
+                     f"{t['explainer']} / {t['device']}", _some(t["models"], 4), name(t["before"]),
+                     name(t["after"]), bisected])
+    out += table(["change", "with", "explainer / device", "models", "before", "after", "exact boundary (bisect)"],
+                  rows) + [""]
     if data["bisections"]:
         out += ["### Boundaries found by bisect", "",
                 "`nox -s bisect` searched every release on the index between two versions (not only the grid's).", ""]
@@ -229,9 +236,17 @@ def markdown(data: dict) -> list[str]:
             if b.get("boundary"):
                 last, first = b["boundary"]["last"], b["boundary"]["first"]
                 out.append(f"- `{b['case']}` along {b['axis']} ({fixed}): last {last['version']} gives "
-                           f"`{last['label']}`, first {first['version']} gives `{first['label']}` "
+                           f"{name(last['label'])}, first {first['version']} gives {name(first['label'])} "
                            f"({len(b['probes'])} probes, {b['versions_between']} releases searched)")
             else:
-                out.append(f"- `{b['case']}` along {b['axis']} ({fixed}): no boundary ({b.get('note')})")
+                out.append(f"- `{b['case']}` along {b['axis']} ({fixed}): no boundary ({_short(str(b.get('note')))})")
         out.append("")
     return out
+
+
+def table(headers: list[str], rows: list[list]) -> list[str]:
+    """A GitHub table without padding, so that one wide cell does not widen every row."""
+    def cell(text) -> str:
+        return str(text).replace("|", "\\|").replace("\n", " ")
+    return (["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+            + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows])

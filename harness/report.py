@@ -12,13 +12,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import textwrap
 from pathlib import Path
 
 import pandas as pd
 from packaging.version import Version
 from tabulate import tabulate
 
-from harness import catalogue, reproducers
+from harness import catalogue, known_problems, reproducers
 from harness import results as store
 from harness.bisect import records as bisect_records
 from harness.cell import oracles
@@ -43,6 +44,7 @@ MEANINGS = {
 }
 EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
 RAN = ("pass", "mismatch", "fail", "crash", "timeout")
+PROSE_WIDTH = 200  # COMPATIBILITY.md is read as text too: no prose line wider than this
 
 
 def case_rows(document: dict) -> list[dict]:
@@ -187,8 +189,8 @@ def oracle_section(frame: pd.DataFrame) -> list[str]:
                          f"{over} of {len(verdicts)}" if len(verdicts) else "measured only"])
     if not rows:
         return out + ["No case produced attributions an oracle could check.", ""]
-    return out + [tabulate(rows, headers=["model", "explainer", "device", "oracle", "cells", "min", "median", "max",
-                                          "over tolerance"], tablefmt="github"), ""]
+    return out + catalogue.table(["model", "explainer", "device", "oracle", "cells", "min", "median", "max",
+                                       "over tolerance"], rows) + [""]
 
 
 def leak_summary(lines: list[str]) -> str:
@@ -224,13 +226,17 @@ def side_effect_section(frame: pd.DataFrame, documents: list[dict]) -> list[str]
                 found.setdefault(key, []).append(f"{document['cell']['torch']}/{document['cell']['shap']}")
     if not found:
         return out + [f"None found in {len(checked)} cases that ran.", ""]
-    rows = [[model, EXPLAINER_NAMES[explainer], device, outcome, left,
-             ", ".join(sorted(cells, key=lambda c: [Version(v) for v in c.split("/")]))]
+    rows = [[model, EXPLAINER_NAMES[explainer], device, outcome, left, _cell_span(cells)]
             for (model, explainer, device, outcome, left), cells in sorted(found.items())]
     total = sum(len(cells) for cells in found.values())
-    return out + [f"{total} of {len(checked)} cases left something behind:", "",
-                  tabulate(rows, headers=["model", "explainer", "device", "outcome", "left behind", "cells (torch/shap)"],
-                           tablefmt="github"), ""]
+    return out + [f"{total} of {len(checked)} cases left something behind (each case's own in matrix.csv):", ""] + \
+        catalogue.table(["model", "explainer", "device", "outcome", "left behind", "cells (torch/shap)"], rows) + [""]
+
+
+def _cell_span(cells: list[str]) -> str:
+    """Cells as a count with the first and last, or the list when short."""
+    cells = sorted(set(cells), key=lambda c: [Version(v) for v in c.split("/")])
+    return ", ".join(cells) if len(cells) <= 3 else f"{len(cells)} cells, {cells[0]} … {cells[-1]}"
 
 
 def device_section(frame: pd.DataFrame) -> list[str]:
@@ -275,11 +281,11 @@ def constraint_section(documents: list[dict]) -> list[str]:
            "users had (grid.toml `[[constraints]]`, applied with uv's `--constraint` to the install and to the "
            "reuse key; summary cells show them after the Python).", ""]
     rows = [[applies_to, f"`{requires}`", reason, len(cells)] for (applies_to, requires, reason), cells in applied.items()]
-    out += [tabulate(rows, headers=["cells", "constraint", "why", "cells run"], tablefmt="github"), ""]
+    out += catalogue.table(["cells", "constraint", "why", "cells run"], rows) + [""]
     findings = unconstrained_findings(documents)
     if findings:
         out += ["Installed today without the constraints (`uv pip install torch==X shap==Y` alone, one tiny case: "
-                "mlp, DeepExplainer, cpu), once per row:", ""] + [f"- {line}" for line in findings] + [""]
+                "mlp, DeepExplainer, cpu):", ""] + [f"- {line}" for line in findings] + [""]
     return out
 
 
@@ -290,7 +296,7 @@ def unconstrained_findings(documents: list[dict]) -> list[str]:
         probe = d.get("unconstrained")
         if not probe:
             continue
-        differs = ", ".join(f"{name} {v['unconstrained']} (instead of {v['constrained']})"
+        differs = ", ".join(f"{name} {v['unconstrained']} (not {v['constrained']})"
                             for name, v in probe.get("differs", {}).items() if name in ("numpy", "numba", "scipy"))
         error = probe.get("error") or {}
         result = (probe.get("status") if probe.get("status") != "ran" else
@@ -300,8 +306,8 @@ def unconstrained_findings(documents: list[dict]) -> list[str]:
     lines = []
     for (torch, without, differs, result), shaps in groups.items():
         gets = f"gets {differs}" if differs else "resolves the same packages"
-        lines.append(f"torch {torch} with shap {', '.join(shaps)}, without `{without}`: {gets}; "
-                     f"`import torch, shap` and the tiny case give **{result[:300]}**")
+        lines.append(f"torch {torch} with shap {_versions(shaps)}, without `{without}`: {gets}; "
+                     f"import and tiny case: **{result[:80]}**")
     return lines
 
 
@@ -321,20 +327,11 @@ def _ms(seconds) -> str:
     return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds * 1000:.3g} ms"
 
 
-def environments(documents: list[dict]) -> str:
-    """One row per cell: what `torch==X shap==Y` resolved to, and what the cell cost."""
-    rows = []
-    for d in sorted(documents, key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]))):
-        resolved, env = d.get("resolved") or {}, d.get("environment") or {}
-        packages = resolved.get("packages") or {}
-        rows.append([store.row_label(d), d["cell"]["shap"], d["status"], constraint_text(d["cell"]) or "",
-                     resolved.get("python") or "",
-                     resolved.get("numpy") or "", packages.get("numba", ""), packages.get("scipy", ""),
-                     f"{d['install']['seconds']:.1f}" if d.get("install") else "",
-                     f"{env['import_seconds']:.1f}" if env.get("import_seconds") else "",
-                     f"{d['suite_seconds']:.1f}" if d.get("suite_seconds") else ""])
-    return tabulate(rows, headers=["torch", "shap", "status", "constraints", "python", "numpy", "numba", "scipy", "install s",
-                                   "import s", "cases s (with import)"], tablefmt="github")
+def _versions(versions: list[str], n: int = 6) -> str:
+    """A list of releases, shortened to its ends when long (the full list is in grid.toml)."""
+    if len(versions) <= n:
+        return ", ".join(versions)
+    return f"{len(versions)} releases from {versions[0]} to {versions[-1]}"
 
 
 def provenance(documents: list[dict]) -> list[str]:
@@ -360,26 +357,33 @@ def provenance(documents: list[dict]) -> list[str]:
         size = len(axis["torch"]) * len(axis["shap"])
         covered = sum(name in d["cell"].get("grids", []) for d in documents)
         scope = "all of it" if covered >= size else f"a declared subset: {covered} of its {size} cells"
-        lines.append(f"- grid `{name}` resolved to torch {', '.join(axis['torch'])} × shap {', '.join(axis['shap'])} "
+        lines.append(f"- grid `{name}` resolved to torch {_versions(axis['torch'])} × shap {_versions(axis['shap'])} "
                      f"(see grid.toml); these results cover {scope}")
     return lines
 
 
-def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict) -> str:
+def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict, problems: list[dict]) -> str:
+    """The file a person reads: known problems first, then the grids by explainer, the legend and the catalogue.
+
+    Per-model grids, the per-cell environments and every case live in the page and matrix.csv / matrix.json.
+    """
     out = ["# PyTorch × SHAP compatibility", ""]
     out += provenance(documents) + [""]
     out += ["Each case runs one reference model (models/) through `shap_values()` of one explainer on one "
             "device; the harness checks the numbers itself (additivity), since older shap does not.", ""]
+    out += known_problems.markdown(problems)
     for device in executed_devices(frame):
         part = frame[frame["device"] == device]
-        out += [f"## Summary ({device})", "", "Cases that pass / cases run, and the Python the cell used.", "",
-                grid(part, summary_cell), ""]
+        out += [f"## Summary ({device})", "", "Cases that pass / cases run, and the Python the cell used.", ""]
+        for explainer, name in EXPLAINER_NAMES.items():
+            sub = part[part["explainer"] == explainer]
+            if not sub.empty:
+                out += [f"### {name} ({device})", "", grid(sub, summary_cell), ""]
     out += ["## Legend", ""]
     out += [f"- {SYMBOLS[k]} `{k}`: {v}" for k, v in MEANINGS.items()]
-    out += ["- In per-model grids, `D` is DeepExplainer and `G` is GradientExplainer; a number after the mark is "
-            "the relative distance from the exact Shapley values (where the model is small enough to compute "
-            "them); a linked mark opens the case's reproducer; 🪝 means the explainer left something on the model.",
-            ""]
+    out += ["- Per-model grids (a mark per explainer, the distance from the exact Shapley values, a link to the "
+            "case's reproducer), the environment each cell resolved and every case are on the page "
+            "(`nox -s site`) and in matrix.csv / matrix.json.", ""]
     criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
     out += ["Additivity criteria (each verdict records its measured error and tolerance in matrix.csv):", ""]
     out += [f"- {EXPLAINER_NAMES[e]}: `{c}`" for e, c in zip(criteria["explainer"], criteria["additivity_criterion"])]
@@ -390,21 +394,18 @@ def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict) -
     if notes:
         out += ["", "Notes from grid.toml:", ""] + [f"- {n}" for n in notes]
     out += [""] + constraint_section(documents)
-    out += ["## Cells and what resolved", "", environments(documents), ""]
-    for device in executed_devices(frame):
-        part = frame[frame["device"] == device]
-        for explainer, name in EXPLAINER_NAMES.items():
-            sub = part[part["explainer"] == explainer]
-            if not sub.empty:
-                out += [f"## {name} ({device})", "", grid(sub, summary_cell), ""]
-    out += ["## By model", ""]
-    for device in executed_devices(frame):
-        part = frame[frame["device"] == device]
-        for model, sub in part.groupby("model"):
-            out += [f"### {model} ({device})", "", grid(sub, model_cell), ""]
     out += oracle_section(frame) + side_effect_section(frame, documents) + device_section(frame)
     out += catalogue.markdown(catalogue_data)
-    return "\n".join(out)
+    return "\n".join(wrap(line) for line in out)
+
+
+def wrap(line: str, width: int = PROSE_WIDTH) -> str:
+    """A prose line longer than ``width`` broken at spaces (Markdown joins them again); tables stay as they are."""
+    if len(line) <= width or line.startswith("|") or "\n" in line:
+        return line
+    indent = "  " if line.startswith("- ") else ""
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                                    break_on_hyphens=False))
 
 
 def matrix_json(payload: dict, rows: list[dict]) -> str:
@@ -424,10 +425,12 @@ def write(results: Path) -> dict:
     frame["reproducer_command"] = [reproducers.command(r.cell, r._asdict(), ".".join(r.resolved_python.split(".")[:2]))
                                    if isinstance(r.reproducer, str) else None for r in frame.itertuples()]
     catalogue_data = catalogue.build(frame, bisect_records(results))
-    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data))
+    problems = known_problems.build(frame, catalogue_data)
+    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems))
     store.write_atomic(results / "matrix.csv", frame.to_csv(index=False))
     rows = json.loads(frame.to_json(orient="records"))
-    payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "catalogue": catalogue_data}
+    payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "known_problems": problems,
+               "catalogue": catalogue_data}
     store.write_atomic(results / "matrix.json", matrix_json(payload, rows))
     return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
             "signatures": int(frame["signature"].nunique()), "transitions": len(catalogue_data["transitions"]),

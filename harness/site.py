@@ -57,6 +57,17 @@ def check_matrix(matrix) -> list[dict]:
     return cases
 
 
+def check_problems(problems) -> list[dict]:
+    """The known-problems rows of a matrix.json (absent in older ones: none shown)."""
+    if problems is None:
+        return []
+    if not isinstance(problems, list) or not all(isinstance(p, dict) and isinstance(p.get("id"), str)
+                                                 and isinstance(p.get("signature"), str) for p in problems):
+        raise HarnessError("matrix.json's known_problems is not a list of problems with an id and a signature")
+    keys = ("models", "explainers", "devices", "bisected", "remedies", "not_remedies")
+    return [{**p, **{k: p.get(k) or [] for k in keys}, "ranges": p.get("ranges") or {}} for p in problems]
+
+
 def check_diff(diff) -> dict:
     """A diff document with every list present (absent lists are empty)."""
     if not isinstance(diff, dict):
@@ -187,6 +198,7 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> 
         by_key.setdefault(f"{c['device']}|{row_of(c)}|{c['shap']}", []).append(c)
     devices = grid_devices(cases)
     pairs = device_pairs(cases)
+    problems = check_problems(matrix.get("known_problems"))
     grids = [{"device": d, "rows": [{"torch": t, "cells": [
         {"key": f"{d}|{t}|{s}", "torch": t, "shap": s, **summarize(by_key.get(f"{d}|{t}|{s}", []))}
         for s in shaps]} for t in torches]} for d in devices]
@@ -200,7 +212,7 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> 
         grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases),
         unrun=sorted({c["device"] for c in cases} - set(devices)),
         models=sorted({c["model"] for c in cases}), explainers=sorted({c["explainer"] for c in cases}),
-        data_json=script_json(data), pairs=pairs, tally={
+        data_json=script_json(data), pairs=pairs, problems=problems, results_href=results_href, tally={
             "compared": sum(p["ok"] is not None for p in pairs), "agree": sum(p["ok"] is True for p in pairs),
             "differ": sum(p["cpu"] not in (p["cuda"], "not run") for p in pairs)},
     )

@@ -15,7 +15,7 @@ import pytest
 
 from packaging.version import Version
 
-from harness import reuse
+from harness import reuse, site
 from harness.cell import additivity, supervisor
 from harness.options import parse
 from harness.plan import plan
@@ -91,11 +91,16 @@ def test_cell_json_records_every_case_with_evidence(run):
 
 def test_table_and_tidy_files_agree_with_the_raw_result(run):
     document = json.loads((run["results"] / "raw" / f"{run['cell']}.json").read_text())
-    ran = [c for c in document["cases"] if c["outcome"] != "skip" and c["device"] == "cpu"]
-    passed = sum(c["outcome"] == "pass" for c in ran)
     table = (run["results"] / "COMPATIBILITY.md").read_text()
-    assert f"{passed}/{len(ran)} · py{document['cell']['python']}" in table
-    assert "## Failure signatures" in table and "## By model" in table
+    for explainer, name in (("deep", "DeepExplainer"), ("gradient", "GradientExplainer")):  # a grid each
+        ran = [c for c in document["cases"] if c["outcome"] != "skip" and c["device"] == "cpu"
+               and c["explainer"] == explainer]
+        passed = sum(c["outcome"] == "pass" for c in ran)
+        grid = table[table.index(f"### {name} (cpu)"):].split("\n## ")[0].split("\n### ")[0]
+        assert f"{passed}/{len(ran)} · py{document['cell']['python']}" in grid
+    assert table.index("## Known problems") < table.index("## Summary (cpu)") < table.index("## Failure signatures")
+    assert "## By model" not in table  # the per-model grids are on the page
+    assert len(table.encode()) < 40_000
     with open(run["results"] / "matrix.csv") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(document["cases"])
@@ -225,7 +230,9 @@ def test_your_own_models_run_like_the_reference_suite(run, tmp_path):
     cpu = {(c["model"], c["explainer"]): c for c in document["cases"] if c["device"] == "cpu"}
     assert set(cpu) == {(m, e) for m in ("tabular_regressor", "mlp") for e in ("deep", "gradient")}
     assert cpu[("tabular_regressor", "gradient")]["outcome"] in ("pass", "mismatch", "fail")
-    assert "### tabular_regressor (cpu)" in (results / "COMPATIBILITY.md").read_text()
+    matrix = json.loads((results / "matrix.json").read_text())
+    assert {r["model"] for r in matrix["cases"]} == {"tabular_regressor", "mlp"}
+    assert "<option>tabular_regressor</option>" in site.build_page(matrix, None)  # its cases are on the page
 
 
 def cpu_rows(run):

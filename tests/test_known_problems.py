@@ -1,0 +1,123 @@
+"""The known-problems table: made-up rows (tests/fixtures/known_problems/) and the real results (results/)."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from harness import catalogue, known_problems, report, site
+
+ROOT = Path(__file__).resolve().parent.parent
+ROWS = ROOT / "tests" / "fixtures" / "known_problems" / "rows.json"
+HOOK = "fail: RuntimeError: Module backward hook for grad_input is called before the grad_output one. <b>&"
+CHECK = "mismatch: shap's own additivity check fired (deep)"
+SILENT = "mismatch: attributions do not add up (max abs error, deep; shap did not notice)"
+SCRIPTED = "fail: RuntimeError: register_forward_hook is not supported on ScriptModules"
+
+
+@pytest.fixture(scope="module")
+def problems():
+    frame = pd.DataFrame(json.loads(ROWS.read_text()))
+    rows = known_problems.build(frame, catalogue.build(frame))
+    return {p["signature"]: p for p in rows}
+
+
+def test_each_signature_is_one_problem_with_what_the_user_sees(problems):
+    assert set(problems) == {HOOK, CHECK, SILENT, SCRIPTED}
+    assert [problems[s]["sees"] for s in (HOOK, CHECK, SILENT, SCRIPTED)] == [
+        "raises RuntimeError", "shap's own check raises", "silently wrong numbers", "raises RuntimeError"]
+    hook = problems[HOOK]
+    assert hook["models"] == ["hook_leaf", "lstm"] and hook["by_explainer"] == {"deep": ["hook_leaf", "lstm"]}
+    assert hook["explainers"] == ["deep"] and hook["devices"] == ["cpu"]
+    assert hook["ranges"] == {"torch": "1.13.0", "shap": "0.46.0"}
+    assert hook["reproducer"].startswith("reproducers/torch_1_13_0-shap_0_46_0/")
+
+
+def test_a_release_that_fixes_some_cases_is_a_remedy_for_those_and_not_for_the_rest(problems):
+    hook, ids = problems[HOOK], {s: p["id"] for s, p in problems.items()}
+    assert hook["remedies"] == ["upgrade torch to 2.4.1 – 2.15.0: passes for hook_leaf only",
+                                "downgrade shap to 0.42.1: passes for hook_leaf only"]
+    assert hook["not_remedies"] == [
+        f"upgrade torch to 2.4.1 – 2.15.0 turns this into {ids[CHECK]} (shap's own check raises) for lstm",
+        f"downgrade shap to 0.42.1 turns this into {ids[SILENT]} (silently wrong numbers) for lstm"]
+    # a release where the cases did not run (n/a) is neither a remedy nor a non-remedy
+    assert not any("0.54.1" in line for line in hook["remedies"] + hook["not_remedies"])
+
+
+def test_wrong_numbers_list_check_additivity_as_never_a_remedy(problems):
+    silent = problems[SILENT]
+    assert silent["remedies"] == []
+    assert silent["not_remedies"][0].startswith("upgrade shap to 0.46.0 turns this into")
+    assert "(raises RuntimeError) for lstm" in silent["not_remedies"][0]
+    assert "(shap's own check raises) for lstm" in silent["not_remedies"][0]
+    for signature in (SILENT, CHECK):
+        assert problems[signature]["not_remedies"][-1] == known_problems.NO_CHECK_ADDITIVITY
+    assert known_problems.NO_CHECK_ADDITIVITY not in problems[HOOK]["not_remedies"]
+    assert problems[SCRIPTED]["remedies"] == problems[SCRIPTED]["not_remedies"] == []  # fails everywhere tested
+
+
+def test_the_markdown_table_has_a_row_per_problem_and_the_check_additivity_note(problems):
+    lines = known_problems.markdown(sorted(problems.values(), key=lambda p: p["id"]))
+    assert lines[0] == "## Known problems"
+    rows = [line for line in lines if line.startswith("| **S")]
+    assert len(rows) == 4 and all(line.count(" | ") == 6 for line in rows)  # a `|` in a message is escaped
+    scripted = next(line for line in rows if "ScriptModules" in line)
+    assert "| none tested |" in scripted
+    assert any("`check_additivity=False` is never a remedy" in line for line in lines if not line.startswith("|"))
+
+
+def test_the_page_leads_with_the_problems_and_escapes_their_text(problems):
+    matrix = json.loads((ROOT / "tests" / "fixtures" / "site" / "matrix.json").read_text())
+    matrix["known_problems"] = list(problems.values())
+    page = site.build_page(matrix, None, results_href=".")
+    assert page.index('id="known-problems"') < page.index('id="summary"')
+    assert "<b>&" not in page and "&lt;b&gt;&amp;" in page  # third-party text is escaped
+    assert f'href="./{problems[HOOK]["reproducer"]}"' in page
+    assert "check_additivity=False</code> is never a remedy" in page
+    del matrix["known_problems"]  # an older matrix.json: no section content, no error
+    assert "No case failed in these results." in site.build_page(matrix, None)
+
+
+@pytest.fixture(scope="module")
+def real(tmp_path_factory):
+    """The shipped default-grid results, rebuilt in a temporary folder (results/ is not touched)."""
+    results = tmp_path_factory.mktemp("real") / "results"
+    if not (ROOT / "results" / "raw").is_dir():
+        pytest.skip("no results/raw in this checkout")
+    shutil.copytree(ROOT / "results" / "raw", results / "raw")
+    if (ROOT / "results" / "bisect").is_dir():
+        shutil.copytree(ROOT / "results" / "bisect", results / "bisect")
+    report.write(results)
+    return results
+
+
+def test_the_real_table_is_short_enough_to_read(real):
+    text = (real / "COMPATIBILITY.md").read_text()
+    assert len(text.encode()) < 40_000
+    prose = [line for line in text.splitlines() if not line.startswith("|")]
+    assert max(map(len, prose)) <= 200
+    assert text.index("## Known problems") < text.index("## Summary (cpu)") < text.index("## Failure signatures")
+    assert "## By model" not in text and "## Cells and what resolved" not in text
+
+
+def test_the_seeds_error_gets_its_remedies_from_the_real_results(real):
+    matrix = json.loads((real / "matrix.json").read_text())
+    [seed] = [p for p in matrix["known_problems"] if "called before the grad_output one" in p["signature"]]
+    assert seed["sees"] == "raises RuntimeError"
+    assert {"lstm_hidden_state", "lstm_seq_first", "hook_order_lstm_cell_state"} <= set(seed["models"])
+    # every verdict is a recorded outcome of the same cases: check each against the rows
+    cases = matrix["cases"]
+    for item in seed["versions"]:
+        axis = item["axis"]
+        for version in item["versions"]:
+            there = [c for c in cases if c[axis] == version and c["model"] in item["passes"]
+                     and c["explainer"] == "deep" and c["outcome"] in ("pass", "mismatch", "fail")]
+            assert there and any(c["outcome"] == "pass" for c in there)
+    assert seed["not_remedies"], "these results show releases that turn the error into another problem"
+    ids = {p["id"]: p for p in matrix["known_problems"]}
+    for item in (i for i in seed["versions"] if i["works"] != "yes"):
+        for instead in item["instead"]:
+            assert ids[instead["id"]]["signature"] == instead["label"]
