@@ -5,7 +5,8 @@
 Reads every ``results/raw/*.json`` with pandas and writes, with tabulate:
 ``COMPATIBILITY.md`` (summary grid, legend, per-explainer and per-model
 grids, failure-signature catalogue), ``matrix.csv`` and ``matrix.json``
-(one tidy row per case), then prints a short summary.
+(one tidy row per case) with ``matrix.schema.json``, their data dictionary
+(a JSON Schema shipped as harness/matrix.schema.json), then prints a short summary.
 """
 from __future__ import annotations
 
@@ -41,6 +42,8 @@ MEANINGS = {
     "import-error": "`import torch, shap` failed in the cell's environment",
     "n/a": "no Python on this machine has wheels of both releases",
 }
+# The data dictionary of matrix.csv / matrix.json; tests/test_schema.py keeps it in step with case_rows().
+SCHEMA = Path(__file__).with_name("matrix.schema.json")
 EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
 RAN = ("pass", "mismatch", "fail", "crash", "timeout")
 
@@ -428,6 +431,7 @@ def write(results: Path) -> dict:
     rows = json.loads(frame.to_json(orient="records"))
     payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "catalogue": catalogue_data}
     store.write_atomic(results / "matrix.json", matrix_json(payload, rows))
+    store.write_atomic(results / SCHEMA.name, SCHEMA.read_text(encoding="utf-8"))
     return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
             "signatures": int(frame["signature"].nunique()), "transitions": len(catalogue_data["transitions"]),
             "reproducers": len(links)}
@@ -445,7 +449,7 @@ def main(argv=None) -> int:
     counts = ", ".join(f"{n} {o}" for o, n in sorted(summary["outcomes"].items()))
     print(f"{summary['cells']} cells: {counts}; {summary['signatures']} failure signatures, "
           f"{summary['transitions']} transitions, {summary['reproducers']} reproducers")
-    print(f"table: {args.results / 'COMPATIBILITY.md'} (also matrix.csv, matrix.json)")
+    print(f"table: {args.results / 'COMPATIBILITY.md'} (also matrix.csv, matrix.json, {SCHEMA.name})")
     return 0
 
 
