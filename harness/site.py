@@ -37,6 +37,10 @@ REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
 DEVICES = ("cpu", "cuda")
 RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
 OUTCOMES = RAN + ("install-error", "n/a", "skip")
+# What a user of the pair would see, in the order a heatmap cell lists it: (kind, symbol, words). Each kind has a
+# symbol and an Okabe-Ito colour (site.css), so neither colour vision nor hover is needed to read a cell.
+KINDS = (("pass", "✓", "pass"), ("wrong", "≠", "silently wrong"), ("check", "!", "shap's check raised"),
+         ("raised", "✕", "raised"), ("crash", "✸", "crash"), ("timeout", "◷", "timeout"), ("notrun", "○", "not run"))
 DIFF_LISTS = ("newly_broken", "newly_fixed", "resolved_changes", "timing_changes", "added_cells", "removed_cells")
 
 
@@ -66,19 +70,34 @@ def check_diff(diff) -> dict:
     return {**diff, **{key: diff.get(key) or [] for key in DIFF_LISTS}}
 
 
+def kind_of(case: dict) -> str:
+    """A case's kind (KINDS): a mismatch is "silently wrong" unless shap's own additivity check raised."""
+    outcome = case["outcome"]
+    if case.get("shap_check_fired") and outcome in ("pass", "mismatch", "fail"):
+        return "check"  # with check_additivity=True (shap's default) the user saw an exception
+    return {"pass": "pass", "mismatch": "wrong", "fail": "raised", "import-error": "raised", "crash": "crash",
+            "timeout": "timeout"}.get(outcome, "notrun")
+
+
+def kinds(cases: list[dict]) -> list[dict]:
+    """Count per kind, in KINDS order, for the chips of a heatmap cell."""
+    counts = Counter(kind_of(c) for c in cases)
+    return [{"kind": k, "symbol": sym, "words": words, "n": counts[k]} for k, sym, words in KINDS if counts[k]]
+
+
 def summarize(cases: list[dict]) -> dict:
     """Colour class, label and tooltip of one heatmap cell (site.js repeats these rules for filters)."""
     if not cases:
-        return {"cls": "empty", "label": "–", "sub": "", "share": 0, "counts": ""}
+        return {"cls": "empty", "label": "–", "sub": "", "share": 0, "counts": "", "kinds": []}
     counts = ", ".join(f"{n} {o}" for o, n in Counter(c["outcome"] for c in cases).most_common())
     status = cases[0].get("cell_status")
     if status == "n/a":
-        return {"cls": "na", "label": "n/a", "sub": "", "share": 0, "counts": counts}
+        return {"cls": "na", "label": "n/a", "sub": "", "share": 0, "counts": counts, "kinds": []}
     if status == "install-error":
-        return {"cls": "install", "label": "install", "sub": "error", "share": 0, "counts": counts}
+        return {"cls": "install", "label": "install", "sub": "error", "share": 0, "counts": counts, "kinds": []}
     ran = [c for c in cases if c["outcome"] != "skip"]
     if not ran:
-        return {"cls": "notrun", "label": "not run", "sub": "", "share": 0, "counts": counts}
+        return {"cls": "notrun", "label": "not run", "sub": "", "share": 0, "counts": counts, "kinds": []}
     passed = sum(c["outcome"] == "pass" for c in ran)
     cls = "pass" if passed == len(ran) else "fail" if passed == 0 else "partial"
     python = cases[0].get("python")
@@ -86,7 +105,7 @@ def summarize(cases: list[dict]) -> dict:
     if cases[0].get("constraints"):
         sub += f" · {cases[0]['constraints']}"
     return {"cls": cls, "label": f"{passed}/{len(ran)}", "sub": sub, "share": round(100 * passed / len(ran)),
-            "counts": counts}
+            "counts": counts, "kinds": kinds(cases)}
 
 
 def grid_devices(cases: list[dict]) -> list[str]:
@@ -198,7 +217,7 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> 
         grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases),
         unrun=sorted({c["device"] for c in cases} - set(devices)),
         models=sorted({c["model"] for c in cases}), explainers=sorted({c["explainer"] for c in cases}),
-        data_json=script_json(data), pairs=pairs, tally={
+        data_json=script_json(data), pairs=pairs, kinds=KINDS, tally={
             "compared": sum(p["ok"] is not None for p in pairs), "agree": sum(p["ok"] is True for p in pairs),
             "differ": sum(p["cpu"] not in (p["cuda"], "not run") for p in pairs)},
     )

@@ -35,6 +35,28 @@
       (!filters.explainer.value || c.explainer === filters.explainer.value);
   }
 
+  // The same kinds, symbols and rules as KINDS and kind_of() in harness/site.py.
+  const KINDS = [["pass", "✓", "pass"], ["wrong", "≠", "silently wrong"], ["check", "!", "shap's check raised"],
+    ["raised", "✕", "raised"], ["crash", "✸", "crash"], ["timeout", "◷", "timeout"], ["notrun", "○", "not run"]];
+  const KIND_OF = { pass: "pass", mismatch: "wrong", fail: "raised", "import-error": "raised", crash: "crash",
+    timeout: "timeout" };
+  function kindOf(c) {
+    if (c.shap_check_fired && ["pass", "mismatch", "fail"].includes(c.outcome)) return "check";
+    return KIND_OF[c.outcome] || "notrun";
+  }
+
+  // One chip per kind present: symbol and count, the words for screen readers and the tooltip.
+  function chips(cases) {
+    const counts = {};
+    cases.forEach((c) => { const k = kindOf(c); counts[k] = (counts[k] || 0) + 1; });
+    return KINDS.filter(([k]) => counts[k]).map(([k, symbol, words]) => {
+      const chip = el("span", symbol + counts[k], "k k-" + k);
+      chip.title = counts[k] + " " + words;
+      chip.append(el("span", " " + words, "vh"));
+      return chip;
+    });
+  }
+
   // The same rules as summarize() in harness/site.py.
   function summarize(cases) {
     if (!cases.length) return { cls: "empty", label: "–", sub: "", share: 0, counts: "" };
@@ -72,7 +94,8 @@
       button.title = "torch " + d.torch + " × shap " + d.shap + " on " + d.device + ": " + (s.counts || "no cases");
       button.querySelector(".n").textContent = s.label;
       button.querySelector(".sub").textContent = s.sub;
-      button.querySelector(".bar span").style.width = s.share + "%";
+      const ran = ["pass", "partial", "fail"].includes(s.cls);
+      button.querySelector(".kinds").replaceChildren(...(ran ? chips(casesOf(button)) : []));
     });
     document.querySelectorAll("#devices-table tbody tr").forEach((tr) => { tr.hidden = !matches(tr.dataset); });
     document.querySelectorAll(".grid-block").forEach((block) => {
