@@ -1,13 +1,16 @@
-"""matrix.csv / matrix.json against their published data dictionary (harness/matrix.schema.json).
+"""matrix.csv / matrix.json against their published data dictionary (harness/matrix.schema.json, and the
+datapackage.json the report derives from it for CSV readers).
 
 The schema is what a reader loads the data with, so these tests hold it to the real files: every column the
 report writes is documented, in order; the shipped results and the fixtures validate; a broken row does not;
 and reading the CSV with the schema's types keeps version strings such as "3.10" intact.
 """
+import csv
 import json
 import shutil
 from pathlib import Path
 
+import frictionless
 import jsonschema
 import pandas as pd
 import pytest
@@ -101,3 +104,34 @@ def test_python_3_10_stays_a_string(results):
     matrix = json.loads((results / "matrix.json").read_text())
     assert "3.10" in {row["python"] for row in matrix["cases"]}
     assert list(VALIDATOR.iter_errors(matrix)) == []
+    package = frictionless.Package(str(results / "datapackage.json"))
+    assert "3.10" in {row["python"] for row in package.get_resource("matrix").read_rows()}
+
+
+@pytest.mark.parametrize("where", ["fixtures", "shipped results"])
+def test_the_csv_validates_as_a_frictionless_data_package(tmp_path, where):
+    source = RAW if where == "fixtures" else ROOT / "results" / "raw"
+    if not any(source.glob("*.json")):
+        pytest.skip(f"no raw results in {source}")
+    shutil.copytree(source, tmp_path / "raw")
+    report.write(tmp_path)
+    package = json.loads((tmp_path / "datapackage.json").read_text())
+    fields = package["resources"][0]["schema"]["fields"]
+    assert [f["name"] for f in fields] == list(COLUMNS) and all(f["description"] for f in fields)
+    assert {f["name"]: f["type"] for f in fields if f["name"] in ("python", "torch", "warm_n", "date")} == {
+        "torch": "string", "python": "string", "warm_n": "integer", "date": "datetime"}
+    result = frictionless.validate(str(tmp_path / "datapackage.json"))
+    assert result.valid, result.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+
+
+def test_a_broken_csv_fails_the_data_package(results):
+    report.write(results)
+    path = results / "matrix.csv"
+    with path.open(newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[1][rows[0].index("warm_n")] = "three"
+    with path.open("w", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    result = frictionless.validate(str(results / "datapackage.json"))
+    assert not result.valid
+    assert [field for field, in result.flatten(["fieldName"])] == ["warm_n"]
