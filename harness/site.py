@@ -41,6 +41,8 @@ OUTCOMES = RAN + ("install-error", "n/a", "skip")
 # symbol and an Okabe-Ito colour (site.css), so neither colour vision nor hover is needed to read a cell.
 KINDS = (("pass", "✓", "pass"), ("wrong", "≠", "silently wrong"), ("check", "!", "shap's check raised"),
          ("raised", "✕", "raised"), ("crash", "✸", "crash"), ("timeout", "◷", "timeout"), ("notrun", "○", "not run"))
+# The data behind the page and its dictionary (harness.report writes them); the page folder ships those present.
+DATA_FILES = ("matrix.csv", "matrix.json", "matrix.schema.json", "datapackage.json")
 DIFF_LISTS = ("newly_broken", "newly_fixed", "resolved_changes", "timing_changes", "added_cells", "removed_cells")
 
 
@@ -194,7 +196,7 @@ def device_pairs(cases: list[dict]) -> list[dict]:
     return pairs
 
 
-def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> str:
+def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", downloads: tuple = ()) -> str:
     """The whole page as one HTML string; ``results_href`` is the results folder seen from the page."""
     cases = check_matrix(matrix)
     diff = check_diff(diff) if diff is not None else None
@@ -217,7 +219,7 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> 
         grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases),
         unrun=sorted({c["device"] for c in cases} - set(devices)),
         models=sorted({c["model"] for c in cases}), explainers=sorted({c["explainer"] for c in cases}),
-        data_json=script_json(data), pairs=pairs, kinds=KINDS, tally={
+        data_json=script_json(data), pairs=pairs, kinds=KINDS, downloads=downloads, tally={
             "compared": sum(p["ok"] is not None for p in pairs), "agree": sum(p["ok"] is True for p in pairs),
             "differ": sum(p["cpu"] not in (p["cuda"], "not run") for p in pairs)},
     )
@@ -235,9 +237,15 @@ def write_site(results_dir, out_dir, diff_path=None) -> Path:
         shutil.rmtree(out_dir / REPRODUCERS, ignore_errors=True)
         shutil.copytree(generated, out_dir / REPRODUCERS)
         href = "."
-    page = build_page(matrix, diff, results_href=href)
+    downloads = tuple(name for name in DATA_FILES if (results_dir / name).is_file())
+    page = build_page(matrix, diff, results_href=href, downloads=downloads)
     target = out_dir / "index.html"
     try:
+        if results_dir.resolve() != out_dir.resolve():
+            # the data a reader may want to load goes where the page is published, beside it
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name in downloads:
+                shutil.copyfile(results_dir / name, out_dir / name)
         write_atomic(target, page)
         target.chmod(0o644)  # a page is for reading: not the private mode of the temporary file
     except OSError as exc:

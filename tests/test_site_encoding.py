@@ -9,6 +9,7 @@ import itertools
 import json
 import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -128,3 +129,15 @@ def test_legend_symbols_and_colours_differ(page, tmp_path):
     tab.locator("#summary").screenshot(path=str(shot))
     print(f"screenshot: {shot}")
     assert shot.stat().st_size > 10_000 and errors == []
+
+
+def test_the_page_folder_ships_its_data_and_dictionary(tmp_path):
+    """Where the page is published (results/site alone on GitHub Pages) its data links must work."""
+    from harness import report
+
+    shutil.copytree(Path(__file__).parent / "fixtures" / "raw", tmp_path / "raw")
+    report.write(tmp_path)
+    page = site.write_site(tmp_path, tmp_path / "published").read_text()
+    for name in site.DATA_FILES:
+        assert (tmp_path / "published" / name).read_bytes() == (tmp_path / name).read_bytes()
+        assert f'<a href="{name}" download>{name}</a>' in page
