@@ -141,3 +141,12 @@ def test_the_page_folder_ships_its_data_and_dictionary(tmp_path):
     for name in site.DATA_FILES:
         assert (tmp_path / "published" / name).read_bytes() == (tmp_path / name).read_bytes()
         assert f'<a href="{name}" download>{name}</a>' in page
+
+
+def test_a_cells_cases_carry_their_kind(page):
+    tab, _, errors = page
+    tab.click('button.cell[data-key="cpu|2.15.0|0.54.1"]')
+    badges = tab.eval_on_selector_all("#details tbody .badge", "bs => bs.map(b => [b.textContent, b.title])")
+    assert sorted(badges) == sorted([["✓ pass", "pass"], ["≠ mismatch", "silently wrong"], ["✸ crash", "crash"],
+                                     ["◷ timeout", "timeout"]])
+    assert errors == []

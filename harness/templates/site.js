@@ -191,7 +191,10 @@
       const first = td("all fields");
       first.append(toggle);
       const outcome = td("outcome");
-      outcome.append(el("span", c.outcome, "badge o-" + c.outcome.replace("/", "")));
+      const [kind, symbol, words] = KINDS.find(([k]) => k === kindOf(c));
+      const badge = el("span", symbol + " " + c.outcome, "badge o-" + c.outcome.replace("/", "") + " b-" + kind);
+      badge.title = words;
+      outcome.append(badge);
       const additivity = typeof c.additivity_error === "number"
         ? c.additivity_error.toExponential(2) + " / " + (typeof c.additivity_tolerance === "number"
           ? c.additivity_tolerance.toExponential(2) : "–") : "–";
