@@ -88,26 +88,25 @@ def kinds(cases: list[dict]) -> list[dict]:
 
 
 def summarize(cases: list[dict]) -> dict:
-    """Colour class, label and tooltip of one heatmap cell (site.js repeats these rules for filters)."""
+    """Colour class, label, tooltip and kind chips of one heatmap cell (site.js repeats these rules for filters)."""
     if not cases:
-        return {"cls": "empty", "label": "–", "sub": "", "share": 0, "counts": "", "kinds": []}
+        return {"cls": "empty", "label": "–", "sub": "", "counts": "", "kinds": []}
     counts = ", ".join(f"{n} {o}" for o, n in Counter(c["outcome"] for c in cases).most_common())
     status = cases[0].get("cell_status")
     if status == "n/a":
-        return {"cls": "na", "label": "n/a", "sub": "", "share": 0, "counts": counts, "kinds": []}
+        return {"cls": "na", "label": "n/a", "sub": "", "counts": counts, "kinds": []}
     if status == "install-error":
-        return {"cls": "install", "label": "install", "sub": "error", "share": 0, "counts": counts, "kinds": []}
+        return {"cls": "install", "label": "install", "sub": "error", "counts": counts, "kinds": []}
     ran = [c for c in cases if c["outcome"] != "skip"]
     if not ran:
-        return {"cls": "notrun", "label": "not run", "sub": "", "share": 0, "counts": counts, "kinds": []}
+        return {"cls": "notrun", "label": "not run", "sub": "", "counts": counts, "kinds": []}
     passed = sum(c["outcome"] == "pass" for c in ran)
     cls = "pass" if passed == len(ran) else "fail" if passed == 0 else "partial"
     python = cases[0].get("python")
     sub = "import error" if all(c["outcome"] == "import-error" for c in ran) else f"py{python}" if python else ""
     if cases[0].get("constraints"):
         sub += f" · {cases[0]['constraints']}"
-    return {"cls": cls, "label": f"{passed}/{len(ran)}", "sub": sub, "share": round(100 * passed / len(ran)),
-            "counts": counts, "kinds": kinds(cases)}
+    return {"cls": cls, "label": f"{passed}/{len(ran)}", "sub": sub, "counts": counts, "kinds": kinds(cases)}
 
 
 def grid_devices(cases: list[dict]) -> list[str]:

@@ -59,21 +59,21 @@
 
   // The same rules as summarize() in harness/site.py.
   function summarize(cases) {
-    if (!cases.length) return { cls: "empty", label: "–", sub: "", share: 0, counts: "" };
+    if (!cases.length) return { cls: "empty", label: "–", sub: "", counts: "" };
     const tally = {};
     cases.forEach((c) => { tally[c.outcome] = (tally[c.outcome] || 0) + 1; });
     const counts = Object.entries(tally).sort((a, b) => b[1] - a[1]).map(([o, n]) => n + " " + o).join(", ");
     const status = cases[0].cell_status;
-    if (status === "n/a") return { cls: "na", label: "n/a", sub: "", share: 0, counts };
-    if (status === "install-error") return { cls: "install", label: "install", sub: "error", share: 0, counts };
+    if (status === "n/a") return { cls: "na", label: "n/a", sub: "", counts };
+    if (status === "install-error") return { cls: "install", label: "install", sub: "error", counts };
     const ran = cases.filter((c) => c.outcome !== "skip");
-    if (!ran.length) return { cls: "notrun", label: "not run", sub: "", share: 0, counts };
+    if (!ran.length) return { cls: "notrun", label: "not run", sub: "", counts };
     const passed = ran.filter((c) => c.outcome === "pass").length;
     const cls = passed === ran.length ? "pass" : passed === 0 ? "fail" : "partial";
     const python = cases[0].python;
     let sub = ran.every((c) => c.outcome === "import-error") ? "import error" : python ? "py" + python : "";
     if (cases[0].constraints) sub += " · " + cases[0].constraints;
-    return { cls, label: passed + "/" + ran.length, sub, share: Math.round((100 * passed) / ran.length), counts };
+    return { cls, label: passed + "/" + ran.length, sub, counts };
   }
 
   // The filtered cases of every heatmap cell, by the cell's data-key (device|torch|shap).
