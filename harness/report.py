@@ -5,7 +5,9 @@
 Reads every ``results/raw/*.json`` with pandas and writes, with tabulate:
 ``COMPATIBILITY.md`` (summary grid, legend, per-explainer and per-model
 grids, failure-signature catalogue), ``matrix.csv`` and ``matrix.json``
-(one tidy row per case), then prints a short summary.
+(one tidy row per case) with their data dictionary: ``matrix.schema.json`` (a JSON
+Schema shipped as harness/matrix.schema.json) and ``datapackage.json`` (the same, as a
+Frictionless Table Schema for the CSV), then prints a short summary.
 """
 from __future__ import annotations
 
@@ -42,6 +44,8 @@ MEANINGS = {
     "import-error": "`import torch, shap` failed in the cell's environment",
     "n/a": "no Python on this machine has wheels of both releases",
 }
+# The data dictionary of matrix.csv / matrix.json; tests/test_schema.py keeps it in step with case_rows().
+SCHEMA = Path(__file__).with_name("matrix.schema.json")
 EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
 RAN = ("pass", "mismatch", "fail", "crash", "timeout")
 PROSE_WIDTH = 200  # COMPATIBILITY.md is read as text too: no prose line wider than this
@@ -408,6 +412,31 @@ def wrap(line: str, width: int = PROSE_WIDTH) -> str:
                                     break_on_hyphens=False))
 
 
+def datapackage(schema: dict) -> dict:
+    """A Frictionless Data Package for matrix.csv, derived from the JSON Schema so the two cannot drift:
+    Table Schema readers (frictionless, R, Data Package tools) then read versions as text."""
+    fields = []
+    for name, prop in schema["$defs"]["case"]["properties"].items():
+        types = [t for t in ([prop["type"]] if isinstance(prop["type"], str) else prop["type"]) if t != "null"]
+        kind = "datetime" if prop.get("format") == "date-time" else types[0] if len(types) == 1 else "any"
+        field = {"name": name, "type": kind, "description": prop["description"]}
+        if "enum" in prop:
+            field["constraints"] = {"enum": prop["enum"]}
+        fields.append(field)
+    return {"name": "torch-shap-matrix", "title": schema["title"],
+            "description": "matrix.csv described as a Table Schema; matrix.schema.json (JSON Schema) describes "
+                           "the same rows in matrix.json.",
+            "resources": [{"name": "matrix", "path": "matrix.csv", "format": "csv", "mediatype": "text/csv",
+                           "encoding": "utf-8", "schema": {"fields": fields, "missingValues": [""]}}]}
+
+
+def typed(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    """Integer columns as integers (a NaN makes pandas write 3.0), so the files match the schema's types."""
+    columns = schema["$defs"]["case"]["properties"]
+    ints = [n for n, p in columns.items() if n in frame and p["type"] in ("integer", ["integer", "null"])]
+    return frame.astype({n: "Int64" for n in ints})
+
+
 def matrix_json(payload: dict, rows: list[dict]) -> str:
     """The payload indented, then "cases" with one row per line: half the size, and diffs read row by row."""
     head = json.dumps(payload, indent=1, ensure_ascii=False)
@@ -427,11 +456,15 @@ def write(results: Path) -> dict:
     catalogue_data = catalogue.build(frame, bisect_records(results))
     problems = known_problems.build(frame, catalogue_data)
     store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems))
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    frame = typed(frame, schema)
     store.write_atomic(results / "matrix.csv", frame.to_csv(index=False))
     rows = json.loads(frame.to_json(orient="records"))
     payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "known_problems": problems,
                "catalogue": catalogue_data}
     store.write_atomic(results / "matrix.json", matrix_json(payload, rows))
+    store.write_atomic(results / SCHEMA.name, SCHEMA.read_text(encoding="utf-8"))
+    store.write_atomic(results / "datapackage.json", json.dumps(datapackage(schema), indent=1, ensure_ascii=False) + "\n")
     return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
             "signatures": int(frame["signature"].nunique()), "transitions": len(catalogue_data["transitions"]),
             "reproducers": len(links)}
@@ -449,7 +482,7 @@ def main(argv=None) -> int:
     counts = ", ".join(f"{n} {o}" for o, n in sorted(summary["outcomes"].items()))
     print(f"{summary['cells']} cells: {counts}; {summary['signatures']} failure signatures, "
           f"{summary['transitions']} transitions, {summary['reproducers']} reproducers")
-    print(f"table: {args.results / 'COMPATIBILITY.md'} (also matrix.csv, matrix.json)")
+    print(f"table: {args.results / 'COMPATIBILITY.md'} (also matrix.csv, matrix.json, {SCHEMA.name}, datapackage.json)")
     return 0
 
 

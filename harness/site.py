@@ -38,6 +38,12 @@ REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
 DEVICES = ("cpu", "cuda")
 RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
 OUTCOMES = RAN + ("install-error", "n/a", "skip")
+# What a user of the pair would see, in the order a heatmap cell lists it: (kind, symbol, words). Each kind has a
+# symbol and an Okabe-Ito colour (site.css), so neither colour vision nor hover is needed to read a cell.
+KINDS = (("pass", "✓", "pass"), ("wrong", "≠", "silently wrong"), ("check", "!", "shap's check raised"),
+         ("raised", "✕", "raised"), ("crash", "✸", "crash"), ("timeout", "◷", "timeout"), ("notrun", "○", "not run"))
+# The data behind the page and its dictionary (harness.report writes them); the page folder ships those present.
+DATA_FILES = ("matrix.csv", "matrix.json", "matrix.schema.json", "datapackage.json")
 DIFF_LISTS = ("newly_broken", "newly_fixed", "resolved_changes", "timing_changes", "added_cells", "removed_cells")
 
 
@@ -78,27 +84,41 @@ def check_diff(diff) -> dict:
     return {**diff, **{key: diff.get(key) or [] for key in DIFF_LISTS}}
 
 
+def kind_of(case: dict) -> str:
+    """A case's kind (KINDS): a mismatch is "silently wrong" unless shap's own additivity check raised."""
+    outcome = case["outcome"]
+    if case.get("shap_check_fired") and outcome in ("pass", "mismatch", "fail"):
+        return "check"  # with check_additivity=True (shap's default) the user saw an exception
+    return {"pass": "pass", "mismatch": "wrong", "fail": "raised", "import-error": "raised", "crash": "crash",
+            "timeout": "timeout"}.get(outcome, "notrun")
+
+
+def kinds(cases: list[dict]) -> list[dict]:
+    """Count per kind, in KINDS order, for the chips of a heatmap cell."""
+    counts = Counter(kind_of(c) for c in cases)
+    return [{"kind": k, "symbol": sym, "words": words, "n": counts[k]} for k, sym, words in KINDS if counts[k]]
+
+
 def summarize(cases: list[dict]) -> dict:
-    """Colour class, label and tooltip of one heatmap cell (site.js repeats these rules for filters)."""
+    """Colour class, label, tooltip and kind chips of one heatmap cell (site.js repeats these rules for filters)."""
     if not cases:
-        return {"cls": "empty", "label": "–", "sub": "", "share": 0, "counts": ""}
+        return {"cls": "empty", "label": "–", "sub": "", "counts": "", "kinds": []}
     counts = ", ".join(f"{n} {o}" for o, n in Counter(c["outcome"] for c in cases).most_common())
     status = cases[0].get("cell_status")
     if status == "n/a":
-        return {"cls": "na", "label": "n/a", "sub": "", "share": 0, "counts": counts}
+        return {"cls": "na", "label": "n/a", "sub": "", "counts": counts, "kinds": []}
     if status == "install-error":
-        return {"cls": "install", "label": "install", "sub": "error", "share": 0, "counts": counts}
+        return {"cls": "install", "label": "install", "sub": "error", "counts": counts, "kinds": []}
     ran = [c for c in cases if c["outcome"] != "skip"]
     if not ran:
-        return {"cls": "notrun", "label": "not run", "sub": "", "share": 0, "counts": counts}
+        return {"cls": "notrun", "label": "not run", "sub": "", "counts": counts, "kinds": []}
     passed = sum(c["outcome"] == "pass" for c in ran)
     cls = "pass" if passed == len(ran) else "fail" if passed == 0 else "partial"
     python = cases[0].get("python")
     sub = "import error" if all(c["outcome"] == "import-error" for c in ran) else f"py{python}" if python else ""
     if cases[0].get("constraints"):
         sub += f" · {cases[0]['constraints']}"
-    return {"cls": cls, "label": f"{passed}/{len(ran)}", "sub": sub, "share": round(100 * passed / len(ran)),
-            "counts": counts}
+    return {"cls": cls, "label": f"{passed}/{len(ran)}", "sub": sub, "counts": counts, "kinds": kinds(cases)}
 
 
 def grid_devices(cases: list[dict]) -> list[str]:
@@ -187,7 +207,7 @@ def device_pairs(cases: list[dict]) -> list[dict]:
     return pairs
 
 
-def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> str:
+def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", downloads: tuple = ()) -> str:
     """The whole page as one HTML string; ``results_href`` is the results folder seen from the page."""
     cases = check_matrix(matrix)
     diff = check_diff(diff) if diff is not None else None
@@ -212,7 +232,8 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..") -> 
         grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases),
         unrun=sorted({c["device"] for c in cases} - set(devices)),
         models=sorted({c["model"] for c in cases}), explainers=sorted({c["explainer"] for c in cases}),
-        data_json=script_json(data), pairs=pairs, problems=problems, results_href=results_href, tally={
+        data_json=script_json(data), pairs=pairs, problems=problems, results_href=results_href, kinds=KINDS,
+        downloads=downloads, tally={
             "compared": sum(p["ok"] is not None for p in pairs), "agree": sum(p["ok"] is True for p in pairs),
             "differ": sum(p["cpu"] not in (p["cuda"], "not run") for p in pairs)},
     )
@@ -230,9 +251,15 @@ def write_site(results_dir, out_dir, diff_path=None) -> Path:
         shutil.rmtree(out_dir / REPRODUCERS, ignore_errors=True)
         shutil.copytree(generated, out_dir / REPRODUCERS)
         href = "."
-    page = build_page(matrix, diff, results_href=href)
+    downloads = tuple(name for name in DATA_FILES if (results_dir / name).is_file())
+    page = build_page(matrix, diff, results_href=href, downloads=downloads)
     target = out_dir / "index.html"
     try:
+        if results_dir.resolve() != out_dir.resolve():
+            # the data a reader may want to load goes where the page is published, beside it
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for name in downloads:
+                shutil.copyfile(results_dir / name, out_dir / name)
         write_atomic(target, page)
         target.chmod(0o644)  # a page is for reading: not the private mode of the temporary file
     except OSError as exc:

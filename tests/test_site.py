@@ -105,7 +105,7 @@ def test_cli_writes_one_file(results):
     command = [sys.executable, "-m", "harness.site", "--results", str(results), "--diff", str(FIXTURES / "diff.json")]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert [p.name for p in (results / "site").iterdir()] == ["index.html"]
+    assert sorted(p.name for p in (results / "site").iterdir()) == ["index.html", "matrix.json"]  # the data ships too
     assert str(results / "site" / "index.html") in done.stdout
 
 

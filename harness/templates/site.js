@@ -35,23 +35,45 @@
       (!filters.explainer.value || c.explainer === filters.explainer.value);
   }
 
+  // The same kinds, symbols and rules as KINDS and kind_of() in harness/site.py.
+  const KINDS = [["pass", "✓", "pass"], ["wrong", "≠", "silently wrong"], ["check", "!", "shap's check raised"],
+    ["raised", "✕", "raised"], ["crash", "✸", "crash"], ["timeout", "◷", "timeout"], ["notrun", "○", "not run"]];
+  const KIND_OF = { pass: "pass", mismatch: "wrong", fail: "raised", "import-error": "raised", crash: "crash",
+    timeout: "timeout" };
+  function kindOf(c) {
+    if (c.shap_check_fired && ["pass", "mismatch", "fail"].includes(c.outcome)) return "check";
+    return KIND_OF[c.outcome] || "notrun";
+  }
+
+  // One chip per kind present: symbol and count, the words for screen readers and the tooltip.
+  function chips(cases) {
+    const counts = {};
+    cases.forEach((c) => { const k = kindOf(c); counts[k] = (counts[k] || 0) + 1; });
+    return KINDS.filter(([k]) => counts[k]).map(([k, symbol, words]) => {
+      const chip = el("span", symbol + counts[k], "k k-" + k);
+      chip.title = counts[k] + " " + words;
+      chip.append(el("span", " " + words, "vh"));
+      return chip;
+    });
+  }
+
   // The same rules as summarize() in harness/site.py.
   function summarize(cases) {
-    if (!cases.length) return { cls: "empty", label: "–", sub: "", share: 0, counts: "" };
+    if (!cases.length) return { cls: "empty", label: "–", sub: "", counts: "" };
     const tally = {};
     cases.forEach((c) => { tally[c.outcome] = (tally[c.outcome] || 0) + 1; });
     const counts = Object.entries(tally).sort((a, b) => b[1] - a[1]).map(([o, n]) => n + " " + o).join(", ");
     const status = cases[0].cell_status;
-    if (status === "n/a") return { cls: "na", label: "n/a", sub: "", share: 0, counts };
-    if (status === "install-error") return { cls: "install", label: "install", sub: "error", share: 0, counts };
+    if (status === "n/a") return { cls: "na", label: "n/a", sub: "", counts };
+    if (status === "install-error") return { cls: "install", label: "install", sub: "error", counts };
     const ran = cases.filter((c) => c.outcome !== "skip");
-    if (!ran.length) return { cls: "notrun", label: "not run", sub: "", share: 0, counts };
+    if (!ran.length) return { cls: "notrun", label: "not run", sub: "", counts };
     const passed = ran.filter((c) => c.outcome === "pass").length;
     const cls = passed === ran.length ? "pass" : passed === 0 ? "fail" : "partial";
     const python = cases[0].python;
     let sub = ran.every((c) => c.outcome === "import-error") ? "import error" : python ? "py" + python : "";
     if (cases[0].constraints) sub += " · " + cases[0].constraints;
-    return { cls, label: passed + "/" + ran.length, sub, share: Math.round((100 * passed) / ran.length), counts };
+    return { cls, label: passed + "/" + ran.length, sub, counts };
   }
 
   // The filtered cases of every heatmap cell, by the cell's data-key (device|torch|shap).
@@ -72,7 +94,8 @@
       button.title = "torch " + d.torch + " × shap " + d.shap + " on " + d.device + ": " + (s.counts || "no cases");
       button.querySelector(".n").textContent = s.label;
       button.querySelector(".sub").textContent = s.sub;
-      button.querySelector(".bar span").style.width = s.share + "%";
+      const ran = ["pass", "partial", "fail"].includes(s.cls);
+      button.querySelector(".kinds").replaceChildren(...(ran ? chips(casesOf(button)) : []));
     });
     document.querySelectorAll("#devices-table tbody tr").forEach((tr) => { tr.hidden = !matches(tr.dataset); });
     document.querySelectorAll(".grid-block").forEach((block) => {
@@ -168,7 +191,10 @@
       const first = td("all fields");
       first.append(toggle);
       const outcome = td("outcome");
-      outcome.append(el("span", c.outcome, "badge o-" + c.outcome.replace("/", "")));
+      const [kind, symbol, words] = KINDS.find(([k]) => k === kindOf(c));
+      const badge = el("span", symbol + " " + c.outcome, "badge o-" + c.outcome.replace("/", "") + " b-" + kind);
+      badge.title = words;
+      outcome.append(badge);
       const additivity = typeof c.additivity_error === "number"
         ? c.additivity_error.toExponential(2) + " / " + (typeof c.additivity_tolerance === "number"
           ? c.additivity_tolerance.toExponential(2) : "–") : "–";
