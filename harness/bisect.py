@@ -25,7 +25,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness import results as store
 from harness import suite
-from harness.errors import HarnessError, OptionParser
+from harness.errors import HarnessError, OptionParser, command
 from harness.index import PackageIndex
 from harness.options import ROOT
 from harness.plan import token
@@ -254,12 +254,9 @@ def records(results: Path) -> list[dict]:
     return found
 
 
+@command
 def main(argv=None) -> int:
-    try:
-        run(parse(sys.argv[1:] if argv is None else argv))
-    except HarnessError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    run(parse(sys.argv[1:] if argv is None else argv))
     return 0
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from harness import report
 from harness import results as store
-from harness.errors import HarnessError, OptionParser
+from harness.errors import OptionParser, command
 
 # A warm median is reported as changed only when it moved by this factor either
 # way AND by at least TIMING_FLOOR_S: two runs of one cell on the same idle
@@ -191,6 +191,7 @@ def described(state: dict, results: Path) -> dict:
     return state
 
 
+@command
 def main(argv=None) -> int:
     parser = OptionParser(prog="python -m harness.diff", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -201,23 +202,19 @@ def main(argv=None) -> int:
     diff.add_argument("--previous", type=Path, required=True, help="a snapshot taken before the publish")
     diff.add_argument("--results", type=Path, default=Path("results"))
     diff.add_argument("--description", help="how to name this run (default: the workflow run, or 'local publish')")
-    try:
-        args = parser.parse_args(argv)
-        if args.command == "snapshot":
-            state = described(snapshot(args.results), args.results)
-            store.write_atomic(args.out, json.dumps(state))
-            print(f"snapshot of {args.results}: {len(state['cases'])} cases ({state['description']}) -> {args.out}")
-            return 0
-        previous = store.read_json(args.previous, "snapshot")
-        current = snapshot(args.results, args.description or this_run())
-        result = compare(previous, current)
-        store.write_atomic(args.results / "diff.json", json.dumps(result, indent=1))
-        kept = save_history(args.results, current)
-        text = markdown(result)
-        grids = summary_grids(args.results)
-    except HarnessError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(argv)
+    if args.command == "snapshot":
+        state = described(snapshot(args.results), args.results)
+        store.write_atomic(args.out, json.dumps(state))
+        print(f"snapshot of {args.results}: {len(state['cases'])} cases ({state['description']}) -> {args.out}")
+        return 0
+    previous = store.read_json(args.previous, "snapshot")
+    current = snapshot(args.results, args.description or this_run())
+    result = compare(previous, current)
+    store.write_atomic(args.results / "diff.json", json.dumps(result, indent=1))
+    kept = save_history(args.results, current)
+    text = markdown(result)
+    grids = summary_grids(args.results)
     print(text)
     print(f"diff: {args.results / 'diff.json'}; snapshot kept as {kept}")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -1,5 +1,7 @@
-"""The one exception type the harness shows to users as a single line."""
+"""The one exception type the harness shows to users as a single line, and the one way commands show it."""
 import argparse
+import functools
+import sys
 
 
 class HarnessError(Exception):
@@ -23,3 +25,15 @@ class OptionParser(argparse.ArgumentParser):
             self.print_help()
             raise SystemExit(0)
         return self.parse_args(args)
+
+
+def command(main):
+    """A command line's main(): a HarnessError becomes "error: <message>" on stderr and exit code 2."""
+    @functools.wraps(main)
+    def wrapped(*args, **kwargs):
+        try:
+            return main(*args, **kwargs)
+        except HarnessError as problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
+    return wrapped

@@ -29,7 +29,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from harness.errors import HarnessError, OptionParser
+from harness.errors import HarnessError, OptionParser, command
 
 ROOT = Path(__file__).resolve().parent.parent
 MAX_JOBS = 256  # GitHub Actions refuses a matrix with more jobs than this
@@ -164,6 +164,7 @@ def write_outputs(entries: list[dict], not_applicable: list[str], output: str | 
         print("\n".join(lines))
 
 
+@command
 def main(argv=None) -> int:
     parser = OptionParser(prog="nox -s plan --", description=__doc__.split("\n\n")[0])
     parser.add_argument("--grid", default="default", help="named grid of grid.toml (default: %(default)s)")
@@ -178,18 +179,14 @@ def main(argv=None) -> int:
                              "(nox -s supplied) instead of installing the grid's cells there")
     parser.add_argument("--pins", type=Path, metavar="DIR",
                         help="print what the raw results under DIR resolved (cell, package==version; sorted) and stop")
-    try:
-        args = parser.parse_args(argv)
-        if args.pins:
-            lines = pins(args.pins)
-            if lines:  # nothing at all when nothing resolved, so no cache entry is keyed by it
-                print("\n".join(lines))
-            return 0
-        entries, not_applicable = shards(list_cells(args.grid, args.select), args.gpu_runner, args.cpu_runner,
-                                         args.gpu_python)
-    except HarnessError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(argv)
+    if args.pins:
+        lines = pins(args.pins)
+        if lines:  # nothing at all when nothing resolved, so no cache entry is keyed by it
+            print("\n".join(lines))
+        return 0
+    entries, not_applicable = shards(list_cells(args.grid, args.select), args.gpu_runner, args.cpu_runner,
+                                     args.gpu_python)
     cells = sum(e["cells"] for e in entries if e["kind"] == "cpu")
     if args.gpu_python.strip():
         print(f"GPU shard: the supplied environment {args.gpu_python.strip()} on the GPU runner (cuda cases)")

@@ -22,14 +22,13 @@ tested on tests/fixtures/lookup/examples.json.
 """
 from __future__ import annotations
 
-import argparse
 import re
 import sys
 from pathlib import Path
 
 from packaging.version import Version
 
-from harness.errors import HarnessError, OptionParser
+from harness.errors import HarnessError, OptionParser, command
 from harness.results import read_json
 from harness.signatures import normalize
 
@@ -242,26 +241,23 @@ def lookup(text: str, results: Path) -> str:
         return not_observed(coverage(matrix))
     head = f"{len(found)} matching problem{'s' if len(found) != 1 else ''} in {Path(results) / 'matrix.json'}"
     shown = [line for f in found[:SHOWN] for line in [""] + describe(f)]
-    more = [f"", f"... and {len(found) - SHOWN} weaker matches"] if len(found) > SHOWN else []
+    more = ["", f"... and {len(found) - SHOWN} weaker matches"] if len(found) > SHOWN else []
     return "\n".join([head] + shown + more)
 
 
+@command
 def main(argv=None) -> int:
     parser = OptionParser(prog="python -m harness.lookup", description=__doc__.split("\n\n")[0])
     parser.add_argument("text", nargs="*", help="the pasted error (quote it; '-' or nothing reads standard input)")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
-    try:
-        args = parser.parse_or_help(sys.argv[1:] if argv is None else argv)
-        if args.text and args.text != ["-"]:
-            text = " ".join(args.text)
-        elif sys.stdin.isatty():
-            raise HarnessError("nothing to look up: paste an error message as the argument (quoted) or on stdin")
-        else:
-            text = sys.stdin.read()
-        print(lookup(text, args.results))
-    except HarnessError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    args = parser.parse_or_help(sys.argv[1:] if argv is None else argv)
+    if args.text and args.text != ["-"]:
+        text = " ".join(args.text)
+    elif sys.stdin.isatty():
+        raise HarnessError("nothing to look up: paste an error message as the argument (quoted) or on stdin")
+    else:
+        text = sys.stdin.read()
+    print(lookup(text, args.results))
     return 0
 
 

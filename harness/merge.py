@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from harness import results as store
-from harness.errors import HarnessError, OptionParser
+from harness.errors import HarnessError, OptionParser, command
 
 KINDS = {"cpu": Path(), "gpu": Path(store.GPU_DIR)}  # runner kind -> folder under results/raw
 
@@ -65,16 +65,13 @@ def merge(artifacts: Path, results: Path) -> dict:
     }
 
 
+@command
 def main(argv=None) -> int:
     parser = OptionParser(prog="python -m harness.merge", description=__doc__.split("\n\n")[0])
     parser.add_argument("--artifacts", type=Path, required=True, help="the downloaded shard artifacts")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
-    try:
-        args = parser.parse_args(argv)
-        done = merge(args.artifacts, args.results)
-    except HarnessError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(argv)
+    done = merge(args.artifacts, args.results)
     kinds = {kind: sum(1 for k, _ in done["replaced"] + done["added"] if k == kind) for kind in KINDS}
     print(f"merged {len(done['replaced']) + len(done['added'])} records "
           f"({', '.join(f'{n} {kind}' for kind, n in kinds.items() if n)}) into {store.raw_dir(args.results)}: "

@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from harness import results as store
-from harness.errors import HarnessError, OptionParser
+from harness.errors import HarnessError, OptionParser, command
 
 PREFIX = "Matrix regression: "
 LABEL = "matrix-regression"
@@ -183,6 +183,7 @@ def run_link() -> str:
     return f"{server}/{os.environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{run_id}"
 
 
+@command
 def main(argv=None) -> int:
     parser = OptionParser(prog="python -m harness.regressions", description=__doc__.split("\n\n")[0])
     parser.add_argument("--diff", type=Path, default=Path("results/diff.json"))
@@ -190,39 +191,35 @@ def main(argv=None) -> int:
     parser.add_argument("--dry-run", action="store_true", help="print the planned actions as JSON; change nothing")
     parser.add_argument("--issues", type=Path, metavar="FILE",
                         help="existing issues as a JSON list of {number, title, state} instead of asking GitHub")
-    try:
-        args = parser.parse_args(argv)
-        diff = store.read_json(args.diff, "diff")
-        matrix = store.read_json(args.matrix, "matrix")
-        cases = matrix.get("cases") if isinstance(matrix, dict) else None
-        if not isinstance(diff, dict) or "newly_broken" not in diff or not isinstance(cases, list):
-            raise HarnessError(f"{args.diff} or {args.matrix} is not what harness.diff and harness.report write")
-        token, repository = os.environ.get("GITHUB_TOKEN"), os.environ.get("GITHUB_REPOSITORY")
-        client = GitHub(token, repository) if token and repository else None
-        if args.issues:
-            issues = store.read_json(args.issues, "issue list", kind=list)
-        elif client:
-            issues = client.regression_issues()
-        elif args.dry_run:
-            issues = []
-            print("note: no GITHUB_TOKEN/GITHUB_REPOSITORY: planning as if no regression issue existed",
-                  file=sys.stderr)
-        else:
-            raise HarnessError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set (or use --dry-run)")
-        actions = plan(diff, cases, issues, run_link())
-        if args.dry_run:
-            print(json.dumps(actions, indent=1, ensure_ascii=False))
-            return 0
-        if client is None:
-            raise HarnessError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set (or use --dry-run)")
-        if any(a["action"] == "open" for a in actions):
-            client.ensure_label()
-        for action in actions:
-            client.apply(action, run_link())
-            print(f"{action['action']}: {action['title'][:120]}" + (f" (#{action['number']})" if "number" in action else ""))
-    except HarnessError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    args = parser.parse_args(argv)
+    diff = store.read_json(args.diff, "diff")
+    matrix = store.read_json(args.matrix, "matrix")
+    cases = matrix.get("cases") if isinstance(matrix, dict) else None
+    if not isinstance(diff, dict) or "newly_broken" not in diff or not isinstance(cases, list):
+        raise HarnessError(f"{args.diff} or {args.matrix} is not what harness.diff and harness.report write")
+    token, repository = os.environ.get("GITHUB_TOKEN"), os.environ.get("GITHUB_REPOSITORY")
+    client = GitHub(token, repository) if token and repository else None
+    if args.issues:
+        issues = store.read_json(args.issues, "issue list", kind=list)
+    elif client:
+        issues = client.regression_issues()
+    elif args.dry_run:
+        issues = []
+        print("note: no GITHUB_TOKEN/GITHUB_REPOSITORY: planning as if no regression issue existed",
+              file=sys.stderr)
+    else:
+        raise HarnessError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set (or use --dry-run)")
+    actions = plan(diff, cases, issues, run_link())
+    if args.dry_run:
+        print(json.dumps(actions, indent=1, ensure_ascii=False))
+        return 0
+    if client is None:
+        raise HarnessError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set (or use --dry-run)")
+    if any(a["action"] == "open" for a in actions):
+        client.ensure_label()
+    for action in actions:
+        client.apply(action, run_link())
+        print(f"{action['action']}: {action['title'][:120]}" + (f" (#{action['number']})" if "number" in action else ""))
     print(f"{len(actions)} issue actions")
     return 0
 

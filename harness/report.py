@@ -25,7 +25,7 @@ from harness import catalogue, known_problems, reproducers
 from harness import results as store
 from harness.bisect import records as bisect_records
 from harness.cell import oracles
-from harness.errors import HarnessError
+from harness.errors import HarnessError, command
 from harness.signatures import signature
 
 SYMBOLS = {
@@ -470,15 +470,12 @@ def write(results: Path) -> dict:
             "reproducers": len(links)}
 
 
+@command
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
     args = parser.parse_args(argv)
-    try:
-        summary = write(args.results)
-    except HarnessError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    summary = write(args.results)
     counts = ", ".join(f"{n} {o}" for o, n in sorted(summary["outcomes"].items()))
     print(f"{summary['cells']} cells: {counts}; {summary['signatures']} failure signatures, "
           f"{summary['transitions']} transitions, {summary['reproducers']} reproducers")

@@ -29,7 +29,7 @@ from jinja2 import Environment, FileSystemLoader
 from packaging.version import InvalidVersion, Version
 
 from harness import lookup
-from harness.errors import HarnessError
+from harness.errors import HarnessError, command
 from harness.reproducers import FOLDER as REPRODUCERS
 from harness.results import read_json, row_order, write_atomic
 
@@ -267,6 +267,7 @@ def write_site(results_dir, out_dir, diff_path=None) -> Path:
     return target
 
 
+@command
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.site", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=Path("results"), metavar="PATH",
@@ -275,11 +276,7 @@ def main(argv=None) -> int:
                         help="a diff JSON of this run against the previous one (optional)")
     parser.add_argument("--out", type=Path, metavar="PATH", help="folder for index.html (default: RESULTS/site)")
     args = parser.parse_args(argv)
-    try:
-        target = write_site(args.results, args.out or args.results / "site", args.diff)
-    except HarnessError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    target = write_site(args.results, args.out or args.results / "site", args.diff)
     print(f"page: {target}")
     return 0
 

@@ -33,7 +33,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from harness import hostinfo, options as harness_options, results, reuse, suite
-from harness.errors import HarnessError
+from harness.errors import HarnessError, command
 from harness.plan import token
 
 PROVENANCE = results.SUPPLIED
@@ -221,13 +221,10 @@ def summary(path: Path) -> str:
             f"{', '.join(f'{n} {k}' for k, n in sorted(counts.items()))} -> {path}")
 
 
+@command
 def main(argv=None) -> int:
-    try:
-        options = parse(sys.argv[1:] if argv is None else argv)
-        path = run(options)
-    except HarnessError as problem:
-        print(f"error: {problem}", file=sys.stderr)
-        return 2
+    options = parse(sys.argv[1:] if argv is None else argv)
+    path = run(options)
     print(summary(path))
     return 0
 
