@@ -16,8 +16,6 @@ from packaging.version import Version
 from harness.errors import HarnessError
 
 SCHEMA_VERSION = 1
-UMASK = os.umask(0o022)
-os.umask(UMASK)
 RAW_DIR = "raw"
 GPU_DIR = "gpu"  # raw/gpu/<cell-id>.json: the fleet's records from a runner with CUDA
 # A record's "provenance": a cell the harness installed (records without the field too), or an existing
@@ -38,7 +36,7 @@ def write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~UMASK)  # readable like any file written with open(), not mkstemp's private 0600
+        os.chmod(tmp, 0o644)  # readable like a published file, not mkstemp's private 0600
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):

@@ -85,11 +85,11 @@ def constraint_args(lines: list[str], folder: Path) -> list[str]:
     return ["--constraint", str(path)]
 
 
-def resolve(cell, constrained: bool = True) -> dict[str, str] | None:
+def resolve(cell) -> dict[str, str] | None:
     """What a fresh ``uv pip install torch==X shap==Y`` (with the cell's constraints) installs today; None: fails."""
     requirements = f"torch=={cell.torch}\nshap=={cell.shap}\n"
     with tempfile.TemporaryDirectory() as folder:
-        extra = constraint_args(cell.constraint_lines if constrained else [], Path(folder))
+        extra = constraint_args(cell.constraint_lines, Path(folder))
         out = subprocess.run(["uv", "pip", "compile", "-", "--quiet", "--no-header", "--no-annotate",
                               "--python", cell.interpreter, *extra], input=requirements, capture_output=True,
                              text=True, timeout=300)

@@ -106,6 +106,7 @@ def test_constraint_files_for_uv(tmp_path):
 def test_constraints_reach_uvs_real_resolution():
     """The reuse key's resolution is a real `uv pip compile` against the index, with and without the constraint."""
     cell = Namespace(torch=Version("2.2.2"), shap=Version("0.46.0"), interpreter="3.11", constraint_lines=["numpy<2"])
-    constrained, unconstrained = reuse.resolve(cell), reuse.resolve(cell, constrained=False)
+    constrained = reuse.resolve(cell)
+    unconstrained = reuse.resolve(Namespace(**dict(vars(cell), constraint_lines=[])))
     assert constrained["torch"] == unconstrained["torch"] == "2.2.2"
     assert Version(constrained["numpy"]) < Version("2") <= Version(unconstrained["numpy"])
