@@ -21,6 +21,7 @@ import pandas as pd
 from packaging.version import Version
 
 from harness.catalogue import AXES, CASE, PASS, RAN, outcome_label, table
+from harness.cell.remedies import REGISTRY as REMEDIES
 
 NO_CHECK_ADDITIVITY = ("`check_additivity=False` is never a remedy: it silences shap's own check, "
                        "and the attributions stay wrong.")
@@ -91,6 +92,57 @@ def remedies(frame: pd.DataFrame, signature: str, ids: dict) -> list[dict]:
     return found
 
 
+def code_remedies(frame: pd.DataFrame, signature: str, ids: dict) -> list[dict]:
+    """Each code remedy tried on the cases with this signature: where it passes, and what it gives elsewhere.
+
+    A remedy counts only where it had something to change ('n/a' rows are counted apart), and it is a
+    remedy for a model only when it passes in every cell where that model showed the signature.
+    """
+    hits = frame[frame["signature"] == signature]
+    explainers = set(hits["explainer"])
+    found = []
+    for name, remedy in REMEDIES.items():
+        column = f"remedy_{name}"
+        if column not in hits:
+            continue
+        tried = hits[hits[column].notna()]
+        applied = tried[tried[column] != "n/a"]
+        if applied.empty:
+            continue
+        given: dict[str, set] = {}
+        for _, row in applied.iterrows():
+            case = "/".join(row[CASE])
+            given.setdefault(row[column], set()).update(_models([case], explainers))
+        failing = set().union(*(m for label, m in given.items() if label != PASS))
+        passes = sorted(given.get(PASS, set()) - failing)
+        instead = {label: sorted(models) for label, models in given.items() if label != PASS}
+        found.append({
+            "remedy": name, "title": remedy.title, "semantics": remedy.semantics, "caveat": remedy.caveat,
+            "source": remedy.source,
+            "tried": len(applied), "passed": int((applied[column] == PASS).sum()),
+            "not_applicable": int((tried[column] == "n/a").sum()), "passes": passes,
+            "instead": [{"label": label, "id": ids.get(label), "sees": sees(label), "models": models}
+                        for label, models in sorted(instead.items())],
+            "works": "no" if not passes else "partly" if instead else "yes",
+        })
+    return found
+
+
+def code_works_text(item: dict) -> str | None:
+    if item["works"] == "no":
+        return None
+    only = "" if item["works"] == "yes" else f" for {_names(item['passes'])} only"
+    caveat = f" ({item['caveat']})" if item["caveat"] else ""
+    return f"code: {item['title']}: passes in {item['passed']}/{item['tried']} cases{only}{caveat}"
+
+
+def code_fails_text(item: dict) -> str | None:
+    if item["works"] == "yes":
+        return None
+    turns = "; ".join(f"{i['id'] or i['label']} ({i['sees']}) for {_names(i['models'])}" for i in item["instead"])
+    return f"code: {item['title']} gives {turns}"
+
+
 def _span(versions: list[str]) -> str:
     return versions[0] if len(versions) == 1 else f"{versions[0]} – {versions[-1]}"
 
@@ -145,6 +197,7 @@ def build(frame: pd.DataFrame, catalogue_data: dict) -> list[dict]:
         signature = entry["signature"]
         explainers = {c.split("/")[1] for c in entry["cases"]}
         found = remedies(frame, signature, ids)
+        code = code_remedies(frame, signature, ids)
         seen = sees(signature)
         wrong_numbers = signature.startswith("mismatch")
         problems.append({
@@ -157,10 +210,12 @@ def build(frame: pd.DataFrame, catalogue_data: dict) -> list[dict]:
                        if entry["ranges"][axis]["first_bad"] != entry["ranges"][axis]["last_bad"]
                        else entry["ranges"][axis]["first_bad"] for axis in AXES},
             "bisected": bisected(entry, catalogue_data.get("bisections") or []),
-            "remedies": [works_text(r) for r in found if r["works"] != "no"],
-            "not_remedies": [fails_text(r) for r in found if r["works"] != "yes"]
+            "remedies": [code_works_text(r) for r in code if r["works"] != "no"]
+                        + [works_text(r) for r in found if r["works"] != "no"],
+            "not_remedies": [code_fails_text(r) for r in code if r["works"] != "yes"]
+                            + [fails_text(r) for r in found if r["works"] != "yes"]
                             + ([NO_CHECK_ADDITIVITY] if wrong_numbers else []),
-            "versions": found,
+            "versions": found, "code": code,
             "cells": len(entry["cells"]), "n_cases": entry["n_cases"],
             "reproducer": (entry.get("reproducers") or [None])[-1],
         })
@@ -178,8 +233,9 @@ def _hits(problem: dict) -> str:
 def markdown(problems: list[dict]) -> list[str]:
     """The known-problems section: the table, then where ``check_additivity=False`` stands."""
     out = ["## Known problems", "",
-           "One row per failure signature (details under Failure signatures). Remedies are tested releases where "
-           "the same cases pass, other package kept.", ""]
+           "One row per failure signature (details under Failure signatures). Remedies are verified: a `code:` "
+           "remedy was tried on the very cases in the same cells and judged by the same criteria (see Remedies "
+           "below); a version remedy is a tested release where the same cases pass, other package kept.", ""]
     if not problems:
         return out + ["No case failed.", ""]
     rows = []
@@ -190,10 +246,27 @@ def markdown(problems: list[dict]) -> list[str]:
             versions += "; bisected: " + "; ".join(p["bisected"])
         rows.append([f"**{p['id']}** `{short}`", p["sees"],
                      _hits(p),
-                     versions, "<br>".join(p["remedies"]) or "none tested",
+                     versions, "<br>".join(p["remedies"]) or "nothing tested works",
                      "<br>".join(p["not_remedies"]) or "",
                      f"[script]({p['reproducer']})" if p["reproducer"] else ""])
     out += table(["problem", "you see", "models · explainers · devices", "where (tested)", "works instead (tested)",
                   "does NOT work", "reproducer"], rows)
     return out + ["", f"**{NO_CHECK_ADDITIVITY}** Wrong numbers are reported as mismatch whether or not shap noticed.",
                   ""]
+
+
+def remedy_section(problems: list[dict]) -> list[str]:
+    """The code remedies the harness tries, what each changes and where it comes from, with its record here."""
+    out = ["## Remedies", "",
+           "Every case that fails, gives wrong numbers or crashes is run again in the same cell once per code "
+           "remedy that applies (harness/cell/remedies.py), with the same inputs and the same verdict "
+           "criteria. A remedy with nothing to change for a model (no in-place module, no reused module) "
+           "is recorded as n/a, not as a pass.", ""]
+    rows = []
+    for name, remedy in REMEDIES.items():
+        tried = [c for p in problems for c in p.get("code", []) if c["remedy"] == name]
+        record = (f"{sum(c['passed'] for c in tried)}/{sum(c['tried'] for c in tried)} cases pass"
+                  if tried else "not applicable to any failing case here")
+        rows.append([f"`{name}`: {remedy.title}", remedy.changes, remedy.semantics, record, remedy.source])
+    return out + table(["remedy", "what the harness changes", "what it does to the model", "here", "from"],
+                       rows) + [""]

@@ -138,6 +138,7 @@ def problems(matrix: dict) -> list[dict]:
     if not isinstance(cases, list) or not cases:
         raise HarnessError("matrix.json has no case rows (expected {\"cases\": [...]}): run nox -s report")
     catalogue = {e["signature"]: e for e in (matrix.get("catalogue") or {}).get("signatures", [])}
+    known = {p["signature"]: p for p in matrix.get("known_problems") or []}
     by_signature: dict[str, list[dict]] = {}
     for case in cases:
         if case.get("signature"):
@@ -163,6 +164,9 @@ def problems(matrix: dict) -> list[dict]:
             "summary": entry.get("summary") or "", "ranges": entry.get("ranges") or {},
             "reproducer": reproducer and reproducer.get("reproducer"),
             "reproducer_command": reproducer and reproducer.get("reproducer_command"),
+            # verified remedies and advice that does not work, as the known-problems table has them
+            "remedies": (known.get(sig) or {}).get("remedies") or [],
+            "not_remedies": (known.get(sig) or {}).get("not_remedies") or [],
         })
     ids = {p["signature"]: p["id"] for p in out}
     for problem in out:
@@ -227,6 +231,8 @@ def describe(found: dict) -> list[str]:
         if not group["all_pass"]:
             gives = "; ".join(f"{o['label'][:90]}: {_some(o['models'], 4)}" for o in group["outcomes"])
             lines.append(f"  instead in {_some(group['cells'], 6)}: {gives}")
+    lines += [f"  works instead: {r}" for r in found["remedies"]] or ["  works instead: nothing tested works"]
+    lines += [f"  does NOT work: {r}" for r in found["not_remedies"]]
     if found["reproducer_command"]:
         lines.append(f"  reproduce: {found['reproducer_command']}")
     return lines

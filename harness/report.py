@@ -25,6 +25,7 @@ from harness import catalogue, known_problems, reproducers
 from harness import results as store
 from harness.bisect import records as bisect_records
 from harness.cell import oracles
+from harness.cell.remedies import REGISTRY as REMEDIES
 from harness.errors import HarnessError, command
 from harness.signatures import signature
 
@@ -78,6 +79,7 @@ def case_rows(document: dict) -> list[dict]:
             "crash": (case.get("crash") or {}).get("exit"),
             "shap_check_fired": bool(case.get("shap_check")),
             "shap_check_message": (case.get("shap_check") or {}).get("message"),  # what shap raised: lookup finds it
+            **remedy_columns(case),
             "additivity_metric": check.get("metric"), "additivity_error": check.get("error"),
             "additivity_tolerance": check.get("tolerance"), "additivity_criterion": check.get("criterion"),
             **{f"{name}_{field}": (oracle.get(name) or {}).get(field)
@@ -102,6 +104,21 @@ def case_rows(document: dict) -> list[dict]:
             "harness_commit": run["harness_commit"],
         })
     return rows
+
+
+def remedy_columns(case: dict) -> dict:
+    """``remedy_<name>``: what each code remedy gave on this case ('pass', 'n/a', or its signature); None: not tried."""
+    tried = {r["remedy"]: r for r in case.get("remedies") or []}
+    columns = {}
+    for name in REMEDIES:
+        result = tried.get(name)
+        if result is None:
+            columns[f"remedy_{name}"] = None
+        elif result["outcome"] in ("pass", "n/a"):
+            columns[f"remedy_{name}"] = result["outcome"]
+        else:
+            columns[f"remedy_{name}"] = signature(dict(result, explainer=result.get("explainer") or case["explainer"]))
+    return columns
 
 
 def constraint_text(cell: dict) -> str | None:
@@ -376,6 +393,7 @@ def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict, p
     out += ["Each case runs one reference model (models/) through `shap_values()` of one explainer on one "
             "device; the harness checks the numbers itself (additivity), since older shap does not.", ""]
     out += known_problems.markdown(problems)
+    out += known_problems.remedy_section(problems)
     for device in executed_devices(frame):
         part = frame[frame["device"] == device]
         out += [f"## Summary ({device})", "", "Cases that pass / cases run, and the Python the cell used.", ""]

@@ -8,7 +8,11 @@ fork-safe.
 
 Usage (inside a cell's virtualenv):
     python supervisor.py --out FILE --model NAME=PATH [--model ...]
-        [--explainer deep] [--device cuda] [--timeout S] [--repeats N] [--threads N] [--memory-limit GB]
+        [--explainer deep] [--device cuda] [--timeout S] [--repeats N] [--threads N] [--memory-limit GB] [--no-remedies]
+
+A case that fails, gives wrong numbers or crashes is run again once per code
+remedy that applies (remedies.py), judged by the same criteria; the verdicts
+are kept in the case's record under ``remedies`` (``--no-remedies``: none).
 
 ``--device cuda`` alone (a GPU shard whose CPU cases come from a CPU runner)
 records only cuda cases; for the CPU/CUDA agreement each is preceded by one
@@ -28,6 +32,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import remedies  # noqa: E402  (beside this script; standard library only)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPLAINERS = ("deep", "gradient")
@@ -107,6 +114,27 @@ def compare_devices(cpu, cuda):
     return oracles.device_agreement(cpu, cuda)
 
 
+def compact_remedy(name, result, seconds):
+    """What a remedy's run showed: its verdict and the evidence a reader needs, not the whole record."""
+    kept = {"remedy": name, "outcome": result.get("outcome"), "seconds": round(seconds, 3)}
+    if result.get("explainer"):  # the explainer the remedy ran (GradientExplainer instead of DeepExplainer)
+        kept["explainer"] = result["explainer"]
+    if result.get("reason"):
+        kept["reason"] = result["reason"]
+    error = result.get("error") or (result.get("shap_check") if result.get("outcome") == "mismatch" else None)
+    if error:
+        kept["error"] = {k: error.get(k) for k in ("type", "message", "frame")}
+    if result.get("shap_check"):
+        kept["shap_check"] = True
+    if result.get("additivity"):
+        kept["additivity"] = {k: result["additivity"].get(k) for k in ("ok", "metric", "error", "tolerance")}
+    if result.get("oracles"):
+        kept["oracles"] = {k: v.get("ok") for k, v in result["oracles"].items()}
+    if result.get("crash"):
+        kept["crash"] = {"exit": result["crash"].get("exit")}
+    return kept
+
+
 def plan_cases(models, explainers, devices):
     """Every case in order; with cuda but not cpu, a cpu reference (for device agreement) before each cuda case."""
     planned = []
@@ -119,9 +147,10 @@ def plan_cases(models, explainers, devices):
 
 
 class Supervisor(object):
-    def __init__(self, threads, timeout, import_timeout, memory_limit=0):
+    def __init__(self, threads, timeout, import_timeout, memory_limit=0, try_remedies=True):
         self.threads, self.timeout, self.import_timeout = threads, timeout, import_timeout
         self.memory_limit = memory_limit
+        self.remedies = try_remedies
         self.worker = None
         self.hello = None
         self.worker_starts = 0
@@ -162,10 +191,22 @@ class Supervisor(object):
                 if len(pair) == 2:
                     record["device_agreement"] = compare_devices(pair["cpu"], pair["cuda"])
             if not case.get("reference"):
+                if self.remedies and record.get("outcome") in remedies.NEEDS_REMEDY:
+                    record["remedies"] = self.try_remedies(case, repeats)
                 records.append(record)
         if self.worker is not None:
             self.worker.stop()
         return records
+
+    def try_remedies(self, case, repeats):
+        """The same case once per applicable code remedy, judged by the same criteria; compact evidence."""
+        tried = []
+        for name in remedies.applicable(case):
+            started = time.perf_counter()
+            # a gradient run needs its replicates (the worker raises 1 to them); deep needs no warm timing
+            result = self.run_case(dict(case, remedy=name, repeats=min(repeats, 1), keep_attributions=False))
+            tried.append(compact_remedy(name, result, time.perf_counter() - started))
+        return tried
 
     def run_case(self, case):
         if self.worker is None:
@@ -205,6 +246,8 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
     parser.add_argument("--memory-limit", type=float, default=0, metavar="GB",
                         help="cap each worker's address space (0: no cap)")
+    parser.add_argument("--no-remedies", action="store_true",
+                        help="do not re-run failing cases with the code remedies of remedies.py")
     return parser.parse_args(argv)
 
 
@@ -212,7 +255,8 @@ def main(argv=None):
     args = parse_args(argv)
     models = [tuple(m.split("=", 1)) for m in args.model]
     cases = plan_cases(models, args.explainer or list(EXPLAINERS), args.device or list(DEVICES))
-    supervisor = Supervisor(args.threads, args.timeout, args.import_timeout, int(args.memory_limit * 1024 ** 3))
+    supervisor = Supervisor(args.threads, args.timeout, args.import_timeout, int(args.memory_limit * 1024 ** 3),
+                            not args.no_remedies)
     started = time.perf_counter()
     records = supervisor.run(cases, args.repeats)
     hello = dict(supervisor.hello or {})

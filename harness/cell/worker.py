@@ -136,8 +136,9 @@ class Worker(object):
             import shap
             import additivity  # sibling files (numpy only): the worker runs as a script
             import oracles
+            import remedies
         self.np, self.torch, self.shap = numpy, torch, shap
-        self.additivity, self.oracles = additivity, oracles
+        self.additivity, self.oracles, self.remedies = additivity, oracles, remedies
         torch.set_num_threads(self.threads)
         return {"import_seconds": time.perf_counter() - started, "import_notes": notes}
 
@@ -201,6 +202,8 @@ class Worker(object):
         try:
             with captured_notes(record["notes"]):
                 self._run_case(case, record)
+        except self.remedies.NotApplicable as exc:  # a remedy with nothing to change: not a result
+            return {"outcome": "n/a", "reason": str(exc)}
         except Exception as exc:  # an exception is a result; SystemExit is a crash
             record["outcome"] = "fail"
             record["error"] = describe_exception(exc)
@@ -214,10 +217,21 @@ class Worker(object):
         shapes = [tuple(s) for s in module.INPUT_SHAPES]
         torch.manual_seed(case.get("seed", 0))
         model = module.build().eval().to(device)
-        self.model, self.model_before = model, model_state(model)
         generator = torch.Generator().manual_seed(case.get("seed", 0))
         background = [torch.randn((N_BACKGROUND,) + s, generator=generator).to(device) for s in shapes]
         samples = [torch.randn((N_EXPLAINED,) + s, generator=generator).to(device) for s in shapes]
+        context = contextlib.nullcontext()
+        if case.get("remedy"):  # the same case again, changed as one code remedy says
+            remedy = self.remedies.REGISTRY[case["remedy"]]
+            model, kind = remedy.apply(torch, model, samples, kind)
+            context = remedy.context(torch)
+            record["explainer"] = kind
+        self.model, self.model_before = model, model_state(model)
+        with context:
+            self._explain_and_judge(case, record, module, model, kind, shapes, background, samples)
+
+    def _explain_and_judge(self, case, record, module, model, kind, shapes, background, samples):
+        torch, device = self.torch, case["device"]
         record["stage"] = "forward"
         with torch.no_grad():  # .tolist(), not .numpy(): the harness must not need torch's numpy bridge
             f_x = self.np.array(model(*samples).detach().cpu().tolist())
@@ -251,7 +265,7 @@ class Worker(object):
         record["stage"] = "oracles"
         phi = self.flat_attributions(values, f_x, shapes)
         if phi is not None:
-            record["oracles"] = self.run_oracles(case, module, model, background, samples, shapes, phi)
+            record["oracles"] = self.run_oracles(case, kind, module, model, background, samples, shapes, phi)
             if case.get("keep_attributions"):  # for the supervisor's CPU/CUDA comparison
                 record["attributions"] = phi.tolist()
         verdicts = [record["additivity"]["ok"]] + [o["ok"] for o in record.get("oracles", {}).values()]
@@ -279,7 +293,7 @@ class Worker(object):
             return out.reshape(len(rows), -1)
         return f
 
-    def run_oracles(self, case, module, model, background, samples, shapes, phi):
+    def run_oracles(self, case, kind, module, model, background, samples, shapes, phi):
         """Closed form for affine models, brute-force Shapley for small inputs."""
         oracles, np = self.oracles, self.np
         x = oracles.flatten_inputs([np.array(s.detach().cpu().tolist()) for s in samples])
@@ -299,7 +313,7 @@ class Worker(object):
                                         time.perf_counter() - started)
             reference, seconds = self.references[key]
             # Only on an affine model does theory make both explainers equal to Shapley values.
-            found[name] = oracles.judge(case["explainer"], phi, reference, verdict=linear)
+            found[name] = oracles.judge(kind, phi, reference, verdict=linear)
             found[name]["seconds"] = seconds
         return found
 

@@ -106,6 +106,11 @@
     dd.append(value instanceof Node ? value : el("span", value));
     dl.append(dd);
   }
+  function list(items) {  // plain text items (third-party text never becomes markup)
+    const ul = el("ul", null, "plain");
+    items.forEach((t) => ul.append(el("li", String(t).replace(/`/g, ""))));
+    return ul;
+  }
   function range(axis, r) {
     if (!r || !r.first_bad) return null;
     const span = r.first_bad === r.last_bad ? r.first_bad : r.first_bad + " – " + r.last_bad;
@@ -132,6 +137,9 @@
       row(dl, "instead in", "torch/shap " + some(g.cells, 6) + ": " +
         g.outcomes.map((o) => o.label + ": " + some(o.models, 4)).join("; "));
     });
+    const works = f.remedies || [];
+    row(dl, "works instead", works.length ? list(works) : "nothing tested works");
+    if ((f.not_remedies || []).length) row(dl, "does NOT work", list(f.not_remedies));
     if (f.reproducer_command) row(dl, "reproduce", el("pre", f.reproducer_command));
     box.append(dl);
     return box;
