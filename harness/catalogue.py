@@ -199,8 +199,8 @@ def markdown(data: dict) -> list[str]:
         models = sorted({c.split("/")[0] for c in entry["cases"]})
         out += [f"### {entry['id']}. `{_short(entry['signature'])}`", "",
                 f"- where: {entry['summary']}; Python {', '.join(entry['pythons'])}",
-                f"- models ({entry['n_cases']} cases in {len(entry['cells'])} cells): {_some(models, 8)}",
-                f"- cells (torch/shap): {_some(entry['cells'], 6)}"]
+                f"- models ({entry['n_cases']} cases in {len(entry['cells'])} cells, listed in matrix.json): "
+                f"{_some(models, 8)}"]
         moves = [("becomes", t) for t in data["transitions"] if t["before"] == entry["signature"]]
         moves += [("comes from", t) for t in data["transitions"] if t["after"] == entry["signature"]]
         for word, t in moves:

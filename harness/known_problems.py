@@ -95,8 +95,9 @@ def remedies(frame: pd.DataFrame, signature: str, ids: dict) -> list[dict]:
 def code_remedies(frame: pd.DataFrame, signature: str, ids: dict) -> list[dict]:
     """Each code remedy tried on the cases with this signature: where it passes, and what it gives elsewhere.
 
-    A remedy counts only where it had something to change ('n/a' rows are counted apart), and it is a
-    remedy for a model only when it passes in every cell where that model showed the signature.
+    A remedy counts only where it had something to change ('n/a' rows are counted apart). What it gives
+    instead is said with the releases where it does ("with shap 0.42.1"), so a remedy that works on newer
+    shap is not hidden by the cells where shap itself is the problem.
     """
     hits = frame[frame["signature"] == signature]
     explainers = set(hits["explainer"])
@@ -109,37 +110,48 @@ def code_remedies(frame: pd.DataFrame, signature: str, ids: dict) -> list[dict]:
         applied = tried[tried[column] != "n/a"]
         if applied.empty:
             continue
-        given: dict[str, set] = {}
-        for _, row in applied.iterrows():
-            case = "/".join(row[CASE])
-            given.setdefault(row[column], set()).update(_models([case], explainers))
-        failing = set().union(*(m for label, m in given.items() if label != PASS))
-        passes = sorted(given.get(PASS, set()) - failing)
-        instead = {label: sorted(models) for label, models in given.items() if label != PASS}
+        models = {label: sorted(set(_models(["/".join(r) for r in group[CASE].values], explainers)))
+                  for label, group in applied.groupby(column)}
+        instead = [{"label": label, "id": ids.get(label), "sees": sees(label), "models": names,
+                    "where": _releases(applied[applied[column] == label], applied)}
+                   for label, names in sorted(models.items()) if label != PASS]
         found.append({
             "remedy": name, "title": remedy.title, "semantics": remedy.semantics, "caveat": remedy.caveat,
             "source": remedy.source,
             "tried": len(applied), "passed": int((applied[column] == PASS).sum()),
-            "not_applicable": int((tried[column] == "n/a").sum()), "passes": passes,
-            "instead": [{"label": label, "id": ids.get(label), "sees": sees(label), "models": models}
-                        for label, models in sorted(instead.items())],
-            "works": "no" if not passes else "partly" if instead else "yes",
+            "not_applicable": int((tried[column] == "n/a").sum()), "passes": models.get(PASS, []),
+            "instead": instead,
+            "works": "no" if PASS not in models else "partly" if instead else "yes",
         })
     return found
+
+
+def _releases(rows: pd.DataFrame, among: pd.DataFrame) -> str:
+    """The releases of ``rows`` on each axis where they are fewer than ``among``'s: "shap 0.42.1"."""
+    parts = []
+    for axis in AXES:
+        some = sorted(set(rows[axis]), key=Version)
+        if len(some) < len(set(among[axis])):
+            parts.append(f"{axis} {', '.join(some) if len(some) <= 3 else _span([some[0], some[-1]])}")
+    return " and ".join(parts)
 
 
 def code_works_text(item: dict) -> str | None:
     if item["works"] == "no":
         return None
-    only = "" if item["works"] == "yes" else f" for {_names(item['passes'])} only"
-    caveat = f" ({item['caveat']})" if item["caveat"] else ""
-    return f"code: {item['title']}: passes in {item['passed']}/{item['tried']} cases{only}{caveat}"
+    failing = {m for i in item["instead"] for m in i["models"]}
+    always = [m for m in item["passes"] if m not in failing]
+    who = f" ({_names(item['passes'], 3)})" if len(item["passes"]) <= 3 else ""
+    caveat = f"; {item['caveat']}" if item["caveat"] else ""
+    return f"code: {item['title']}: passes in {item['passed']}/{item['tried']} cases{who}{caveat}" + \
+        ("" if always == item["passes"] else "; not everywhere, see does NOT work")
 
 
 def code_fails_text(item: dict) -> str | None:
     if item["works"] == "yes":
         return None
-    turns = "; ".join(f"{i['id'] or i['label']} ({i['sees']}) for {_names(i['models'])}" for i in item["instead"])
+    turns = "; ".join(f"{i['id'] or i['label']} ({i['sees']}) for {_names(i['models'], 3)}"
+                      + (f" with {i['where']}" if i["where"] else "") for i in item["instead"])
     return f"code: {item['title']} gives {turns}"
 
 
@@ -267,6 +279,7 @@ def remedy_section(problems: list[dict]) -> list[str]:
         tried = [c for p in problems for c in p.get("code", []) if c["remedy"] == name]
         record = (f"{sum(c['passed'] for c in tried)}/{sum(c['tried'] for c in tried)} cases pass"
                   if tried else "not applicable to any failing case here")
-        rows.append([f"`{name}`: {remedy.title}", remedy.changes, remedy.semantics, record, remedy.source])
-    return out + table(["remedy", "what the harness changes", "what it does to the model", "here", "from"],
-                       rows) + [""]
+        rows.append([f"`{name}`", remedy.changes, remedy.caveat or "unchanged", record,
+                     remedy.source.split(" : ")[0]])
+    return out + table(["remedy", "what the harness changes", "model", "here", "from"], rows) + \
+        ["", "What each report says and why each remedy is there: harness/cell/remedies.py.", ""]

@@ -89,6 +89,37 @@ def test_cell_json_records_every_case_with_evidence(run):
     assert any(c["outcome"] == "pass" for c in cases)
 
 
+def test_failing_cases_carry_their_remedy_verdicts(run):
+    """The same cells re-ran each non-passing case once per applicable code remedy, with the same criteria."""
+    from harness.cell import remedies
+
+    document = json.loads((run["results"] / "raw" / f"{run['cell']}.json").read_text())
+    cpu = {(c["model"], c["explainer"]): c for c in document["cases"] if c["device"] == "cpu"}
+    for case in cpu.values():
+        tried = [r["remedy"] for r in case.get("remedies", [])]
+        assert tried == (remedies.applicable(case) if case["outcome"] in remedies.NEEDS_REMEDY else [])
+        for r in case.get("remedies", []):
+            assert r["outcome"] in RAN | {"n/a"} and (r["outcome"] != "n/a" or r["reason"])
+            if r["outcome"] in ("pass", "mismatch"):
+                assert r["additivity"]["tolerance"] is not None
+    verdicts = {(m, e): {r["remedy"]: r for r in c.get("remedies", [])} for (m, e), c in cpu.items()}
+    # shap >= 0.43 raises on an in-place ReLU: making it out-of-place is a real fix, GradientExplainer too
+    assert cpu[("relu_inplace", "deep")]["outcome"] == "fail"
+    assert verdicts[("relu_inplace", "deep")]["out_of_place"]["outcome"] == "pass"
+    assert verdicts[("relu_inplace", "deep")]["gradient_explainer"]["explainer"] == "gradient"
+    # a reused ReLU object: one module per call fixes it; nothing is in-place there (n/a, not a pass)
+    assert verdicts[("reused_activation", "deep")]["module_per_call"]["outcome"] == "pass"
+    assert verdicts[("reused_activation", "deep")]["out_of_place"]["outcome"] == "n/a"
+    # `out += identity` in forward(): no module flag can fix that, and the table must not say it does
+    assert verdicts[("resnet_basic_block", "deep")]["out_of_place_per_call"]["outcome"] == "fail"
+    table = (run["results"] / "COMPATIBILITY.md").read_text()
+    assert "## Remedies" in table and "code: GradientExplainer instead: passes in" in table
+    with open(run["results"] / "matrix.csv") as handle:
+        rows = {(r["model"], r["explainer"], r["device"]): r for r in csv.DictReader(handle)}
+    assert rows[("relu_inplace", "deep", "cpu")]["remedy_out_of_place"] == "pass"
+    assert rows[("mlp", "deep", "cpu")]["remedy_out_of_place"] == ""  # passed: nothing tried
+
+
 def test_table_and_tidy_files_agree_with_the_raw_result(run):
     document = json.loads((run["results"] / "raw" / f"{run['cell']}.json").read_text())
     table = (run["results"] / "COMPATIBILITY.md").read_text()

@@ -121,3 +121,30 @@ def test_the_seeds_error_gets_its_remedies_from_the_real_results(real):
     for item in (i for i in seed["versions"] if i["works"] != "yes"):
         for instead in item["instead"]:
             assert ids[instead["id"]]["signature"] == instead["label"]
+
+
+def test_the_seeds_error_has_a_verified_code_remedy_in_the_real_results(real):
+    """Each code-remedy verdict of the seed's problem is backed by the rows' remedy_<name> columns."""
+    matrix = json.loads((real / "matrix.json").read_text())
+    [seed] = [p for p in matrix["known_problems"] if "called before the grad_output one" in p["signature"]]
+    hits = [c for c in matrix["cases"] if c["signature"] == seed["signature"]]
+    code = {c["remedy"]: c for c in seed["code"]}
+    gradient = code["gradient_explainer"]
+    assert gradient["works"] == "yes" and gradient["passed"] == gradient["tried"] == len(hits)
+    assert all(c["remedy_gradient_explainer"] == "pass" for c in hits)
+    assert any(r.startswith("code: GradientExplainer instead: passes in") for r in seed["remedies"])
+    for name, item in code.items():  # counts are the rows' verdicts, n/a apart
+        column = [c[f"remedy_{name}"] for c in hits]
+        assert item["passed"] == column.count("pass") and item["not_applicable"] == column.count("n/a")
+
+
+def test_every_non_passing_case_in_the_real_results_tried_its_remedies(real):
+    from harness.cell import remedies
+
+    matrix = json.loads((real / "matrix.json").read_text())
+    for case in matrix["cases"]:
+        tried = {name for name in remedies.REGISTRY if case[f"remedy_{name}"] is not None}
+        if case["outcome"] in remedies.NEEDS_REMEDY:
+            assert tried == set(remedies.applicable(case)), (case["cell"], case["model"], case["explainer"])
+        else:
+            assert not tried

@@ -2,7 +2,8 @@
 
 tests/fixtures/lookup/matrix.json is cut from a real default-grid run (24 cells, CPU): the rows of six models
 (hook_order_dict_output_leaf, lstm_hidden_state, relu_inplace, conv_attention_product, torchscript_mlp,
-reused_activation) with the catalogue entries of their signatures, rebuilt by harness.report so the rows carry shap_check_message.
+reused_activation) with the catalogue and known-problem entries of their signatures (their verified remedies),
+made by tests/fixtures/lookup/cut.py from the shipped results/matrix.json.
 examples.json holds pasted texts and the signature each must find (null: not observed); both implementations
 are checked against it.
 """
@@ -67,6 +68,8 @@ def test_the_seed_error_in_the_real_results():
     assert not there["all_pass"] and "2.4.1/0.43.0" not in found[0]["pass_cells"]
     assert [o["label"].split(" ")[0] for o in there["outcomes"]] == ["pass", "S1"]
     assert "lstm_hidden_state" in there["outcomes"][1]["models"]
+    # what works instead, verified in the same cells: GradientExplainer on the very cases
+    assert any(r.startswith("code: GradientExplainer instead: passes in") for r in found[0]["remedies"])
 
 
 def test_empty_text_is_an_error(problems):
@@ -160,6 +163,7 @@ def test_pasting_the_seed_error_shows_its_problem_and_ranges(page, tmp_path):
     assert "hook_order_dict_output_leaf" in text and "1.13.0/0.43.0" in text
     assert "S1 mismatch: shap's own additivity check fired (deep): lstm_hidden_state" in text  # not "passes"
     assert "uv pip install -r requirements.txt" in text
+    assert "works instead" in text and "code: GradientExplainer instead: passes in" in text
     shot(page, tmp_path, "lookup-seed.png")
 
 

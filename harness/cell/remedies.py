@@ -46,7 +46,7 @@ class Remedy(object):
 
 class GradientInsteadOfDeep(Remedy):
     name = "gradient_explainer"
-    title = "GradientExplainer instead of DeepExplainer"
+    title = "GradientExplainer instead"
     changes = "shap.GradientExplainer(model, background) with the same model, background and inputs"
     source = ("https://github.com/shap/shap/issues/3263 : maintainers' summary of DeepExplainer additivity "
               "reports: using GradientExplainer instead does the trick for several users")
@@ -60,7 +60,7 @@ class GradientInsteadOfDeep(Remedy):
 
 class OutOfPlaceActivations(Remedy):
     name = "out_of_place"
-    title = "activations made out-of-place (inplace=False)"
+    title = "out-of-place activations"
     changes = "every submodule with inplace=True (ReLU, ELU, Dropout, ...) gets inplace=False"
     source = ("https://github.com/shap/shap/issues/3466 : torchvision ResNet's inplace ReLUs make "
               "DeepExplainer raise 'BackwardHookFunctionBackward is a view and is being modified inplace'")
@@ -81,7 +81,7 @@ class OutOfPlaceActivations(Remedy):
 
 class OneModulePerCall(Remedy):
     name = "module_per_call"
-    title = "one module object per call (no reused activation modules)"
+    title = "one module per call"
     changes = ("each leaf module that forward() calls more than once is replaced by copies, one per call "
                "(same weights, same order)")
     source = ("https://github.com/shap/shap/issues/1479 : a ReLU object reused in forward() gives DeepExplainer "
@@ -116,7 +116,7 @@ class OneModulePerCall(Remedy):
 
 class OutOfPlaceAndOnePerCall(Remedy):
     name = "out_of_place_per_call"
-    title = "both: out-of-place activations and one module object per call"
+    title = "out-of-place + one module per call"
     changes = "out_of_place then module_per_call (torchvision's BasicBlock reuses one inplace ReLU)"
     source = ("https://github.com/shap/shap/issues/1479 : torchvision ResNets reuse one inplace ReLU per block, "
               "so DeepExplainer needs both changes")
@@ -144,7 +144,7 @@ def _per_call_class(torch):
 
 class CudnnDisabled(Remedy):
     name = "cudnn_off"
-    title = "torch.backends.cudnn.enabled = False"
+    title = "cuDNN off"
     changes = "cuDNN disabled while the explainer runs (CUDA cases only)"
     source = ("https://github.com/meta-pytorch/captum/issues/564 : 'cudnn RNN backward can only be called in "
               "training mode' for an LSTM in eval mode, fixed by disabling cuDNN (also shap#1057)")
