@@ -176,8 +176,14 @@ def test_a_fresh_worker_takes_over_after_crash_hang_exit_and_memory(run, tmp_pat
     assert any("attributes added: seen" in line for line in leaks), leaks
     assert cpu["mlp"]["side_effects"] == []
     assert cpu["mlp_again"]["outcome"] == "pass"
-    # the first worker, then one after each of the segfault, the hang and the exit
-    assert result["worker_starts"] == 4
+    # a remedy re-runs the crashing case in the same isolation: it crashes too, is recorded, and costs a worker
+    segfault_remedies = {r["remedy"]: r for r in cpu["segfault"]["remedies"]}
+    assert segfault_remedies["gradient_explainer"]["outcome"] == "crash"
+    assert "SIGSEGV" in segfault_remedies["gradient_explainer"]["crash"]["exit"]
+    assert "remedies" not in cpu["hang"]  # a timeout gets no remedy: each would cost the timeout again
+    # the first worker, then one after each death: the segfault, the hang, the exit, and each remedy that died
+    deaths = [r for c in result["cases"] for r in [c] + c.get("remedies", []) if r["outcome"] in ("crash", "timeout")]
+    assert len(deaths) >= 3 + 1 and result["worker_starts"] == 1 + len(deaths)
 
 
 def test_a_planted_gradient_bias_is_caught_while_the_honest_suite_passes(run, tmp_path):
