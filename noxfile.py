@@ -231,7 +231,8 @@ def make_cell_side_session(version: str, numpy: str):
     def cell_side(session: nox.Session) -> None:
         session.install("pytest", numpy)
         session.run("python", "-m", "compileall", "-q", "harness/cell", "models")
-        session.run("pytest", "-p", "no:cacheprovider", "tests/test_additivity.py", "tests/test_oracles.py")
+        session.run("pytest", "-p", "no:cacheprovider", "tests/test_additivity.py", "tests/test_oracles.py",
+                    "tests/test_protocol.py", "tests/test_remedies.py")
 
     cell_side.__doc__ = f"Cell-side unit tests on Python {version} with {numpy} (run by the tests session)"
     return cell_side

@@ -34,7 +34,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import remedies  # noqa: E402  (beside this script; standard library only)
+import protocol as wire  # noqa: E402  (beside this script; standard library only)
+import remedies  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 EXPLAINERS = ("deep", "gradient")
@@ -66,15 +67,14 @@ class WorkerProcess(object):
 
     def _read(self):
         for line in self.process.stdout:
-            try:
-                self.replies.put(json.loads(line.decode("utf-8", "replace")))
-            except ValueError:
-                continue
+            message = wire.decode(line)
+            if message is not None:
+                self.replies.put(message)
         self.replies.put(None)
 
     def send(self, message):
         try:
-            self.process.stdin.write((json.dumps(message) + "\n").encode())
+            self.process.stdin.write(wire.encode(message).encode())
             self.process.stdin.flush()
             return True
         except (BrokenPipeError, OSError):
@@ -180,9 +180,9 @@ class Supervisor(object):
             started = time.perf_counter()
             # attributions cross the pipe only where a CPU/CUDA comparison can follow (or before the first hello)
             both_devices = self.hello is None or bool(self.hello.get("cuda_available"))
-            sent = dict(case, repeats=0 if case.get("reference") else repeats, keep_attributions=both_devices)
-            sent.pop("reference", None)
-            record = self.run_case(sent)
+            sent = {k: v for k, v in case.items() if k != "reference"}
+            record = self.run_case(wire.case_message(sent, repeats=0 if case.get("reference") else repeats,
+                                                     keep_attributions=both_devices))
             record.update(base, seconds=round(time.perf_counter() - started, 4))
             attributions = record.pop("attributions", None)
             if attributions is not None:
@@ -204,7 +204,8 @@ class Supervisor(object):
         for name in remedies.applicable(case):
             started = time.perf_counter()
             # a gradient run needs its replicates (the worker raises 1 to them); deep needs no warm timing
-            result = self.run_case(dict(case, remedy=name, repeats=min(repeats, 1), keep_attributions=False))
+            result = self.run_case(wire.case_message(case, remedy=name, repeats=min(repeats, 1),
+                                                     keep_attributions=False))
             tried.append(compact_remedy(name, result, time.perf_counter() - started))
         return tried
 

@@ -15,7 +15,6 @@ import contextlib
 import faulthandler
 import importlib.util
 import io
-import json
 import os
 import platform
 import statistics
@@ -27,6 +26,7 @@ import traceback
 import warnings
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import protocol as wire  # noqa: E402  (beside this script; standard library only)
 
 N_BACKGROUND = 20
 N_EXPLAINED = 5
@@ -415,7 +415,7 @@ def main():
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
 
     def send(message):
-        protocol.write(json.dumps(message) + "\n")
+        protocol.write(wire.encode(message))
         protocol.flush()
 
     worker = Worker(threads)
@@ -423,13 +423,13 @@ def main():
         hello = worker.import_libraries()
         hello.update(worker.environment())
     except Exception as exc:
-        send({"type": "hello", "import_error": describe_exception(exc)})
+        send(wire.hello({"import_error": describe_exception(exc)}))
         return
-    hello["type"] = "hello"
-    send(hello)
+    send(wire.hello(hello))
     for line in sys.stdin:
-        if line.strip():
-            send(worker.run_case(json.loads(line)))
+        case = wire.decode(line)
+        if case is not None:
+            send(worker.run_case(case))
 
 
 if __name__ == "__main__":
