@@ -26,11 +26,14 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from harness import options as harness_options  # noqa: E402
-from harness import disk, parallel, pythons, reuse  # noqa: E402
+from harness.run import options as harness_options  # noqa: E402
+from harness.run import disk  # noqa: E402
+from harness.run import parallel  # noqa: E402
+from harness.plan import pythons  # noqa: E402
+from harness.plan import reuse  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
-from harness.plan import plan  # noqa: E402
-from harness.suite import select as select_models  # noqa: E402
+from harness.plan.cells import plan  # noqa: E402
+from harness.plan.suite import select as select_models  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv"
@@ -64,7 +67,7 @@ def options_for(session: nox.Session):
 
 def make_cell_session(cell):
     def cell_session(session: nox.Session) -> None:
-        from harness import cell_session as runner
+        from harness.run import cell_session as runner
 
         options = options_for(session)
         if cell.python:
@@ -94,7 +97,7 @@ for _cell in CELLS:
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
     """Run a named grid (default: 'default'), --jobs cells at a time, then the report."""
-    from harness import cell_session as runner
+    from harness.run import cell_session as runner
 
     options = options_for(session)
     if PLAN_ERROR:
@@ -176,7 +179,7 @@ def report(session: nox.Session) -> None:
     """Aggregate results/raw into COMPATIBILITY.md, matrix.csv and matrix.json."""
     options = options_for(session)
     session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
-    session.run("python", "-m", "harness.report", "--results", str(options.results))
+    session.run("python", "-m", "harness.publish.report", "--results", str(options.results))
 
 
 @nox.session(default=False)
@@ -184,7 +187,7 @@ def site(session: nox.Session) -> None:
     """Build the web page from results/matrix.json into results/site/index.html (-- --help for options)."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "site"))
     os.chdir(session.invoked_from)
-    session.run("python", "-m", "harness.site", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    session.run("python", "-m", "harness.publish.page", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(default=False)
@@ -192,7 +195,7 @@ def lookup(session: nox.Session) -> None:
     """Paste your error: which recorded problem it is, where, and what works instead (-- "ERROR" [--results PATH])."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
     os.chdir(session.invoked_from)
-    session.run("python", "-m", "harness.lookup", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    session.run("python", "-m", "harness.analysis.lookup", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(default=False)
@@ -207,7 +210,7 @@ def tests(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def bisect(session: nox.Session) -> None:
     """Find the first release where one case's outcome changes: bisect -- MODEL/EXPLAINER/DEVICE --axis torch|shap."""
-    from harness import bisect as bisection
+    from harness.tools import bisection
 
     os.chdir(session.invoked_from)
     try:
@@ -248,7 +251,7 @@ for _version, _numpy in CELL_SIDE_ENDS:
 def bench(session: nox.Session) -> None:
     """Benchmark one row: the harness vs the uv floor vs nox's pip backend."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "bench"))
-    session.run("python", "-m", "harness.bench", *session.posargs)
+    session.run("python", "-m", "harness.tools.bench", *session.posargs)
 
 
 # --- The scheduled fleet (.github/workflows/matrix.yml) ---------------------------------
@@ -261,7 +264,7 @@ def bench(session: nox.Session) -> None:
 @nox.session(python=False, default=False)
 def plan(session: nox.Session) -> None:
     """Fleet: the GitHub Actions job matrix of a grid, one shard per torch release and runner kind."""
-    session.run(sys.executable, "-m", "harness.fleet_plan", *session.posargs, external=True)
+    session.run(sys.executable, "-m", "harness.tools.fleet_plan", *session.posargs, external=True)
 
 
 def publish_options(session: nox.Session):
@@ -296,21 +299,21 @@ def publish(session: nox.Session) -> None:
         session.error(str(problem))
     session.install(*nox.project.dependency_groups(PYPROJECT, "report", "site"))
     previous = Path(session.create_tmp()) / "previous-snapshot.json"
-    session.run("python", "-m", "harness.diff", "snapshot", "--results", str(results), "--out", str(previous))
-    session.run("python", "-m", "harness.merge", "--artifacts", str(options.artifacts.resolve()),
+    session.run("python", "-m", "harness.publish.diff", "snapshot", "--results", str(results), "--out", str(previous))
+    session.run("python", "-m", "harness.records.merge", "--artifacts", str(options.artifacts.resolve()),
                 "--results", str(results))
-    session.run("python", "-m", "harness.report", "--results", str(results))
+    session.run("python", "-m", "harness.publish.report", "--results", str(results))
     described = ["--description", options.description] if options.description else []
-    session.run("python", "-m", "harness.diff", "compare", "--previous", str(previous),
+    session.run("python", "-m", "harness.publish.diff", "compare", "--previous", str(previous),
                 "--results", str(results), *described)
-    session.run("python", "-m", "harness.site", "--results", str(results), "--diff", str(results / "diff.json"),
+    session.run("python", "-m", "harness.publish.page", "--results", str(results), "--diff", str(results / "diff.json"),
                 "--out", str(results / "site"))
 
 
 @nox.session(python=False, default=False)
 def supplied(session: nox.Session) -> None:
     """Run the suite in an existing interpreter with torch and shap, installing nothing: supplied -- --python PATH."""
-    from harness import supplied as mode
+    from harness.run import supplied as mode
 
     os.chdir(session.invoked_from)
     try:

@@ -8,9 +8,10 @@ import argparse
 import json
 from pathlib import Path
 
-from harness import results as store
-from harness import suite, supplied
+from harness.records import store
+from harness.plan import suite
 
+from harness.run import supplied
 GPU = Path(__file__).parent / "fixtures" / "gpu"
 VERSIONS = ("0.46.0", "0.49.1", "0.54.1")
 LABEL = "h200"

@@ -15,13 +15,14 @@ import pytest
 
 from packaging.version import Version
 
-from harness import reuse, site
+from harness.plan import reuse
+from harness.publish import page as site
 from harness.cell import additivity, supervisor
-from harness.options import parse
-from harness.plan import plan
-from harness.suite import select as select_models
-from harness.index import PackageIndex
-from harness.signatures import signature
+from harness.run.options import parse
+from harness.plan.cells import plan
+from harness.plan.suite import select as select_models
+from harness.plan.index import PackageIndex
+from harness.analysis.signatures import signature
 from nox_runner import ROOT, nox, nox_in_background
 
 pytestmark = pytest.mark.e2e

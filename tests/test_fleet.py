@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 from nox_runner import nox
 
-from harness import diff, fleet_plan, merge, regressions, report
-from harness import results as store
+from harness.publish import diff
+from harness.tools import fleet_plan
+from harness.records import merge
+from harness.publish import regressions
+from harness.publish import report
+from harness.records import store
 from harness.errors import HarnessError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,7 +99,7 @@ def planned(tmp_path, *args) -> tuple[subprocess.CompletedProcess, dict]:
     output = tmp_path / "github_output"
     output.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
-    done = subprocess.run([sys.executable, "-m", "harness.fleet_plan", *args], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "harness.tools.fleet_plan", *args], capture_output=True, text=True,
                           cwd=ROOT, env=dict(env, GITHUB_OUTPUT=str(output)))
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines()) if output.exists() else {}
     return done, outputs

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import lookup, site
+from harness.analysis import lookup
+from harness.publish import page as site
 from harness.errors import HarnessError
 from test_site import browser  # noqa: F401 (a fixture: headless Debian chromium)
 
@@ -75,7 +76,7 @@ def test_empty_text_is_an_error(problems):
 
 
 def cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "harness.lookup", *args], cwd=ROOT, input=stdin or "",
+    return subprocess.run([sys.executable, "-m", "harness.analysis.lookup", *args], cwd=ROOT, input=stdin or "",
                           capture_output=True, text=True, check=False)
 
 

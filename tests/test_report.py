@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import report
+from harness.publish import report
 from harness.errors import HarnessError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "raw"

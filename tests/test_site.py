@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import site
+from harness.publish import page as site
 from harness.errors import HarnessError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,7 +102,7 @@ def test_the_diff_is_summarized():
 
 
 def test_cli_writes_one_file(results):
-    command = [sys.executable, "-m", "harness.site", "--results", str(results), "--diff", str(FIXTURES / "diff.json")]
+    command = [sys.executable, "-m", "harness.publish.page", "--results", str(results), "--diff", str(FIXTURES / "diff.json")]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (results / "site").iterdir()) == ["index.html", "matrix.json"]  # the data ships too

@@ -13,8 +13,9 @@ import yaml
 from test_supplied import environment  # noqa: F401 (a fixture: a real virtualenv with torch and shap)
 from workflow_runner import EMBEDDED, Expression, Run, Scope, WorkflowError, condition, make_tools
 
-from harness import pythons, supplied
+from harness.plan import pythons
 
+from harness.run import supplied
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "matrix.yml"
 INPUTS = {"grid": "default", "select": "torch_2_4_1 and shap_0_46_0", "models": "mlp", "publish": True,

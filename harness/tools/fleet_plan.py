@@ -1,7 +1,7 @@
 """The job matrix of the scheduled fleet: which cell sessions each GitHub Actions job runs.
 
-    python -m harness.fleet_plan --grid default [--select EXPR] [--gpu-runner LABEL [--gpu-python PATH]]
-    python -m harness.fleet_plan --pins fleet-results/cpu     (what a shard resolved, for its cache key)
+    python -m harness.tools.fleet_plan --grid default [--select EXPR] [--gpu-runner LABEL [--gpu-python PATH]]
+    python -m harness.tools.fleet_plan --pins fleet-results/cpu     (what a shard resolved, for its cache key)
 
 The cells come from ``nox -l --json`` (the noxfile is the only list of versions).
 Runnable cells are grouped into one shard per torch release and runner kind, so
@@ -31,7 +31,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError, OptionParser, command
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MAX_JOBS = 256  # GitHub Actions refuses a matrix with more jobs than this
 CPU_RUNNER = "ubuntu-latest"
 CELL_NAME = re.compile(r"^cell-torch_(?P<torch>[0-9A-Za-z_]+)-shap_(?P<shap>[0-9A-Za-z_]+)$")

@@ -1,6 +1,6 @@
 """A static web page of the compatibility matrix, built from results/matrix.json.
 
-    python -m harness.site --results results [--diff PATH] [--out results/site]
+    python -m harness.publish.page --results results [--diff PATH] [--out results/site]
 
 COMPATIBILITY.md answers "does my pair work?"; the page answers the next questions
 (which models, which error, how slow, what changed) without a server: one
@@ -28,10 +28,10 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 from packaging.version import InvalidVersion, Version
 
-from harness import lookup
+from harness.analysis import lookup
 from harness.errors import HarnessError, command
-from harness.reproducers import FOLDER as REPRODUCERS
-from harness.results import read_json, row_order, write_atomic
+from harness.publish.reproducers import FOLDER as REPRODUCERS
+from harness.records.store import read_json, row_order, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
@@ -269,7 +269,7 @@ def write_site(results_dir, out_dir, diff_path=None) -> Path:
 
 @command
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.site", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.publish.page", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=Path("results"), metavar="PATH",
                         help="results folder with matrix.json (default: results/)")
     parser.add_argument("--diff", type=Path, metavar="PATH",

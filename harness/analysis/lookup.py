@@ -1,6 +1,6 @@
 """Paste your error: find a pasted error message among the failure signatures of a results folder.
 
-    python -m harness.lookup "RuntimeError: Module backward hook ..." [--results results]
+    python -m harness.analysis.lookup "RuntimeError: Module backward hook ..." [--results results]
     nox -s lookup -- "PASTED ERROR"
 
 A reader has a traceback, not a signature.  The pasted text is cut down the way
@@ -29,8 +29,8 @@ from pathlib import Path
 from packaging.version import Version
 
 from harness.errors import HarnessError, OptionParser, command
-from harness.results import read_json
-from harness.signatures import normalize
+from harness.records.store import read_json
+from harness.analysis.signatures import normalize
 
 SIMILAR = 0.6
 RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
@@ -247,7 +247,7 @@ def lookup(text: str, results: Path) -> str:
 
 @command
 def main(argv=None) -> int:
-    parser = OptionParser(prog="python -m harness.lookup", description=__doc__.split("\n\n")[0])
+    parser = OptionParser(prog="python -m harness.analysis.lookup", description=__doc__.split("\n\n")[0])
     parser.add_argument("text", nargs="*", help="the pasted error (quote it; '-' or nothing reads standard input)")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
     args = parser.parse_or_help(sys.argv[1:] if argv is None else argv)

@@ -1,7 +1,7 @@
 """What changed between two published states of the results: the fleet's weekly diff.
 
-    python -m harness.diff snapshot --results results/ --out previous.json
-    python -m harness.diff compare --previous previous.json --results results/
+    python -m harness.publish.diff snapshot --results results/ --out previous.json
+    python -m harness.publish.diff compare --previous previous.json --results results/
 
 ``snapshot`` keeps what a later diff needs from a results folder: every case's
 outcome, failure signature and warm timing, and what each cell resolved to.
@@ -20,8 +20,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness import report
-from harness import results as store
+from harness.publish import report
+from harness.records import store
 from harness.errors import OptionParser, command
 
 # A warm median is reported as changed only when it moved by this factor either
@@ -193,7 +193,7 @@ def described(state: dict, results: Path) -> dict:
 
 @command
 def main(argv=None) -> int:
-    parser = OptionParser(prog="python -m harness.diff", description=__doc__.split("\n\n")[0])
+    parser = OptionParser(prog="python -m harness.publish.diff", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     take = commands.add_parser("snapshot", help="save what a later diff needs from a results folder")
     take.add_argument("--results", type=Path, default=Path("results"))

@@ -1,6 +1,6 @@
 """Aggregate raw cell results into the compatibility table.
 
-    python -m harness.report --results results/
+    python -m harness.publish.report --results results/
 
 Reads every ``results/raw/*.json`` with pandas and writes, with tabulate:
 ``COMPATIBILITY.md`` (summary grid, legend, per-explainer and per-model
@@ -21,12 +21,14 @@ import pandas as pd
 from packaging.version import Version
 from tabulate import tabulate
 
-from harness import catalogue, known_problems, reproducers
-from harness import results as store
-from harness.bisect import records as bisect_records
+from harness.analysis import catalogue
+from harness.analysis import known_problems
+from harness.publish import reproducers
+from harness.records import store
+from harness.tools.bisection import records as bisect_records
 from harness.cell import oracles
 from harness.errors import HarnessError, command
-from harness.signatures import signature
+from harness.analysis.signatures import signature
 
 SYMBOLS = {
     "pass": "✅", "mismatch": "⚠️", "fail": "❌", "crash": "💥", "timeout": "⏱️", "skip": "➖",
@@ -472,7 +474,7 @@ def write(results: Path) -> dict:
 
 @command
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.report", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.publish.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
     args = parser.parse_args(argv)
     summary = write(args.results)

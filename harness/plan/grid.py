@@ -17,7 +17,7 @@ except ModuleNotFoundError:  # Python < 3.11: nox itself depends on tomli there
     import tomli as tomllib
 
 PROJECTS = ("torch", "shap")
-GRID_FILE = Path(__file__).resolve().parent.parent / "grid.toml"
+GRID_FILE = Path(__file__).resolve().parents[2] / "grid.toml"
 LATEST = re.compile(r"^latest:(\d+)$")
 
 

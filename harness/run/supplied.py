@@ -1,6 +1,6 @@
 """Test the environment you already have: the suite in an existing interpreter, installing nothing.
 
-    python -m harness.supplied --python /path/to/python [--label NAME] [--results results/] [matrix options]
+    python -m harness.run.supplied --python /path/to/python [--label NAME] [--results results/] [matrix options]
     nox -s supplied -- --python /path/to/python ...
 
 For machines where torch is already there and nothing can (or should) be
@@ -32,12 +32,16 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from harness import hostinfo, options as harness_options, results, reuse, suite
+from harness.plan import hostinfo
+from harness.run import options as harness_options
+from harness.records import store as results
+from harness.plan import reuse
+from harness.plan import suite
 from harness.errors import HarnessError, command
-from harness.plan import token
+from harness.plan.cells import token
 
 PROVENANCE = results.SUPPLIED
-SUPERVISOR = Path(__file__).resolve().parent / "cell" / "supervisor.py"
+SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
 MIN_PYTHON = (3, 8)  # the cell side's oldest Python
 # Runs inside the supplied interpreter: standard library only, Python 3.8+ (older ones just report their version).
 PROBE = r"""
@@ -61,7 +65,7 @@ print(json.dumps(out))
 
 def parser():
     p = harness_options.parser()
-    p.prog = "python -m harness.supplied"
+    p.prog = "python -m harness.run.supplied"
     p.description = ("Run the suite in an existing interpreter with torch and shap, installing nothing, "
                      "and write a raw result that merges into the table as its own row.")
     p.epilog = "The same through nox: nox -s supplied -- --python PATH [options]."

@@ -13,10 +13,14 @@ from pathlib import Path
 
 import nox
 
-from harness import hostinfo, parallel, results, reuse, suite
-from harness.plan import Cell
+from harness.plan import hostinfo
+from harness.run import parallel
+from harness.records import store as results
+from harness.plan import reuse
+from harness.plan import suite
+from harness.plan.cells import Cell
 
-SUPERVISOR = Path(__file__).resolve().parent / "cell" / "supervisor.py"
+SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
 INSTALL_MESSAGE_LINES = 12
 PROBE_MODEL = "mlp"  # the tiny case behind a constrained row's "without the constraint" finding
 

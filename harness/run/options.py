@@ -5,9 +5,9 @@ import argparse
 from pathlib import Path
 
 from harness.errors import OptionParser
-from harness.suite import DEVICES, EXPLAINERS
+from harness.plan.suite import DEVICES, EXPLAINERS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def parser() -> argparse.ArgumentParser:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "cell"))
 
 from supervisor import DEVICES, EXPLAINERS, plan_cases  # noqa: E402
 from worker import Worker  # noqa: E402

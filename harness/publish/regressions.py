@@ -1,6 +1,6 @@
 """One GitHub issue per failure signature that the fleet newly broke, closed when it is gone.
 
-    python -m harness.regressions --diff results/diff.json --matrix results/matrix.json [--dry-run]
+    python -m harness.publish.regressions --diff results/diff.json --matrix results/matrix.json [--dry-run]
 
 For each signature in diff.json's ``newly_broken`` it opens an issue titled
 "Matrix regression: <signature>", or updates (and reopens) the issue of that
@@ -21,7 +21,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from harness import results as store
+from harness.records import store
 from harness.errors import HarnessError, OptionParser, command
 
 PREFIX = "Matrix regression: "
@@ -185,7 +185,7 @@ def run_link() -> str:
 
 @command
 def main(argv=None) -> int:
-    parser = OptionParser(prog="python -m harness.regressions", description=__doc__.split("\n\n")[0])
+    parser = OptionParser(prog="python -m harness.publish.regressions", description=__doc__.split("\n\n")[0])
     parser.add_argument("--diff", type=Path, default=Path("results/diff.json"))
     parser.add_argument("--matrix", type=Path, default=Path("results/matrix.json"))
     parser.add_argument("--dry-run", action="store_true", help="print the planned actions as JSON; change nothing")

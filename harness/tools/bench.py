@@ -34,11 +34,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness import disk, hostinfo, suite
-from harness.plan import plan
+from harness.run import disk
+from harness.plan import hostinfo
+from harness.plan import suite
+from harness.plan.cells import plan
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOOR = ROOT / "harness" / "cell" / "floor.py"
+ROOT = Path(__file__).resolve().parents[2]
+FLOOR = ROOT / "harness" / "tools" / "floor.py"
 
 PIP_NOXFILE = '''
 import nox

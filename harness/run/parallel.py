@@ -29,11 +29,12 @@ import threading
 import time
 from pathlib import Path
 
-from harness import options as harness_options
-from harness import progress, reuse
-from harness import results as store
+from harness.run import options as harness_options
+from harness.run import progress
+from harness.plan import reuse
+from harness.records import store
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = "MATRIX_RUN_DIR"  # the matrix's run folder: activity log, timing lock, venv notes
 JOBS = "MATRIX_JOBS"
 TIMING = "MATRIX_TIMING"

@@ -1,6 +1,6 @@
 """Merge a fleet run's shard results into a results folder.
 
-    python -m harness.merge --artifacts DIR --results results/
+    python -m harness.records.merge --artifacts DIR --results results/
 
 DIR is what download-artifact leaves (with merge-multiple, or one folder per
 artifact): ``<kind>/raw/<cell-id>.json``, where kind is ``cpu`` (hosted
@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from harness import results as store
+from harness.records import store
 from harness.errors import HarnessError, OptionParser, command
 
 KINDS = {"cpu": Path(), "gpu": Path(store.GPU_DIR)}  # runner kind -> folder under results/raw
@@ -67,7 +67,7 @@ def merge(artifacts: Path, results: Path) -> dict:
 
 @command
 def main(argv=None) -> int:
-    parser = OptionParser(prog="python -m harness.merge", description=__doc__.split("\n\n")[0])
+    parser = OptionParser(prog="python -m harness.records.merge", description=__doc__.split("\n\n")[0])
     parser.add_argument("--artifacts", type=Path, required=True, help="the downloaded shard artifacts")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
     args = parser.parse_args(argv)

@@ -23,13 +23,13 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from harness import results as store
-from harness import suite
+from harness.records import store
+from harness.plan import suite
 from harness.errors import HarnessError, OptionParser, command
-from harness.index import PackageIndex
-from harness.options import ROOT
-from harness.plan import token
-from harness.signatures import signature
+from harness.plan.index import PackageIndex
+from harness.run.options import ROOT
+from harness.plan.cells import token
+from harness.analysis.signatures import signature
 
 FOLDER = "bisect"
 FIXED_DEFAULT = {"torch": "2.4.1"}  # the release every grid includes

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from harness.errors import HarnessError
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
+MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 EXPLAINERS = ("deep", "gradient")
 DEVICES = ("cpu", "cuda")
 

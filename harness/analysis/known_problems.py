@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 from packaging.version import Version
 
-from harness.catalogue import AXES, CASE, PASS, RAN, outcome_label, table
+from harness.analysis.catalogue import AXES, CASE, PASS, RAN, outcome_label, table
 
 NO_CHECK_ADDITIVITY = ("`check_additivity=False` is never a remedy: it silences shap's own check, "
                        "and the attributions stay wrong.")

@@ -15,10 +15,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from harness import results as store
-from harness.suite import discover
+from harness.records import store
+from harness.plan.suite import discover
 
-CELL_DIR = Path(__file__).resolve().parent / "cell"
+CELL_DIR = Path(__file__).resolve().parents[1] / "cell"
 FOLDER = "reproducers"
 REPRODUCED = ("fail", "mismatch", "crash", "timeout")
 EXPLAINER_CLASSES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
