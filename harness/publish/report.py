@@ -25,7 +25,6 @@ from harness.analysis import catalogue
 from harness.analysis import known_problems
 from harness.publish import reproducers
 from harness.records import store
-from harness.tools.bisection import records as bisect_records
 from harness.cell import oracles
 from harness.errors import HarnessError, command
 from harness.analysis.signatures import signature
@@ -455,7 +454,7 @@ def write(results: Path) -> dict:
     frame["reproducer"] = [links.get(k) for k in keys]
     frame["reproducer_command"] = [reproducers.command(r.cell, r._asdict(), ".".join(r.resolved_python.split(".")[:2]))
                                    if isinstance(r.reproducer, str) else None for r in frame.itertuples()]
-    catalogue_data = catalogue.build(frame, bisect_records(results))
+    catalogue_data = catalogue.build(frame, store.bisect_records(results))
     problems = known_problems.build(frame, catalogue_data)
     store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems))
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))

@@ -17,6 +17,7 @@ from harness.errors import HarnessError
 
 SCHEMA_VERSION = 1
 RAW_DIR = "raw"
+BISECT_DIR = "bisect"  # results/bisect/*.json: boundaries found by nox -s bisect
 GPU_DIR = "gpu"  # raw/gpu/<cell-id>.json: the fleet's records from a runner with CUDA
 # A record's "provenance": a cell the harness installed (records without the field too), or an existing
 # interpreter tested as it is (harness.supplied), which gets a table row of its own.
@@ -96,6 +97,17 @@ def combine(primary: list[dict], gpu: list[dict]) -> list[dict]:
             doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") != "cpu"])
         documents.append(doc)
     return documents
+
+
+def bisect_records(results: Path) -> list[dict]:
+    """Every boundary recorded by nox -s bisect, for the catalogue; an unreadable file is a one-line error."""
+    found = []
+    for path in sorted((Path(results) / BISECT_DIR).glob("*.json")):
+        try:
+            found.append(json.loads(path.read_text()))
+        except ValueError as exc:
+            raise HarnessError(f"{path} is not a valid bisect record ({exc}); delete it and bisect again") from None
+    return found
 
 
 def row_label(document: dict) -> str:

@@ -31,7 +31,7 @@ from harness.run.options import ROOT
 from harness.plan.cells import token
 from harness.analysis.signatures import signature
 
-FOLDER = "bisect"
+FOLDER = store.BISECT_DIR
 FIXED_DEFAULT = {"torch": "2.4.1"}  # the release every grid includes
 UNTESTABLE = ("n/a", "install-error")
 
@@ -241,17 +241,6 @@ def _default_fixed(options, other: str) -> Version:
     if not tested:
         raise HarnessError(f"give --{other}: no grid results in {options.results} to take a {other} release from")
     return tested[-1]
-
-
-def records(results: Path) -> list[dict]:
-    """Every recorded boundary, for the catalogue; an unreadable file is a one-line error."""
-    found = []
-    for path in sorted((Path(results) / FOLDER).glob("*.json")):
-        try:
-            found.append(json.loads(path.read_text()))
-        except ValueError as exc:
-            raise HarnessError(f"{path} is not a valid bisect record ({exc}); delete it and bisect again") from None
-    return found
 
 
 @command
