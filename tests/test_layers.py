@@ -63,3 +63,25 @@ def test_no_module_shadows_the_standard_library():
 def test_the_top_level_is_only_layers_and_errors():
     loose = {p.name for p in HARNESS.glob("*.py")} - {"__init__.py", "errors.py"}
     assert not loose, f"modules outside a layer folder: {sorted(loose)}"
+
+
+def test_the_cell_side_copies_agree_with_the_host_definitions():
+    """harness/cell cannot import the host package, so it keeps its own DEVICES and EXPLAINERS: the same ones."""
+    from harness.cell import supervisor
+    from harness.records import outcomes
+
+    assert (supervisor.DEVICES, supervisor.EXPLAINERS) == (outcomes.DEVICES, outcomes.EXPLAINERS)
+
+
+def test_one_verdict_rule():
+    from harness.records.outcomes import verdict
+
+    assert verdict("ran", ["pass", "pass", "skip"]).kind == "pass"
+    assert verdict("ran", ["pass", "fail", "skip"]) == verdict("ran", ["fail", "pass"])
+    assert verdict("ran", ["pass", "mismatch"]).label == "1/2"
+    assert verdict("ran", ["mismatch", "crash"]).kind == "fail"
+    assert verdict("ran", ["import-error", "skip"]).kind == "import-error"
+    assert verdict("ran", ["skip", "skip"]).kind == "not-run"
+    assert verdict("n/a", ["n/a"]).kind == "n/a"
+    assert verdict("install-error", ["install-error"]).kind == "install-error"
+    assert verdict(None, []).kind == "empty"

@@ -14,12 +14,10 @@ from __future__ import annotations
 import pandas as pd
 from packaging.version import Version
 
+from harness.records.outcomes import PASS, RAN
+
 AXES = ("torch", "shap")
 CASE = ["model", "explainer", "device"]
-# Outcomes that say something about the case itself; n/a, skip and install
-# errors say only that it did not run there.
-RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
-PASS = "pass"
 
 
 def _sorted(values) -> list[str]:

@@ -29,11 +29,11 @@ from pathlib import Path
 from packaging.version import Version
 
 from harness.errors import HarnessError, OptionParser, command
+from harness.records.outcomes import RAN
 from harness.records.store import read_json
 from harness.analysis.signatures import normalize
 
 SIMILAR = 0.6
-RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
 MIN_PART = 20
 SHOWN = 5
 _HEAD = re.compile(r"^Traceback \(most recent call last\):?$")

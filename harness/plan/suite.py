@@ -5,10 +5,9 @@ import ast
 from pathlib import Path
 
 from harness.errors import HarnessError
+from harness.records.outcomes import DEVICES, EXPLAINERS
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
-EXPLAINERS = ("deep", "gradient")
-DEVICES = ("cpu", "cuda")
 
 
 def discover(models_dir: Path = MODELS_DIR) -> dict[str, Path]:

@@ -31,13 +31,15 @@ from packaging.version import InvalidVersion, Version
 from harness.analysis import lookup
 from harness.errors import HarnessError, command
 from harness.publish.reproducers import FOLDER as REPRODUCERS
+from harness.records import outcomes
+from harness.records.outcomes import DEVICES, OUTCOMES, RAN, verdict
 from harness.records.store import read_json, row_order, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
-DEVICES = ("cpu", "cuda")
-RAN = ("pass", "mismatch", "fail", "crash", "timeout", "import-error")
-OUTCOMES = RAN + ("install-error", "n/a", "skip")
+# A verdict with no pass count: (colour class, label, sub-label) of its heatmap cell.
+VERDICT_WORDS = {"empty": ("empty", "–", ""), outcomes.NA: ("na", "n/a", ""),
+                 outcomes.INSTALL_ERROR: ("install", "install", "error"), "not-run": ("notrun", "not run", "")}
 # What a user of the pair would see, in the order a heatmap cell lists it: (kind, symbol, words). Each kind has a
 # symbol and an Okabe-Ito colour (site.css), so neither colour vision nor hover is needed to read a cell.
 KINDS = (("pass", "✓", "pass"), ("wrong", "≠", "silently wrong"), ("check", "!", "shap's check raised"),
@@ -100,25 +102,18 @@ def kinds(cases: list[dict]) -> list[dict]:
 
 
 def summarize(cases: list[dict]) -> dict:
-    """Colour class, label, tooltip and kind chips of one heatmap cell (site.js repeats these rules for filters)."""
-    if not cases:
-        return {"cls": "empty", "label": "–", "sub": "", "counts": "", "kinds": []}
+    """Colour class, label, tooltip and kind chips of one heatmap cell, from its verdict (records.outcomes.verdict)."""
+    found = verdict(cases[0].get("cell_status") if cases else None, [c["outcome"] for c in cases])
     counts = ", ".join(f"{n} {o}" for o, n in Counter(c["outcome"] for c in cases).most_common())
-    status = cases[0].get("cell_status")
-    if status == "n/a":
-        return {"cls": "na", "label": "n/a", "sub": "", "counts": counts, "kinds": []}
-    if status == "install-error":
-        return {"cls": "install", "label": "install", "sub": "error", "counts": counts, "kinds": []}
-    ran = [c for c in cases if c["outcome"] != "skip"]
-    if not ran:
-        return {"cls": "notrun", "label": "not run", "sub": "", "counts": counts, "kinds": []}
-    passed = sum(c["outcome"] == "pass" for c in ran)
-    cls = "pass" if passed == len(ran) else "fail" if passed == 0 else "partial"
+    if found.kind in VERDICT_WORDS:
+        cls, label, sub = VERDICT_WORDS[found.kind]
+        return {"cls": cls, "label": label, "sub": sub, "counts": counts, "kinds": []}
     python = cases[0].get("python")
-    sub = "import error" if all(c["outcome"] == "import-error" for c in ran) else f"py{python}" if python else ""
+    sub = "import error" if found.kind == outcomes.IMPORT_ERROR else f"py{python}" if python else ""
     if cases[0].get("constraints"):
         sub += f" · {cases[0]['constraints']}"
-    return {"cls": cls, "label": f"{passed}/{len(ran)}", "sub": sub, "counts": counts, "kinds": kinds(cases)}
+    cls = outcomes.FAIL if found.kind == outcomes.IMPORT_ERROR else found.kind
+    return {"cls": cls, "label": found.label, "sub": sub, "counts": counts, "kinds": kinds(cases)}
 
 
 def grid_devices(cases: list[dict]) -> list[str]:
@@ -195,7 +190,7 @@ def device_pairs(cases: list[dict]) -> list[dict]:
     cpu = {(c["cell"], c["model"], c["explainer"]): c for c in cases if c["device"] == "cpu"}
     pairs = []
     for c in cases:
-        if c["device"] != "cuda" or c["outcome"] not in RAN or c["outcome"] == "import-error":
+        if c["device"] != "cuda" or c["outcome"] not in outcomes.CALLED:
             continue  # only cases that ran on the GPU have an outcome, numbers and a time to compare
         other = cpu.get((c["cell"], c["model"], c["explainer"])) or {}
         cpu_s, cuda_s = other.get("call_warm_median_s"), c.get("call_warm_median_s")

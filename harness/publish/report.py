@@ -24,7 +24,8 @@ from tabulate import tabulate
 from harness.analysis import catalogue
 from harness.analysis import known_problems
 from harness.publish import reproducers
-from harness.records import store
+from harness.records import outcomes, store
+from harness.records.outcomes import verdict
 from harness.cell import oracles
 from harness.errors import HarnessError, command
 from harness.analysis.signatures import signature
@@ -48,7 +49,6 @@ MEANINGS = {
 # The data dictionary of matrix.csv / matrix.json; tests/test_schema.py keeps it in step with case_rows().
 SCHEMA = Path(__file__).with_name("matrix.schema.json")
 EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
-RAN = ("pass", "mismatch", "fail", "crash", "timeout")
 PROSE_WIDTH = 200  # COMPATIBILITY.md is read as text too: no prose line wider than this
 
 
@@ -132,21 +132,20 @@ def grid(frame: pd.DataFrame, render) -> str:
 
 
 def summary_cell(cases: pd.DataFrame) -> str:
-    status = cases["cell_status"].iloc[0]
+    """A summary grid's cell: the cell's verdict (records.outcomes.verdict) as a symbol, pass count and Python."""
+    found = verdict(cases["cell_status"].iloc[0], cases["outcome"])
     python = cases["python"].iloc[0]
-    if status == "n/a":
+    if found.kind == outcomes.NA:
         return "n/a"
-    if status == "install-error":
+    if found.kind == outcomes.INSTALL_ERROR:
         return "❌ install"
-    ran = cases[cases["outcome"] != "skip"]
-    if ran.empty:
+    if found.kind == "not-run":
         return "➖"
-    if (ran["outcome"] == "import-error").all():
+    if found.kind == outcomes.IMPORT_ERROR:
         return f"❌ import · py{python}"
-    passed = int((ran["outcome"] == "pass").sum())
-    symbol = "✅" if passed == len(ran) else ("❌" if passed == 0 else "⚠️")
+    symbol = {outcomes.PASS: "✅", outcomes.FAIL: "❌"}.get(found.kind, "⚠️")
     constrained = cases["constraints"].iloc[0]
-    return f"{symbol} {passed}/{len(ran)} · py{python}" + (f" · {constrained}" if isinstance(constrained, str) else "")
+    return f"{symbol} {found.label} · py{python}" + (f" · {constrained}" if isinstance(constrained, str) else "")
 
 
 def model_cell(cases: pd.DataFrame) -> str:
@@ -167,8 +166,8 @@ def model_cell(cases: pd.DataFrame) -> str:
 
 
 def executed_devices(frame: pd.DataFrame) -> list[str]:
-    ran = frame[frame["outcome"].isin(RAN + ("import-error",))]
-    return [d for d in ("cpu", "cuda") if d in set(ran["device"])] or ["cpu"]
+    ran = frame[frame["outcome"].isin(outcomes.RAN)]
+    return [d for d in outcomes.DEVICES if d in set(ran["device"])] or ["cpu"]
 
 
 def oracle_section(frame: pd.DataFrame) -> list[str]:
@@ -217,7 +216,7 @@ def leak_summary(lines: list[str]) -> str:
 
 def side_effect_section(frame: pd.DataFrame, documents: list[dict]) -> list[str]:
     """Cases whose explainer left hooks, attributes or state_dict entries on the model it was given."""
-    checked = frame[frame["outcome"].isin(RAN)]
+    checked = frame[frame["outcome"].isin(outcomes.CALLED)]
     out = ["## Side effects on the model", "",
            "After each case (pass or fail) the harness compares every module's hook dictionaries, public "
            "attributes and the `state_dict()` keys with what they were before shap saw the model "
@@ -319,7 +318,7 @@ def unconstrained_findings(documents: list[dict]) -> list[str]:
 def device_pairs(frame: pd.DataFrame) -> pd.DataFrame:
     """Each cuda case that ran, with the same cell's cpu case beside it (columns ending in _cpu)."""
     keys = ["cell", "model", "explainer"]
-    cuda = frame[(frame["device"] == "cuda") & frame["outcome"].isin(RAN)]
+    cuda = frame[(frame["device"] == "cuda") & frame["outcome"].isin(outcomes.CALLED)]
     cpu = frame[frame["device"] == "cpu"][keys + ["outcome", "call_warm_median_s"]]
     paired = cuda.merge(cpu, on=keys, how="left", suffixes=("", "_cpu"))
     paired["outcome_cpu"] = paired["outcome_cpu"].fillna("not run")

@@ -5,7 +5,7 @@ import argparse
 from pathlib import Path
 
 from harness.errors import OptionParser
-from harness.plan.suite import DEVICES, EXPLAINERS
+from harness.records.outcomes import DEVICES, EXPLAINERS
 
 ROOT = Path(__file__).resolve().parents[2]
 
