@@ -116,6 +116,22 @@ def summarize(cases: list[dict]) -> dict:
     return {"cls": cls, "label": found.label, "sub": sub, "counts": counts, "kinds": kinds(cases)}
 
 
+def filtered_verdicts(by_key: dict[str, list[dict]]) -> dict[str, dict[str, list[str]]]:
+    """Every heatmap cell's [class, label, sub-label] under each model and explainer filter ("MODEL|EXPLAINER", ""
+    for all), so that site.js reads the verdict instead of repeating its rule."""
+    found = {}
+    for key, cases in by_key.items():
+        models, explainers = [""] + sorted({c["model"] for c in cases}), [""] + sorted({c["explainer"] for c in cases})
+        found[key] = {}
+        for m in models:
+            for e in explainers:
+                kept = [c for c in cases if m in ("", c["model"]) and e in ("", c["explainer"])]
+                if kept:
+                    summary = summarize(kept)
+                    found[key][f"{m}|{e}"] = [summary["cls"], summary["label"], summary["sub"]]
+    return found
+
+
 def grid_devices(cases: list[dict]) -> list[str]:
     """Devices with at least one case that ran (a CPU-only host's cuda skips get no grid)."""
     ran = {c["device"] for c in cases if c["outcome"] in RAN}
@@ -218,8 +234,8 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", dow
         {"key": f"{d}|{t}|{s}", "torch": t, "shap": s, **summarize(by_key.get(f"{d}|{t}|{s}", []))}
         for s in shaps]} for t in torches]} for d in devices]
     # Null and empty fields are dropped: the script treats absent and null alike, and the page stays small.
-    slim = [{k: v for k, v in c.items() if v is not None and v != ""} for c in cases]
-    data = {"cases": slim, "resultsHref": results_href,
+    slim = [{**{k: v for k, v in c.items() if v is not None and v != ""}, "kind": kind_of(c)} for c in cases]
+    data = {"cases": slim, "resultsHref": results_href, "verdicts": filtered_verdicts(by_key),
             "lookup": {"problems": lookup.problems(matrix), "coverage": lookup.coverage(matrix)}}  # lookup.js
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(seconds=_seconds, ratio=_ratio, small=_small)

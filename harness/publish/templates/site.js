@@ -11,7 +11,7 @@
     "signature", "error_type", "error_message", "error_frame", "error_package", "reason", "crash", "warnings",
     "additivity_metric", "additivity_error", "additivity_tolerance", "additivity_criterion", "call_cold_s",
     "call_warm_median_s", "resolved_torch", "resolved_shap", "resolved_numpy", "resolved_python",
-    "reproducer_command", "reproducer", "date", "host", "cpu_model", "gpu", "harness_commit"]);
+    "reproducer_command", "reproducer", "date", "host", "cpu_model", "gpu", "harness_commit", "kind"]);
   let selected = null;
 
   function el(tag, text, cls) {
@@ -35,20 +35,14 @@
       (!filters.explainer.value || c.explainer === filters.explainer.value);
   }
 
-  // The same kinds, symbols and rules as KINDS and kind_of() in harness/site.py.
+  // The kinds and symbols of KINDS in harness/publish/page.py; each case carries its kind (page.kind_of).
   const KINDS = [["pass", "✓", "pass"], ["wrong", "≠", "silently wrong"], ["check", "!", "shap's check raised"],
     ["raised", "✕", "raised"], ["crash", "✸", "crash"], ["timeout", "◷", "timeout"], ["notrun", "○", "not run"]];
-  const KIND_OF = { pass: "pass", mismatch: "wrong", fail: "raised", "import-error": "raised", crash: "crash",
-    timeout: "timeout" };
-  function kindOf(c) {
-    if (c.shap_check_fired && ["pass", "mismatch", "fail"].includes(c.outcome)) return "check";
-    return KIND_OF[c.outcome] || "notrun";
-  }
 
   // One chip per kind present: symbol and count, the words for screen readers and the tooltip.
   function chips(cases) {
     const counts = {};
-    cases.forEach((c) => { const k = kindOf(c); counts[k] = (counts[k] || 0) + 1; });
+    cases.forEach((c) => { counts[c.kind] = (counts[c.kind] || 0) + 1; });
     return KINDS.filter(([k]) => counts[k]).map(([k, symbol, words]) => {
       const chip = el("span", symbol + counts[k], "k k-" + k);
       chip.title = counts[k] + " " + words;
@@ -57,23 +51,14 @@
     });
   }
 
-  // The same rules as summarize() in harness/site.py.
-  function summarize(cases) {
-    if (!cases.length) return { cls: "empty", label: "–", sub: "", counts: "" };
+  // A heatmap cell's verdict under the filters, as page.py computed it (records.outcomes.verdict); the tooltip's tally.
+  function summarize(key, cases) {
+    const [cls, label, sub] = (data.verdicts[key] || {})[filters.model.value + "|" + filters.explainer.value] ||
+      ["empty", "–", ""];
     const tally = {};
     cases.forEach((c) => { tally[c.outcome] = (tally[c.outcome] || 0) + 1; });
     const counts = Object.entries(tally).sort((a, b) => b[1] - a[1]).map(([o, n]) => n + " " + o).join(", ");
-    const status = cases[0].cell_status;
-    if (status === "n/a") return { cls: "na", label: "n/a", sub: "", counts };
-    if (status === "install-error") return { cls: "install", label: "install", sub: "error", counts };
-    const ran = cases.filter((c) => c.outcome !== "skip");
-    if (!ran.length) return { cls: "notrun", label: "not run", sub: "", counts };
-    const passed = ran.filter((c) => c.outcome === "pass").length;
-    const cls = passed === ran.length ? "pass" : passed === 0 ? "fail" : "partial";
-    const python = cases[0].python;
-    let sub = ran.every((c) => c.outcome === "import-error") ? "import error" : python ? "py" + python : "";
-    if (cases[0].constraints) sub += " · " + cases[0].constraints;
-    return { cls, label: passed + "/" + ran.length, sub, counts };
+    return { cls, label, sub, counts };
   }
 
   // The filtered cases of every heatmap cell, by the cell's data-key (device|torch|shap).
@@ -87,7 +72,7 @@
       (byKey[key] = byKey[key] || []).push(c);
     });
     document.querySelectorAll("button.cell").forEach((button) => {
-      const s = summarize(casesOf(button));
+      const s = summarize(button.dataset.key, casesOf(button));
       const d = button.dataset;
       button.className = "cell c-" + s.cls;
       d.outcomeClass = s.cls;
@@ -191,7 +176,7 @@
       const first = td("all fields");
       first.append(toggle);
       const outcome = td("outcome");
-      const [kind, symbol, words] = KINDS.find(([k]) => k === kindOf(c));
+      const [kind, symbol, words] = KINDS.find(([k]) => k === c.kind);
       const badge = el("span", symbol + " " + c.outcome, "badge o-" + c.outcome.replace("/", "") + " b-" + kind);
       badge.title = words;
       outcome.append(badge);
