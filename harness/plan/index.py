@@ -21,6 +21,7 @@ from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError
+from harness.records import store
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 CACHE_SECONDS = 6 * 3600
@@ -54,7 +55,7 @@ class PackageIndex:
         cache = self._cache_file(project)
         fresh = cache.exists() and time.time() - cache.stat().st_mtime < CACHE_SECONDS
         if fresh:
-            data = json.loads(cache.read_text())
+            data = store.read_json(cache, f"cached list of {project} releases")
         else:
             try:
                 data = self._fetch(project)
@@ -64,12 +65,9 @@ class PackageIndex:
                 age = (time.time() - cache.stat().st_mtime) / 3600
                 print(f"note: {problem}; using the cached list of {project} releases ({age:.0f} h old)",
                       file=sys.stderr)
-                data = json.loads(cache.read_text())
+                data = store.read_json(cache, f"cached list of {project} releases")
             else:
-                cache.parent.mkdir(parents=True, exist_ok=True)
-                tmp = cache.with_suffix(".part")
-                tmp.write_text(json.dumps(data))
-                os.replace(tmp, cache)
+                store.write_atomic(cache, json.dumps(data))
         self._projects[project] = data
         return data
 

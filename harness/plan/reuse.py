@@ -108,12 +108,7 @@ def parse_pins(text: str) -> dict[str, str]:
 
 def previous(results: Path, cell) -> dict | None:
     """The cell's earlier raw result, if there is a readable one of this schema."""
-    path = store.raw_dir(results) / f"{cell.id}.json"
-    try:
-        document = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return document if isinstance(document, dict) and document.get("schema") == store.SCHEMA_VERSION else None
+    return store.earlier_cell(store.raw_dir(results) / f"{cell.id}.json")
 
 
 def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[list, list]:

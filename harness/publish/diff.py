@@ -169,10 +169,7 @@ def save_history(results: Path, state: dict) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H%M%SZ")
     run_id = os.environ.get("GITHUB_RUN_ID")
     path = folder / (f"{stamp}-run{run_id}.json.gz" if run_id else f"{stamp}.json.gz")
-    part = path.with_name(f".{path.name}.part")
-    with gzip.open(part, "wt", encoding="utf-8") as handle:
-        json.dump(state, handle, separators=(",", ":"))
-    os.replace(part, path)
+    store.write_atomic(path, gzip.compress(json.dumps(state, separators=(",", ":")).encode("utf-8")))
     for old in sorted(folder.glob("*.json.gz"))[:-HISTORY_KEEP]:
         old.unlink()
     return path

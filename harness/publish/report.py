@@ -456,7 +456,7 @@ def write(results: Path) -> dict:
     catalogue_data = catalogue.build(frame, store.bisect_records(results))
     problems = known_problems.build(frame, catalogue_data)
     store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems))
-    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    schema = store.read_json(SCHEMA, "data dictionary")
     frame = typed(frame, schema)
     store.write_atomic(results / "matrix.csv", frame.to_csv(index=False))
     rows = json.loads(frame.to_json(orient="records"))

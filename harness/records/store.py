@@ -29,12 +29,14 @@ def raw_dir(results: Path) -> Path:
     return Path(results) / RAW_DIR
 
 
-def write_atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """The one writer of every file the harness keeps: a temporary file beside it, renamed into place."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, 0o644)  # readable like a published file, not mkstemp's private 0600
@@ -78,8 +80,8 @@ def read_cells(results: Path) -> list[dict]:
     ``results/raw/gpu/``: its cpu cases come from the CPU record beside it and its
     other cases from the CUDA one, so no case is counted twice.
     """
-    primary = [_read(path) for path in sorted(raw_dir(results).glob("*.json"))]
-    gpu = [_read(path) for path in sorted((raw_dir(results) / GPU_DIR).glob("*.json"))]
+    primary = [read_cell(path) for path in sorted(raw_dir(results).glob("*.json"))]
+    gpu = [read_cell(path) for path in sorted((raw_dir(results) / GPU_DIR).glob("*.json"))]
     return combine(primary, gpu)
 
 
@@ -101,13 +103,7 @@ def combine(primary: list[dict], gpu: list[dict]) -> list[dict]:
 
 def bisect_records(results: Path) -> list[dict]:
     """Every boundary recorded by nox -s bisect, for the catalogue; an unreadable file is a one-line error."""
-    found = []
-    for path in sorted((Path(results) / BISECT_DIR).glob("*.json")):
-        try:
-            found.append(json.loads(path.read_text()))
-        except ValueError as exc:
-            raise HarnessError(f"{path} is not a valid bisect record ({exc}); delete it and bisect again") from None
-    return found
+    return [read_json(path, "bisect record") for path in sorted((Path(results) / BISECT_DIR).glob("*.json"))]
 
 
 def row_label(document: dict) -> str:
@@ -128,9 +124,10 @@ def _cell_id(document: dict):
     return (document.get("cell") or {}).get("id")
 
 
-def _read(path: Path) -> dict:
+def read_cell(path: Path) -> dict:
+    """One raw cell document of this schema; a bad file is a one-line error naming it."""
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise HarnessError(f"{path} is not a valid result file ({exc}); delete it or re-run its cell") from None
     if not isinstance(document, dict) or document.get("schema") != SCHEMA_VERSION:
@@ -138,3 +135,11 @@ def _read(path: Path) -> dict:
         raise HarnessError(f"{path} has result schema {found!r}, this harness reads schema {SCHEMA_VERSION}; "
                            "re-run its cell")
     return document
+
+
+def earlier_cell(path: Path) -> dict | None:
+    """A raw cell document if one of this schema is there and readable, else None (it is then run again)."""
+    try:
+        return read_cell(path)
+    except (OSError, HarnessError):
+        return None

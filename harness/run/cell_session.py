@@ -15,7 +15,7 @@ import nox
 
 from harness.plan import hostinfo
 from harness.run import parallel
-from harness.records import store as results
+from harness.records import store
 from harness.plan import reuse
 from harness.plan import suite
 from harness.plan.cells import Cell
@@ -29,13 +29,13 @@ def document(cell: Cell, options, models, outcome: str) -> dict:
     """A raw result document with the parts every cell has."""
     axes = {g: {p: [str(v) for v in versions] for p, versions in cell.grid_axes[g].items()} for g in cell.grids}
     return {
-        "schema": results.SCHEMA_VERSION,
+        "schema": store.SCHEMA_VERSION,
         "run": hostinfo.run_metadata(),
         "cell": {"id": cell.id, "torch": str(cell.torch), "shap": str(cell.shap), "python": cell.python,
                  "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
                  "grid_axes": axes, "constraints": [c.record() for c in cell.constraints]},
         "settings": reuse.settings(options, models),
-        "provenance": results.INSTALLED,
+        "provenance": store.INSTALLED,
         "status": outcome,
         # the exact model files that ran, so a reproducer can rebuild them later
         "model_sources": {name: Path(path).read_text() for name, path in sorted(models.items())},
@@ -112,9 +112,8 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
 
 def _same_but_date(doc: dict, path: Path) -> bool:
     """Whether the file already records this document, apart from when and by which commit it was made."""
-    try:
-        earlier = json.loads(path.read_text())
-    except (OSError, ValueError):
+    earlier = store.earlier_cell(path)
+    if earlier is None:
         return False
     return {k: v for k, v in earlier.items() if k != "run"} == json.loads(json.dumps(
         {k: v for k, v in doc.items() if k != "run"}))
@@ -133,7 +132,7 @@ def run_supervisor(session: nox.Session, python: str, out: Path, models, options
     for device in narrower.get("devices", options.device or []):
         args += ["--device", device]
     session.run(python, str(SUPERVISOR), *args, external=True)
-    return json.loads(out.read_text())
+    return store.read_json(out, "supervisor's output")
 
 
 def unconstrained_probe(session: nox.Session, cell: Cell, models, options, constrained: dict, tmp: Path) -> dict:
@@ -168,11 +167,11 @@ def unconstrained_probe(session: nox.Session, cell: Cell, models, options, const
 
 
 def _write(session: nox.Session, options, doc: dict) -> Path:
-    path = results.raw_dir(options.results) / f"{doc['cell']['id']}.json"
+    path = store.raw_dir(options.results) / f"{doc['cell']['id']}.json"
     if _same_but_date(doc, path):  # an n/a cell decided again the same way: leave git status clean
         session.log(f"{doc['cell']['id']}: {doc['status']}, unchanged ({doc['cases'][0].get('reason', '')})")
         return path
-    path = results.write_cell(options.results, doc)
+    path = store.write_cell(options.results, doc)
     counts = {}
     for case in doc["cases"]:
         counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1

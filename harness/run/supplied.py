@@ -34,13 +34,13 @@ from packaging.version import InvalidVersion, Version
 
 from harness.plan import hostinfo
 from harness.run import options as harness_options
-from harness.records import store as results
+from harness.records import store
 from harness.plan import reuse
 from harness.plan import suite
 from harness.errors import HarnessError, command
 from harness.plan.cells import token
 
-PROVENANCE = results.SUPPLIED
+PROVENANCE = store.SUPPLIED
 SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
 MIN_PYTHON = (3, 8)  # the cell side's oldest Python
 # Runs inside the supplied interpreter: standard library only, Python 3.8+ (older ones just report their version).
@@ -176,10 +176,10 @@ def run(options) -> Path:
         if done.returncode != 0 or not out.exists():
             raise HarnessError(f"the supervisor stopped with exit code {done.returncode} in {python} "
                                "(its output is above); no result written")
-        cases = json.loads(out.read_text())
+        cases = store.read_json(out, "supervisor's output")
     document = build_document(found, python, label, options, models, cases,
                               round(time.perf_counter() - started, 3))
-    return results.write_cell(options.results, document)
+    return store.write_cell(options.results, document)
 
 
 def build_document(found: dict, python: str, label: str, options, models: dict, cases: dict, seconds: float,
@@ -191,7 +191,7 @@ def build_document(found: dict, python: str, label: str, options, models: dict, 
     torch, shap = packages["torch"], packages["shap"]
     minor = ".".join(found["python"].split(".")[:2])
     document = {
-        "schema": results.SCHEMA_VERSION,
+        "schema": store.SCHEMA_VERSION,
         "run": run or hostinfo.run_metadata(),
         "provenance": PROVENANCE,
         "supplied": dict({"label": label, "interpreter": python, "prefix": found["prefix"], "seconds": seconds},
@@ -213,7 +213,7 @@ def build_document(found: dict, python: str, label: str, options, models: dict, 
 
 
 def summary(path: Path) -> str:
-    document = json.loads(path.read_text())
+    document = store.read_cell(path)
     counts = {}
     for case in document["cases"]:
         key = f"{case['device']} {case['outcome']}"

@@ -22,7 +22,6 @@ A benchmark, not a test: it asserts nothing and prints Markdown tables.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import resource
@@ -38,6 +37,7 @@ from harness.run import disk
 from harness.plan import hostinfo
 from harness.plan import suite
 from harness.plan.cells import plan
+from harness.records import store
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOOR = ROOT / "harness" / "tools" / "floor.py"
@@ -164,7 +164,7 @@ def creation_section(cell, work: Path) -> None:
         quiet(nox_command(envdir, "-s", cell.session, "--", "--results", str(results), "--model", "mlp",
                           "--explainer", "deep"), cwd=ROOT, env=dict(os.environ, UV_CACHE_DIR=str(harness_cache)))
         session = time.perf_counter() - started
-        document = json.loads((results / "raw" / f"{cell.id}.json").read_text())
+        document = store.read_cell(store.raw_dir(results) / f"{cell.id}.json")
         rows[f"{temperature}: harness install step (venv by nox + uv pip install)"] = document["install"]["seconds"]
         rows[f"{temperature}: harness whole cell session (2 cases)"] = session
         venv = work / f"creation-floor-{temperature}"
@@ -262,11 +262,11 @@ def grid_run(work: Path, jobs: int, label: str) -> dict:
                                 "--results", str(results)), cwd=ROOT)
     others = max(0.0, (busy_seconds() - busy) - (own_cpu_seconds() - own)) / seconds  # cores busy with others' work
     cases = {}
-    for path in sorted((results / "raw").glob("*.json")):
-        document = json.loads(path.read_text())
+    documents = store.read_cells(results)
+    for document in documents:
         for case in document["cases"]:
             cases[(document["cell"]["id"], case["model"], case["explainer"], case["device"])] = case
-    ran = sum(json.loads(path.read_text())["status"] == "ran" for path in (results / "raw").glob("*.json"))
+    ran = sum(document["status"] == "ran" for document in documents)
     return {"seconds": seconds, "load": load, "cases": cases, "ran": ran, "others": others}
 
 

@@ -106,7 +106,7 @@ class Prober:
         for source, folder in (("grid result", self.options.results), ("earlier probe", self.probe_results)):
             path = store.raw_dir(folder) / f"{cell_id(torch, shap)}.json"
             if path.exists():
-                document = json.loads(path.read_text())
+                document = store.read_cell(path)
                 found = label_of(document, self.options)
                 if found is not None:
                     return found, document["cell"].get("python") or "", source
