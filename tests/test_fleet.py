@@ -310,7 +310,8 @@ def test_a_new_signature_opens_one_issue_with_run_cases_and_reproducer():
     [action] = regressions.plan({"newly_broken": rows, "previous": "last week"}, cases, [], RUN)
     assert action["action"] == "open" and action["title"] == regressions.PREFIX + SIGNATURE
     body = action["body"]
-    assert RUN in body and "last week" in body and "| torch_2_4_1-shap_0_46_0 | cnn2d | deep | cpu |" in body
+    assert RUN in body and "last week" in body
+    assert re.search(r"^\| torch_2_4_1-shap_0_46_0 +\| cnn2d +\| deep +\| cpu +\|", body, re.M)  # a tabulate row
     assert "nox -s cell-torch_2_4_1-shap_0_46_0 -- --model mlp --explainer deep" in body
     assert "cd results/reproducers/x && run" in body
 

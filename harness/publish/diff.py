@@ -20,6 +20,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from tabulate import tabulate
+
 from harness.publish import report
 from harness.records import store
 from harness.errors import OptionParser, command
@@ -117,9 +119,8 @@ def markdown(diff: dict) -> str:
     def table(rows, columns):
         if not rows:
             return ["none", ""]
-        lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-        for row in rows[:MARKDOWN_ROWS]:
-            lines.append("| " + " | ".join(_cell_text(row.get(c)) for c in columns) + " |")
+        lines = [tabulate([[_cell_text(row.get(c)) for c in columns] for row in rows[:MARKDOWN_ROWS]],
+                          headers=columns, tablefmt="github", disable_numparse=True)]
         if len(rows) > MARKDOWN_ROWS:
             lines.append(f"\n… and {len(rows) - MARKDOWN_ROWS} more in diff.json")
         return lines + [""]

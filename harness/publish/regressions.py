@@ -21,6 +21,8 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from tabulate import tabulate
+
 from harness.records import store
 from harness.errors import HarnessError, OptionParser, command
 
@@ -63,10 +65,10 @@ def body_for(signature: str, broken: list[dict], cases: list[dict], diff: dict, 
              "The scheduled torch × shap matrix found cases failing with a signature they did not have before.", "",
              f"**Signature:** `{signature}`", "", f"**Run:** {run_url}", "",
              f"**Compared with:** {diff.get('previous', 'the previous published results')}", "",
-             f"### Newly broken cases ({len(broken)})", "",
-             "| cell | model | explainer | device | before | after |", "|---|---|---|---|---|---|"]
-    lines += [f"| {c['cell']} | {c['model']} | {c['explainer']} | {c['device']} | {c['before']} | {c['after']} |"
-              for c in broken[:LISTED_CASES]]
+             f"### Newly broken cases ({len(broken)})", ""]
+    columns = ["cell", "model", "explainer", "device", "before", "after"]
+    lines.append(tabulate([[c[k] for k in columns] for c in broken[:LISTED_CASES]], headers=columns,
+                          tablefmt="github", disable_numparse=True))
     if len(broken) > LISTED_CASES:
         lines.append(f"\n… and {len(broken) - LISTED_CASES} more")
     lines += ["", f"### Every published case with this signature ({len(same)})", ""]

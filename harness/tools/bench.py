@@ -33,6 +33,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tabulate import tabulate
+
 from harness.run import disk
 from harness.plan import hostinfo
 from harness.plan import suite
@@ -124,9 +126,9 @@ def choose_cells(torch: str, shaps: list[str] | None):
 
 
 def table(title: str, rows: dict[str, float]) -> None:
-    print(f"\n| {title} | seconds |\n|---|---|")
-    for name, value in rows.items():
-        print(f"| {name} | {value:.1f} |")
+    print()
+    print(tabulate([[name, f"{value:.1f}"] for name, value in rows.items()], headers=[title, "seconds"],
+                   tablefmt="github", disable_numparse=True))
 
 
 def row_section(cells, work: Path, rounds: int, skip_pip: bool) -> None:
@@ -316,11 +318,13 @@ def parallel_section(work: Path, rounds: int) -> None:
     spread = {jobs: statistics.median(t[i][1] / t[i][0] for t in pairs) for i, jobs in enumerate((1, 2))}
     at_once = {jobs: ", ".join(map(str, sorted({c.get("concurrent_cells") for c in r["cases"].values()} - {None})))
                for jobs, r in ((1, one), (2, two))}
-    print(f"\n| warm shap_values() per case ({len(pairs)} cases with warm timings) | --jobs 1 | --jobs 2 |\n|---|---|---|")
-    print(f"| median of the per-case medians (ms) | {statistics.median(a[0] for a, _ in pairs) * 1000:.1f} | "
-          f"{statistics.median(b[0] for _, b in pairs) * 1000:.1f} |")
-    print(f"| median IQR / median within a case | {spread[1]:.3f} | {spread[2]:.3f} |")
-    print(f"| cells at once recorded with the cases | {at_once[1]} | {at_once[2]} |")
+    print()
+    print(tabulate([["median of the per-case medians (ms)", f"{statistics.median(a[0] for a, _ in pairs) * 1000:.1f}",
+                     f"{statistics.median(b[0] for _, b in pairs) * 1000:.1f}"],
+                    ["median IQR / median within a case", f"{spread[1]:.3f}", f"{spread[2]:.3f}"],
+                    ["cells at once recorded with the cases", at_once[1], at_once[2]]],
+                   headers=[f"warm shap_values() per case ({len(pairs)} cases with warm timings)", "--jobs 1", "--jobs 2"],
+                   tablefmt="github", disable_numparse=True))
     print(f"per case, --jobs 2 time / --jobs 1 time: p10 {quantile(ratios, 0.1):.2f}, median "
           f"{statistics.median(ratios):.2f}, p90 {quantile(ratios, 0.9):.2f}")
 
