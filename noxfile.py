@@ -65,33 +65,29 @@ def options_for(session: nox.Session):
         os.chdir(ROOT)
 
 
-def make_cell_session(cell):
-    def cell_session(session: nox.Session) -> None:
-        from harness.run import cell_session as runner
-
-        options = options_for(session)
-        if cell.python:
-            parallel.note_venv(cell.id, session.virtualenv.location)  # for the matrix's disk budget
-        try:
-            runner.run(session, cell, options)
-        except HarnessError as problem:
-            session.error(str(problem))
-        if not parallel.under_matrix():  # the matrix reports once, after all its cells
-            session.notify("report", harness_options.forward(options))
-
-    cell_session.__doc__ = (f"torch {cell.torch} x shap {cell.shap} on Python {cell.python}" if cell.python
-                            else f"torch {cell.torch} x shap {cell.shap}: n/a ({cell.python_reason})")
-    return cell_session
+CELL_OF = {(str(c.torch), str(c.shap)): c for c in CELLS}
 
 
-for _cell in CELLS:
-    nox.session(
-        name=_cell.session,
-        python=_cell.interpreter or False,
-        venv_backend="uv" if _cell.python else "none",
-        tags=_cell.tags,
-        default=False,
-    )(make_cell_session(_cell))
+@nox.session(default=False)
+@nox.parametrize("python,torch,shap,python_version", [
+    nox.param(c.interpreter or False, str(c.torch), str(c.shap), c.python or "", id=c.id, tags=c.tags) for c in CELLS])
+def cell(session: nox.Session, torch: str, shap: str, python_version: str) -> None:
+    """One cell: torch x shap on the Python chosen for it (tag na: no Python has wheels of both; it records why).
+
+    A virtualenv of its own (.nox/cell-<id>); nox -l --json carries torch, shap and python_version as its call_spec.
+    """
+    from harness.run import cell_session as runner
+
+    planned = CELL_OF[(torch, shap)]
+    options = options_for(session)
+    if planned.python:
+        parallel.note_venv(planned.id, session.virtualenv.location)  # for the matrix's disk budget
+    try:
+        runner.run(session, planned, options)
+    except HarnessError as problem:
+        session.error(str(problem))
+    if not parallel.under_matrix():  # the matrix reports once, after all its cells
+        session.notify("report", harness_options.forward(options))
 
 
 @nox.session(python=False)
@@ -119,29 +115,28 @@ def matrix(session: nox.Session) -> None:
                 f"{len(chosen) - len(runnable)} n/a; {len(reused)} reused (results still hold), "
                 f"{len(to_run)} to run{' (--force)' if options.force else ''}; results in {options.results}")
     session.log(reuse.provenance_line(runnable, options.results, reused))
-    if options.disk_budget:
-        start_disk_budget(session, options)
+    budget = start_disk_budget(session, options) if options.disk_budget else None
     run = parallel.Run(session, options, jobs, len(to_run), len(reused))
     session.log(f"--jobs {jobs} ({why}), {options.timing} timing; each cell's output: {run.logs}")
     try:
         for cell in chosen:
             if not cell.python:  # n/a: a document and no environment, written here
                 runner.run(session, cell, options)
-        if options.disk_budget:  # row by row: each torch release's files are deleted after its row
+        if budget:  # row by row: each torch release's files are deleted after its row
             for torch in sorted({c.torch for c in to_run}):
                 row = [c for c in to_run if c.torch == torch]
                 run.cells(row)
-                freed = disk.free_row(run.venvs(row), BUDGET["cache"])
+                freed = disk.free_row(run.venvs(row), budget.cache)
                 session.log(f"freed {freed / disk.GB:.1f} GB after the torch {torch} row; "
-                            f"peak so far {BUDGET['sampler'].peak / disk.GB:.1f} GB")
+                            f"peak so far {budget.sampler.peak / disk.GB:.1f} GB")
         else:
             run.cells(to_run)
         code, lines = run.report()
     finally:
         run.close()
-    if "sampler" in BUDGET:
-        peak = BUDGET["sampler"].stop() / disk.GB
-        over = f" (over the {BUDGET['limit']:g} GB budget)" if peak > BUDGET["limit"] else ""
+    if budget:
+        peak = budget.sampler.stop() / disk.GB
+        over = f" (over the {budget.limit:g} GB budget)" if peak > budget.limit else ""
         session.log(f"peak disk used by this run: {peak:.1f} GB{over}")
     run.finish(code, lines)  # the table's path and the summary, last; an error if the report or a cell failed
     quiet_nox_epilogue()
@@ -158,20 +153,16 @@ def quiet_nox_epilogue() -> None:
     logging.getLogger("nox").setLevel(logging.WARNING)
 
 
-BUDGET = {}  # the disk-budget state of this nox run: limit, cache folder, sampler
-
-
-def start_disk_budget(session: nox.Session, options) -> None:
+def start_disk_budget(session: nox.Session, options) -> disk.Budget:
     """Send cells to a private uv cache that is emptied after each row."""
     try:
         disk.check_free(ROOT, options.disk_budget)
     except HarnessError as problem:
         session.error(str(problem))
-    BUDGET["limit"] = options.disk_budget
-    BUDGET["cache"] = ROOT / ".cache" / "uv-row"
-    BUDGET["sampler"] = disk.PeakSampler(ROOT)
-    os.environ["UV_CACHE_DIR"] = str(BUDGET["cache"])
-    session.log(f"disk budget {options.disk_budget:g} GB: row by row, private uv cache {BUDGET['cache']}")
+    budget = disk.Budget(options.disk_budget, ROOT / ".cache" / "uv-row", disk.PeakSampler(ROOT))
+    os.environ["UV_CACHE_DIR"] = str(budget.cache)
+    session.log(f"disk budget {options.disk_budget:g} GB: row by row, private uv cache {budget.cache}")
+    return budget
 
 
 @nox.session(default=False)
@@ -186,16 +177,16 @@ def report(session: nox.Session) -> None:
 def site(session: nox.Session) -> None:
     """Build the web page from results/matrix.json into results/site/index.html (-- --help for options)."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "site"))
-    os.chdir(session.invoked_from)
-    session.run("python", "-m", "harness.publish.page", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    with session.chdir(session.invoked_from):  # the user's paths, then back: later sessions run from the root
+        session.run("python", "-m", "harness.publish.page", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(default=False)
 def lookup(session: nox.Session) -> None:
     """Paste your error: which recorded problem it is, where, and what works instead (-- "ERROR" [--results PATH])."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
-    os.chdir(session.invoked_from)
-    session.run("python", "-m", "harness.analysis.lookup", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    with session.chdir(session.invoked_from):
+        session.run("python", "-m", "harness.analysis.lookup", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(default=False)
@@ -207,19 +198,21 @@ def tests(session: nox.Session) -> None:
         session.notify(name)
 
 
-@nox.session(python=False, default=False)
+@nox.session(default=False)
 def bisect(session: nox.Session) -> None:
     """Find the first release where one case's outcome changes: bisect -- MODEL/EXPLAINER/DEVICE --axis torch|shap."""
     from harness.tools import bisection
 
     os.chdir(session.invoked_from)
     try:
-        options = bisection.parse(session.posargs)
-        bisection.run(options)
+        options = bisection.parse(session.posargs)  # bad input: one line, before anything is installed
     except HarnessError as problem:
         session.error(str(problem))
     finally:
         os.chdir(ROOT)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "bisect"))  # its probes are nested nox cell sessions
+    with session.chdir(session.invoked_from):
+        session.run("python", "-m", "harness.tools.bisection", *session.posargs, env={"PYTHONPATH": str(ROOT)})
     if any((options.results / "raw").glob("*.json")):  # show the boundary in the grid's catalogue
         session.notify("report", ["--results", str(options.results)])
 

@@ -193,7 +193,7 @@ def test_a_killed_cell_fails_alone_and_runs_again_next_time(tmp_path, grid):
     args = matrix_args(results, "--model", "mlp", "--model", "hang", "--timeout", "15", "--jobs", "2")
     run = nox_in_background(*args, envdir=envdir, env=grid)
     wait_for_suites(envdir)
-    victim = [p for p in processes_mentioning(f"cell-{CELLS[1]}") if os.getpgid(p) == p]
+    victim = [p for p in processes_mentioning(f"cell({CELLS[1]})") if os.getpgid(p) == p]
     assert len(victim) == 1
     os.killpg(victim[0], signal.SIGKILL)  # the cell's nox, supervisor and worker, as an OOM killer might
     out, err = run.communicate(timeout=900)

@@ -107,7 +107,7 @@ def test_the_workflow_runs_as_written(tmp_path, environment):  # noqa: F811
     matrix = json.loads(jobs["plan"]["outputs"]["matrix"])["include"]
     assert jobs["plan"]["outputs"]["shards"] == "2"
     assert [(s["kind"], s["sessions"], s["supplied_python"]) for s in matrix] == [
-        ("cpu", f"cell-{CPU_CELL}", ""), ("gpu", "", str(environment))]
+        ("cpu", f"cell({CPU_CELL})", ""), ("gpu", "", str(environment))]
 
     # cells: one job per shard, named by the matrix; artifacts named as the upload steps name them
     cpu_job, gpu_job = jobs["cells"]["instances"]

@@ -19,6 +19,12 @@ def token(version: Version) -> str:
     return str(version).replace(".", "_").replace("+", "_").replace("-", "_")
 
 
+def session_name(cell_id: str) -> str:
+    """The nox session of a cell: the parametrized session ``cell`` with the cell's id as its parameter id
+    (nox keeps its virtualenv in .nox/cell-<id>)."""
+    return f"cell({cell_id})"
+
+
 @dataclass
 class Cell:
     torch: Version
@@ -37,7 +43,7 @@ class Cell:
 
     @property
     def session(self) -> str:
-        return f"cell-{self.id}"
+        return session_name(self.id)
 
     @property
     def constraint_lines(self) -> list[str]:

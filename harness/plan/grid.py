@@ -126,16 +126,22 @@ def _check_entry(entry, where: str) -> None:
     _version(entry, where)
 
 
+def read_toml(path: Path) -> dict:
+    """The grid file as TOML data, unvalidated; a missing or malformed file is one HarnessError line."""
+    path = Path(path)
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise HarnessError(f"grid file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise HarnessError(f"{path.name} is not valid TOML: {exc}") from None
+
+
 def load(path: Path = GRID_FILE) -> GridFile:
     """Parse and validate the grid file; every problem is one HarnessError line."""
     path = Path(path)
     name = path.name
-    try:
-        data = tomllib.loads(path.read_text())
-    except FileNotFoundError:
-        raise HarnessError(f"grid file {path} does not exist") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise HarnessError(f"{name} is not valid TOML: {exc}") from None
+    data = read_toml(path)
     unknown = set(data) - {"torch", "shap", "grids", "notes", "constraints"}
     if unknown:
         raise HarnessError(f"{name}: unknown section(s) {', '.join(sorted(unknown))}")

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from harness.plan.cells import session_name
 from harness.records import store
 from harness.errors import HarnessError, OptionParser, command
 
@@ -46,7 +47,7 @@ def title_for(signature: str) -> str:
 
 def reproducer(case: dict) -> str:
     """The command that re-runs one case in the harness: its cell session, for its model and explainer."""
-    return f"nox -s cell-{case['cell']} -- --model {case['model']} --explainer {case['explainer']}"
+    return f"nox -s '{session_name(case['cell'])}' -- --model {case['model']} --explainer {case['explainer']}"
 
 
 def cap(text: str, limit: int = BODY_MAX) -> str:

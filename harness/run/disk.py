@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import HarnessError
@@ -53,3 +54,11 @@ def free_row(venvs: list[Path], cache: Path) -> int:
         shutil.rmtree(venv, ignore_errors=True)
     shutil.rmtree(cache, ignore_errors=True)
     return max(0, before - shutil.disk_usage(cache.parent).used)
+
+
+@dataclass
+class Budget:
+    """The disk-budget state of one matrix run: the limit, the private uv cache emptied after each row, the sampler."""
+    limit: float
+    cache: Path
+    sampler: PeakSampler

@@ -33,6 +33,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import tomli_w
 from tabulate import tabulate
 
 from harness.run import disk
@@ -184,8 +185,8 @@ def creation_section(cell, work: Path) -> None:
 def rerun_section(cells, work: Path) -> None:
     """The row as a grid: a first matrix run, then the same run again with nothing changed."""
     grid = work / "bench-grid.toml"
-    shaps = ", ".join(f'"{c.shap}"' for c in cells)
-    grid.write_text(f'[grids.bench]\ntorch = ["{cells[0].torch}"]\nshap = [{shaps}]\n')
+    grid.write_text(tomli_w.dumps({"grids": {"bench": {"torch": [str(cells[0].torch)],
+                                                       "shap": [str(c.shap) for c in cells]}}}))
     env = dict(os.environ, MATRIX_GRID_FILE=str(grid))
     command = nox_command(work / "rerun-envs", "-s", "matrix", "--", "--grid", "bench", "--results",
                           str(work / "rerun-results"))
@@ -222,7 +223,7 @@ def disk_section(work: Path, budget: float) -> None:
     torches = sorted({c.torch for c in cells})[-3:]
     shap = max(c.shap for c in cells)
     grid = work / "disk-grid.toml"
-    grid.write_text("[grids.disk]\ntorch = [%s]\nshap = [\"%s\"]\n" % (", ".join(f'"{t}"' for t in torches), shap))
+    grid.write_text(tomli_w.dumps({"grids": {"disk": {"torch": [str(t) for t in torches], "shap": [str(shap)]}}}))
     rows = {}
     for label, extra, cache in (("without budget", [], work / "uv-disk"),
                                 (f"with --disk-budget {budget:g}", ["--disk-budget", str(budget)], None)):

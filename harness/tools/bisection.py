@@ -24,11 +24,12 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from harness.records import store
+from harness.plan import grid as gridfile
 from harness.plan import suite
 from harness.errors import HarnessError, OptionParser, command
 from harness.plan.index import PackageIndex
 from harness.run.options import ROOT
-from harness.plan.cells import token
+from harness.plan.cells import session_name, token
 from harness.analysis.signatures import signature
 
 FOLDER = store.BISECT_DIR
@@ -133,13 +134,17 @@ class Prober:
         [[constraints]] as a grid cell would (numpy<2 for old torch: otherwise every probe below
         torch 2.3 would only find "Numpy is not available").
         """
+        import tomli_w  # the bisect session's dependency group; nox's own environment need not have it
+
         source = Path(os.environ.get("MATRIX_GRID_FILE") or ROOT / "grid.toml")
         with tempfile.TemporaryDirectory() as folder:
             grid = Path(folder) / "grid.toml"
-            grid.write_text(f'{source.read_text()}\n[grids.bisect_probe]\ndescription = "one bisect probe"\n'
-                            f'torch = ["{torch}"]\nshap = ["{shap}"]\n')
+            document = gridfile.read_toml(source)
+            document.setdefault("grids", {})["bisect_probe"] = {
+                "description": "one bisect probe", "torch": [str(torch)], "shap": [str(shap)]}
+            grid.write_text(tomli_w.dumps(document))
             command = [sys.executable, "-m", "nox", "-f", str(ROOT / "noxfile.py"), "-s",
-                       f"cell-{cell_id(torch, shap)}", "--", "--results", str(self.probe_results),
+                       session_name(cell_id(torch, shap)), "--", "--results", str(self.probe_results),
                        "--model", self.options.model, "--explainer", self.options.explainer,
                        "--timeout", str(self.options.timeout)]
             done = subprocess.run(command, env=dict(os.environ, MATRIX_GRID_FILE=str(grid)), cwd=ROOT)

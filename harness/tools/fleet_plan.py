@@ -30,11 +30,11 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError, OptionParser, command
+from harness.plan.cells import token as version_token
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_JOBS = 256  # GitHub Actions refuses a matrix with more jobs than this
 CPU_RUNNER = "ubuntu-latest"
-CELL_NAME = re.compile(r"^cell-torch_(?P<torch>[0-9A-Za-z_]+)-shap_(?P<shap>[0-9A-Za-z_]+)$")
 UNSAFE_IN_ARTIFACT_NAMES = re.compile(r'[\\/:"<>|*?\s]+')
 
 
@@ -64,10 +64,6 @@ def list_cells(grid: str, select: str = "", noxfile: Path = ROOT / "noxfile.py")
     return cells
 
 
-def _version(token: str) -> str:
-    return token.replace("_", ".")
-
-
 def _order(version: str):
     try:
         return (0, Version(version))
@@ -81,23 +77,23 @@ def shards(cells: list[dict], gpu_runner: str = "", cpu_runner: str = CPU_RUNNER
     rows: dict[str, list[dict]] = {}
     not_applicable = []
     for cell in cells:
-        match = CELL_NAME.match(cell["session"])
-        if not match:
-            raise HarnessError(f"nox listed a cell session with an unexpected name: {cell['session']!r}")
+        spec = cell.get("call_spec") or {}
+        if not {"torch", "shap", "python_version"} <= spec.keys():
+            raise HarnessError(f"nox listed a cell session without torch, shap and python_version in its call_spec: "
+                               f"{cell.get('session')!r}")
         if "na" in cell["tags"]:
             not_applicable.append(cell["session"])
         else:
-            rows.setdefault(match["torch"], []).append(cell)
+            rows.setdefault(spec["torch"], []).append(cell)
     if gpu_python.strip() and not gpu_runner.strip():
         raise HarnessError("--gpu-python names an interpreter on the GPU runner: set --gpu-runner too")
     installs = gpu_runner.strip() and not gpu_python.strip()
     kinds = [("cpu", cpu_runner)] + ([("gpu", runner_label(gpu_runner))] if installs else [])
     entries = []
     for kind, runner in kinds:
-        for token in sorted(rows, key=lambda t: _order(_version(t))):
-            row, torch = sorted(rows[token], key=lambda c: c["session"]), _version(token)
-            pythons = sorted({t[2:].replace("_", ".") for c in row for t in c["tags"] if t.startswith("py3_")},
-                             key=_order)
+        for torch in sorted(rows, key=_order):
+            row, token = sorted(rows[torch], key=lambda c: c["session"]), version_token(torch)
+            pythons = sorted({c["call_spec"]["python_version"] for c in row}, key=_order)
             entries.append({
                 "name": f"torch {torch} on {kind}: {len(row)} cell{'s' if len(row) != 1 else ''}",
                 "kind": kind,
