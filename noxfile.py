@@ -11,7 +11,7 @@
     nox -s bench                  harness vs the uv floor vs nox's pip backend
     nox -s bisect -- relu_inplace/deep/cpu --axis shap   first release where a case changes
 
-Each cell (one torch x shap pair) is its own session and virtualenv, built
+Each cell (one torch x shap pair) is a parametrization of the session `cell`, with its own virtualenv built
 with nox's uv backend so that one torch download in uv's cache serves a
 whole row.  Versions come only from grid.toml.
 """
@@ -251,7 +251,7 @@ def bench(session: nox.Session) -> None:
 # Owned by the fleet work: `plan` turns `nox -l --json` into the workflow's job matrix;
 # `publish` merges the shards' downloaded results into results/, rebuilds the table,
 # diffs it against the last publish and builds the web page. The logic lives in
-# harness/fleet_plan.py, merge.py, diff.py and regressions.py.
+# harness/tools/fleet_plan.py, records/merge.py, publish/diff.py and publish/regressions.py.
 
 
 @nox.session(python=False, default=False)

@@ -1,8 +1,8 @@
-"""The real CUDA records of tests/fixtures/gpu/ as the cell documents harness.supplied writes.
+"""The real CUDA records of tests/fixtures/gpu/ as the cell documents harness.run.supplied writes.
 
 Those files are the supervisor's raw output from an H200 with no network (see their README): the host,
 packages and date below are what that README and the records themselves say, and the document is built by
-harness.supplied.build_document, the code that writes a supplied environment's record.
+harness.run.supplied.build_document, the code that writes a supplied environment's record.
 """
 import argparse
 import json

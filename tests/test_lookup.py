@@ -1,8 +1,8 @@
-"""Paste your error: harness/lookup.py in Python and templates/lookup.js in a real headless Chromium.
+"""Paste your error: harness/analysis/lookup.py in Python and publish/templates/lookup.js in a real headless Chromium.
 
 tests/fixtures/lookup/matrix.json is cut from a real default-grid run (24 cells, CPU): the rows of six models
 (hook_order_dict_output_leaf, lstm_hidden_state, relu_inplace, conv_attention_product, torchscript_mlp,
-reused_activation) with the catalogue entries of their signatures, rebuilt by harness.report so the rows carry shap_check_message.
+reused_activation) with the catalogue entries of their signatures, rebuilt by harness.publish.report so the rows carry shap_check_message.
 examples.json holds pasted texts and the signature each must find (null: not observed); both implementations
 are checked against it.
 """

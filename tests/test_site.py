@@ -1,4 +1,4 @@
-"""The web page (harness/site.py): escaping and bad input, then the page in a real headless Chromium.
+"""The web page (harness/publish/page.py): escaping and bad input, then the page in a real headless Chromium.
 
 tests/fixtures/site/matrix.json is hand-picked from a real results/matrix.json: models mlp, gru and
 relu_inplace; torch 1.13.1, 2.4.1, 2.15.0 x shap 0.44.1, 0.54.1 with one n/a and one install-error cell

@@ -1,4 +1,4 @@
-"""The supplied-environment mode (harness.supplied): a real existing virtualenv with real torch and shap,
+"""The supplied-environment mode (harness.run.supplied): a real existing virtualenv with real torch and shap,
 run with no install, merged into a table beside the harness's own cells, rendered and diffed; and bad input."""
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Known problems: one row per failure signature, with what a user sees and what works instead.
 
 A reader arrives with an error and one question: "which versions fix it?".
-The catalogue (harness.catalogue) already knows where each signature appears;
+The catalogue (harness.analysis.catalogue) already knows where each signature appears;
 this module turns that into advice read from the same results:
 
 - what the user sees: an exception, silently wrong numbers, shap's own

@@ -5,7 +5,7 @@
 
 A reader has a traceback, not a signature.  The pasted text is cut down the way
 the harness records errors (traceback frames dropped, the last ``Type: message``
-kept, lines joined) and normalized by harness.signatures.normalize (numbers,
+kept, lines joined) and normalized by harness.analysis.signatures.normalize (numbers,
 addresses and paths stripped).  Then, per recorded problem:
 
 - exact: the same message after normalization (whitespace ignored, so line

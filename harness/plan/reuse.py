@@ -184,7 +184,7 @@ def held_lock(results: Path) -> int:
     return _LOCKS[Path(results).resolve()]
 
 
-LOCK_FD = "MATRIX_LOCK_FD"  # set by the matrix for the cell processes it starts (harness/parallel.py)
+LOCK_FD = "MATRIX_LOCK_FD"  # set by the matrix for the cell processes it starts (harness/run/parallel.py)
 
 
 def inherited_lock(results: Path) -> int | None:

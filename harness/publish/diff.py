@@ -6,7 +6,7 @@
 ``snapshot`` keeps what a later diff needs from a results folder: every case's
 outcome, failure signature and warm timing, and what each cell resolved to.
 ``compare`` diffs a snapshot taken before a publish against the folder after
-it and writes ``diff.json`` (read by the web page and by harness.regressions),
+it and writes ``diff.json`` (read by the web page and by harness.publish.regressions),
 a snapshot into ``history/``, and the diff as Markdown, with the summary grid,
 to ``$GITHUB_STEP_SUMMARY`` when set.
 """

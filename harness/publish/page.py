@@ -44,7 +44,7 @@ VERDICT_WORDS = {"empty": ("empty", "–", ""), outcomes.NA: ("na", "n/a", ""),
 # symbol and an Okabe-Ito colour (site.css), so neither colour vision nor hover is needed to read a cell.
 KINDS = (("pass", "✓", "pass"), ("wrong", "≠", "silently wrong"), ("check", "!", "shap's check raised"),
          ("raised", "✕", "raised"), ("crash", "✸", "crash"), ("timeout", "◷", "timeout"), ("notrun", "○", "not run"))
-# The data behind the page and its dictionary (harness.report writes them); the page folder ships those present.
+# The data behind the page and its dictionary (harness.publish.report writes them); the page folder ships those present.
 DATA_FILES = ("matrix.csv", "matrix.json", "matrix.schema.json", "datapackage.json")
 DIFF_LISTS = ("newly_broken", "newly_fixed", "resolved_changes", "timing_changes", "added_cells", "removed_cells")
 
@@ -197,7 +197,7 @@ def _small(value) -> str:
 
 
 def row_of(case: dict) -> str:
-    """A case's heatmap row: its torch release, or a supplied environment's own row (harness.results.row_label)."""
+    """A case's heatmap row: its torch release, or a supplied environment's own row (harness.records.store.row_label)."""
     return case.get("row") or case["torch"]
 
 

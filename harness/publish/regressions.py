@@ -199,7 +199,7 @@ def main(argv=None) -> int:
     matrix = store.read_json(args.matrix, "matrix")
     cases = matrix.get("cases") if isinstance(matrix, dict) else None
     if not isinstance(diff, dict) or "newly_broken" not in diff or not isinstance(cases, list):
-        raise HarnessError(f"{args.diff} or {args.matrix} is not what harness.diff and harness.report write")
+        raise HarnessError(f"{args.diff} or {args.matrix} is not what harness.publish.diff and harness.publish.report write")
     token, repository = os.environ.get("GITHUB_TOKEN"), os.environ.get("GITHUB_REPOSITORY")
     client = GitHub(token, repository) if token and repository else None
     if args.issues:

@@ -20,7 +20,7 @@ RAW_DIR = "raw"
 BISECT_DIR = "bisect"  # results/bisect/*.json: boundaries found by nox -s bisect
 GPU_DIR = "gpu"  # raw/gpu/<cell-id>.json: the fleet's records from a runner with CUDA
 # A record's "provenance": a cell the harness installed (records without the field too), or an existing
-# interpreter tested as it is (harness.supplied), which gets a table row of its own.
+# interpreter tested as it is (harness.run.supplied), which gets a table row of its own.
 INSTALLED = "installed by the harness"
 SUPPLIED = "supplied environment"
 

@@ -7,7 +7,7 @@ the cell sessions as child nox processes, ``--jobs`` at a time.  The parent
 stops.  The first cell of each torch row, and of each (torch, Python) pair,
 finishes before its neighbours start: it fills uv's cache, so a torch wheel is
 still downloaded once.  Each child's output goes to a log file; the parent
-prints one line per finished cell (harness/progress.py).
+prints one line per finished cell (harness/run/progress.py).
 
 Timings stay honest: the parent writes when each cell starts and ends to an
 activity log, and each cell records, with its cases, the most cells that ran

@@ -1,4 +1,4 @@
-// Paste your error: the same extract / score rules as harness/lookup.py, on the problems embedded by site.py.
+// Paste your error: the same extract / score rules as harness/analysis/lookup.py, on the problems embedded by page.py.
 // Both are tested on tests/fixtures/lookup/examples.json. Every text goes in through textContent.
 "use strict";
 (function () {
@@ -12,7 +12,7 @@
   const WHERE = /^\S+\.py:\d+: [A-Za-z_][\w.]*$/;
   const TYPED = /^(?:(?:fail|crash|mismatch|import-error|install-error|error):\s*)?(?:[A-Za-z_]\w*\.)*([A-Za-z_]\w*(?:Error|Exception|Warning|Exit|Interrupt))\s*:\s*([\s\S]*)$/;
 
-  // harness/signatures.py normalize(message, limit=None)
+  // harness/analysis/signatures.py normalize(message, limit=None)
   function normalize(text) {
     return String(text || "").replace(/0x[0-9a-fA-F]+/g, "<addr>").replace(/(?:\/[\w.\-+]+){2,}/g, "<path>")
       .replace(/(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?/g, "N").replace(/\s+/g, " ").trim();
