@@ -8,10 +8,10 @@ import argparse
 import json
 from pathlib import Path
 
-from harness.records import store
 from harness.plan import suite
-
+from harness.records import store
 from harness.run import supplied
+
 GPU = Path(__file__).parent / "fixtures" / "gpu"
 VERSIONS = ("0.46.0", "0.49.1", "0.54.1")
 LABEL = "h200"

@@ -14,13 +14,10 @@ from pathlib import Path
 import pytest
 from nox_runner import nox
 
-from harness.publish import diff
-from harness.tools import fleet_plan
-from harness.records import merge
-from harness.publish import regressions
-from harness.publish import report
-from harness.records import store
 from harness.errors import HarnessError
+from harness.publish import diff, regressions, report
+from harness.records import merge, store
+from harness.tools import fleet_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))

@@ -8,11 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness.analysis import catalogue
-
-from harness.analysis import known_problems
-from harness.publish import report
+from harness.analysis import catalogue, known_problems
 from harness.publish import page as site
+from harness.publish import report
+
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = ROOT / "tests" / "fixtures" / "known_problems" / "rows.json"
 HOOK = "fail: RuntimeError: Module backward hook for grad_input is called before the grad_output one. <b>&"

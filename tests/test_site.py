@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.publish import page as site
 from harness.errors import HarnessError
+from harness.publish import page as site
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "site"

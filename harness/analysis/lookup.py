@@ -28,10 +28,10 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from harness.analysis.signatures import normalize
 from harness.errors import HarnessError, OptionParser, command
 from harness.records.outcomes import RAN
 from harness.records.store import read_json
-from harness.analysis.signatures import normalize
 
 SIMILAR = 0.6
 MIN_PART = 20

@@ -19,9 +19,9 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.plan import hostinfo
 from harness.records import store
-from harness.errors import HarnessError
 
 CELL_CODE = Path(__file__).resolve().parents[1] / "cell"
 _LOCKS: dict[Path, int] = {}

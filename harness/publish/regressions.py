@@ -23,9 +23,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from harness.errors import HarnessError, OptionParser, command
 from harness.plan.cells import session_name
 from harness.records import store
-from harness.errors import HarnessError, OptionParser, command
 
 PREFIX = "Matrix regression: "
 LABEL = "matrix-regression"

@@ -21,14 +21,13 @@ import pandas as pd
 from packaging.version import Version
 from tabulate import tabulate
 
-from harness.analysis import catalogue
-from harness.analysis import known_problems
+from harness.analysis import catalogue, known_problems
+from harness.analysis.signatures import signature
+from harness.cell import oracles
+from harness.errors import HarnessError, command
 from harness.publish import reproducers
 from harness.records import outcomes, store
 from harness.records.outcomes import verdict
-from harness.cell import oracles
-from harness.errors import HarnessError, command
-from harness.analysis.signatures import signature
 
 SYMBOLS = {
     "pass": "✅", "mismatch": "⚠️", "fail": "❌", "crash": "💥", "timeout": "⏱️", "skip": "➖",

@@ -15,8 +15,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from harness.records import store
 from harness.plan.suite import discover
+from harness.records import store
 
 CELL_DIR = Path(__file__).resolve().parents[1] / "cell"
 FOLDER = "reproducers"

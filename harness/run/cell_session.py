@@ -13,12 +13,10 @@ from pathlib import Path
 
 import nox
 
-from harness.plan import hostinfo
-from harness.run import parallel
-from harness.records import store
-from harness.plan import reuse
-from harness.plan import suite
+from harness.plan import hostinfo, reuse, suite
 from harness.plan.cells import Cell
+from harness.records import store
+from harness.run import parallel
 
 SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
 INSTALL_MESSAGE_LINES = 12

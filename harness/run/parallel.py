@@ -28,10 +28,10 @@ import threading
 import time
 from pathlib import Path
 
-from harness.run import options as harness_options
-from harness.run import progress
 from harness.plan import reuse
 from harness.records import store
+from harness.run import options as harness_options
+from harness.run import progress
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = "MATRIX_RUN_DIR"  # the matrix's run folder: activity log, timing lock, venv notes

@@ -36,11 +36,10 @@ from pathlib import Path
 import tomli_w
 from tabulate import tabulate
 
-from harness.run import disk
-from harness.plan import hostinfo
-from harness.plan import suite
+from harness.plan import hostinfo, suite
 from harness.plan.cells import plan
 from harness.records import store
+from harness.run import disk
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOOR = ROOT / "harness" / "tools" / "floor.py"

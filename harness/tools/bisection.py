@@ -23,14 +23,14 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from harness.records import store
+from harness.analysis.signatures import signature
+from harness.errors import HarnessError, OptionParser, command
 from harness.plan import grid as gridfile
 from harness.plan import suite
-from harness.errors import HarnessError, OptionParser, command
-from harness.plan.index import PackageIndex
-from harness.run.options import ROOT
 from harness.plan.cells import session_name, token
-from harness.analysis.signatures import signature
+from harness.plan.index import PackageIndex
+from harness.records import store
+from harness.run.options import ROOT
 
 FOLDER = store.BISECT_DIR
 FIXED_DEFAULT = {"torch": "2.4.1"}  # the release every grid includes
