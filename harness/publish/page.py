@@ -235,7 +235,7 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", dow
         for s in shaps]} for t in torches]} for d in devices]
     # Null and empty fields are dropped: the script treats absent and null alike, and the page stays small.
     slim = [{**{k: v for k, v in c.items() if v is not None and v != ""}, "kind": kind_of(c)} for c in cases]
-    data = {"cases": slim, "resultsHref": results_href, "verdicts": filtered_verdicts(by_key),
+    data = {"cases": slim, "resultsHref": results_href, "verdicts": filtered_verdicts(by_key), "kinds": KINDS,
             "lookup": {"problems": lookup.problems(matrix), "coverage": lookup.coverage(matrix)}}  # lookup.js
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(seconds=_seconds, ratio=_ratio, small=_small)

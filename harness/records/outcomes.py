@@ -11,6 +11,7 @@ the standard library, numpy, torch and shap only, and cannot import the host pac
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 EXPLAINERS = ("deep", "gradient")
@@ -55,3 +56,8 @@ def verdict(cell_status: str | None, outcomes) -> Verdict:
     if all(o == IMPORT_ERROR for o in ran):
         return Verdict(IMPORT_ERROR, passed, len(ran))
     return Verdict(PASS if passed == len(ran) else FAIL if passed == 0 else "partial", passed, len(ran))
+
+
+def tally(cases, key=lambda case: case["outcome"]) -> str:
+    """'28 pass, 4 fail': how many cases have each outcome (or each ``key``), by name."""
+    return ", ".join(f"{n} {name}" for name, n in sorted(Counter(key(case) for case in cases).items()))

@@ -15,7 +15,7 @@ import nox
 
 from harness.plan import hostinfo, reuse, suite
 from harness.plan.cells import Cell
-from harness.records import store
+from harness.records import outcomes, store
 from harness.run import parallel
 
 SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
@@ -170,9 +170,5 @@ def _write(session: nox.Session, options, doc: dict) -> Path:
         session.log(f"{doc['cell']['id']}: {doc['status']}, unchanged ({doc['cases'][0].get('reason', '')})")
         return path
     path = store.write_cell(options.results, doc)
-    counts = {}
-    for case in doc["cases"]:
-        counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1
-    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items()))
-    session.log(f"{doc['cell']['id']}: {summary} -> {path}")
+    session.log(f"{doc['cell']['id']}: {outcomes.tally(doc['cases'])} -> {path}")
     return path

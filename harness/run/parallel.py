@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 from harness.plan import reuse
-from harness.records import store
+from harness.records import outcomes, store
 from harness.run import options as harness_options
 from harness.run import progress
 
@@ -322,12 +322,10 @@ def outcome_summary(results: Path, cell, since: float) -> str:
     document = store.earlier_cell(path)
     if document is None:
         return "no result written"
-    counts = {}
-    for case in document.get("cases", []):
-        counts[case["outcome"]] = counts.get(case["outcome"], 0) + 1
+    cases = document.get("cases", [])
     if document.get("status") != "ran":
-        return f"{document.get('status')} ({sum(counts.values())} cases)"
-    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items()))
+        return f"{document.get('status')} ({len(cases)} cases)"
+    return outcomes.tally(cases)
 
 
 def retime(reused, to_run, results: Path):

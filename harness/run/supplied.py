@@ -34,7 +34,7 @@ from packaging.version import InvalidVersion, Version
 
 from harness.plan import hostinfo
 from harness.run import options as harness_options
-from harness.records import store
+from harness.records import outcomes, store
 from harness.plan import reuse
 from harness.plan import suite
 from harness.errors import HarnessError, command
@@ -214,15 +214,12 @@ def build_document(found: dict, python: str, label: str, options, models: dict, 
 
 def summary(path: Path) -> str:
     document = store.read_cell(path)
-    counts = {}
-    for case in document["cases"]:
-        key = f"{case['device']} {case['outcome']}"
-        counts[key] = counts.get(key, 0) + 1
+    by_device = outcomes.tally(document["cases"], key=lambda case: f"{case['device']} {case['outcome']}")
     env = document.get("environment") or {}
     gpu = env.get("gpu") or "no CUDA device"
     return (f"{document['cell']['id']} (torch {document['cell']['torch']}, shap {document['cell']['shap']}, "
             f"Python {document['resolved']['python']}, {gpu}): "
-            f"{', '.join(f'{n} {k}' for k, n in sorted(counts.items()))} -> {path}")
+            f"{by_device} -> {path}")
 
 
 @command

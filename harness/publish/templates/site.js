@@ -35,9 +35,8 @@
       (!filters.explainer.value || c.explainer === filters.explainer.value);
   }
 
-  // The kinds and symbols of KINDS in harness/publish/page.py; each case carries its kind (page.kind_of).
-  const KINDS = [["pass", "✓", "pass"], ["wrong", "≠", "silently wrong"], ["check", "!", "shap's check raised"],
-    ["raised", "✕", "raised"], ["crash", "✸", "crash"], ["timeout", "◷", "timeout"], ["notrun", "○", "not run"]];
+  // [kind, symbol, words] as page.py's KINDS; each case carries its kind (page.kind_of).
+  const KINDS = data.kinds;
 
   // One chip per kind present: symbol and count, the words for screen readers and the tooltip.
   function chips(cases) {
