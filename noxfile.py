@@ -11,7 +11,7 @@
     nox -s bench                  harness vs the uv floor vs nox's pip backend
     nox -s bisect -- relu_inplace/deep/cpu --axis shap   first release where a case changes
 
-Each cell (one torch x shap pair) is its own session and virtualenv, built
+Each cell (one torch x shap pair) is a parametrization of the session `cell`, with its own virtualenv built
 with nox's uv backend so that one torch download in uv's cache serves a
 whole row.  Versions come only from grid.toml.
 """
@@ -26,11 +26,14 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from harness import options as harness_options  # noqa: E402
-from harness import disk, parallel, pythons, reuse  # noqa: E402
+from harness.run import options as harness_options  # noqa: E402
+from harness.run import disk  # noqa: E402
+from harness.run import parallel  # noqa: E402
+from harness.plan import pythons  # noqa: E402
+from harness.plan import reuse  # noqa: E402
 from harness.errors import HarnessError  # noqa: E402
-from harness.plan import plan  # noqa: E402
-from harness.suite import select as select_models  # noqa: E402
+from harness.plan.cells import plan  # noqa: E402
+from harness.plan.suite import select as select_models  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv"
@@ -62,39 +65,35 @@ def options_for(session: nox.Session):
         os.chdir(ROOT)
 
 
-def make_cell_session(cell):
-    def cell_session(session: nox.Session) -> None:
-        from harness import cell_session as runner
-
-        options = options_for(session)
-        if cell.python:
-            parallel.note_venv(cell.id, session.virtualenv.location)  # for the matrix's disk budget
-        try:
-            runner.run(session, cell, options)
-        except HarnessError as problem:
-            session.error(str(problem))
-        if not parallel.under_matrix():  # the matrix reports once, after all its cells
-            session.notify("report", harness_options.forward(options))
-
-    cell_session.__doc__ = (f"torch {cell.torch} x shap {cell.shap} on Python {cell.python}" if cell.python
-                            else f"torch {cell.torch} x shap {cell.shap}: n/a ({cell.python_reason})")
-    return cell_session
+CELL_OF = {(str(c.torch), str(c.shap)): c for c in CELLS}
 
 
-for _cell in CELLS:
-    nox.session(
-        name=_cell.session,
-        python=_cell.interpreter or False,
-        venv_backend="uv" if _cell.python else "none",
-        tags=_cell.tags,
-        default=False,
-    )(make_cell_session(_cell))
+@nox.session(default=False)
+@nox.parametrize("python,torch,shap,python_version", [
+    nox.param(c.interpreter or False, str(c.torch), str(c.shap), c.python or "", id=c.id, tags=c.tags) for c in CELLS])
+def cell(session: nox.Session, torch: str, shap: str, python_version: str) -> None:
+    """One cell: torch x shap on the Python chosen for it (tag na: no Python has wheels of both; it records why).
+
+    A virtualenv of its own (.nox/cell-<id>); nox -l --json carries torch, shap and python_version as its call_spec.
+    """
+    from harness.run import cell_session as runner
+
+    planned = CELL_OF[(torch, shap)]
+    options = options_for(session)
+    if planned.python:
+        parallel.note_venv(planned.id, session.virtualenv.location)  # for the matrix's disk budget
+    try:
+        runner.run(session, planned, options)
+    except HarnessError as problem:
+        session.error(str(problem))
+    if not parallel.under_matrix():  # the matrix reports once, after all its cells
+        session.notify("report", harness_options.forward(options))
 
 
 @nox.session(python=False)
 def matrix(session: nox.Session) -> None:
     """Run a named grid (default: 'default'), --jobs cells at a time, then the report."""
-    from harness import cell_session as runner
+    from harness.run import cell_session as runner
 
     options = options_for(session)
     if PLAN_ERROR:
@@ -116,29 +115,28 @@ def matrix(session: nox.Session) -> None:
                 f"{len(chosen) - len(runnable)} n/a; {len(reused)} reused (results still hold), "
                 f"{len(to_run)} to run{' (--force)' if options.force else ''}; results in {options.results}")
     session.log(reuse.provenance_line(runnable, options.results, reused))
-    if options.disk_budget:
-        start_disk_budget(session, options)
+    budget = start_disk_budget(session, options) if options.disk_budget else None
     run = parallel.Run(session, options, jobs, len(to_run), len(reused))
     session.log(f"--jobs {jobs} ({why}), {options.timing} timing; each cell's output: {run.logs}")
     try:
         for cell in chosen:
             if not cell.python:  # n/a: a document and no environment, written here
                 runner.run(session, cell, options)
-        if options.disk_budget:  # row by row: each torch release's files are deleted after its row
+        if budget:  # row by row: each torch release's files are deleted after its row
             for torch in sorted({c.torch for c in to_run}):
                 row = [c for c in to_run if c.torch == torch]
                 run.cells(row)
-                freed = disk.free_row(run.venvs(row), BUDGET["cache"])
+                freed = disk.free_row(run.venvs(row), budget.cache)
                 session.log(f"freed {freed / disk.GB:.1f} GB after the torch {torch} row; "
-                            f"peak so far {BUDGET['sampler'].peak / disk.GB:.1f} GB")
+                            f"peak so far {budget.sampler.peak / disk.GB:.1f} GB")
         else:
             run.cells(to_run)
         code, lines = run.report()
     finally:
         run.close()
-    if "sampler" in BUDGET:
-        peak = BUDGET["sampler"].stop() / disk.GB
-        over = f" (over the {BUDGET['limit']:g} GB budget)" if peak > BUDGET["limit"] else ""
+    if budget:
+        peak = budget.sampler.stop() / disk.GB
+        over = f" (over the {budget.limit:g} GB budget)" if peak > budget.limit else ""
         session.log(f"peak disk used by this run: {peak:.1f} GB{over}")
     run.finish(code, lines)  # the table's path and the summary, last; an error if the report or a cell failed
     quiet_nox_epilogue()
@@ -155,20 +153,16 @@ def quiet_nox_epilogue() -> None:
     logging.getLogger("nox").setLevel(logging.WARNING)
 
 
-BUDGET = {}  # the disk-budget state of this nox run: limit, cache folder, sampler
-
-
-def start_disk_budget(session: nox.Session, options) -> None:
+def start_disk_budget(session: nox.Session, options) -> disk.Budget:
     """Send cells to a private uv cache that is emptied after each row."""
     try:
         disk.check_free(ROOT, options.disk_budget)
     except HarnessError as problem:
         session.error(str(problem))
-    BUDGET["limit"] = options.disk_budget
-    BUDGET["cache"] = ROOT / ".cache" / "uv-row"
-    BUDGET["sampler"] = disk.PeakSampler(ROOT)
-    os.environ["UV_CACHE_DIR"] = str(BUDGET["cache"])
-    session.log(f"disk budget {options.disk_budget:g} GB: row by row, private uv cache {BUDGET['cache']}")
+    budget = disk.Budget(options.disk_budget, ROOT / ".cache" / "uv-row", disk.PeakSampler(ROOT))
+    os.environ["UV_CACHE_DIR"] = str(budget.cache)
+    session.log(f"disk budget {options.disk_budget:g} GB: row by row, private uv cache {budget.cache}")
+    return budget
 
 
 @nox.session(default=False)
@@ -176,23 +170,23 @@ def report(session: nox.Session) -> None:
     """Aggregate results/raw into COMPATIBILITY.md, matrix.csv and matrix.json."""
     options = options_for(session)
     session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
-    session.run("python", "-m", "harness.report", "--results", str(options.results))
+    session.run("python", "-m", "harness.publish.report", "--results", str(options.results))
 
 
 @nox.session(default=False)
 def site(session: nox.Session) -> None:
     """Build the web page from results/matrix.json into results/site/index.html (-- --help for options)."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "site"))
-    os.chdir(session.invoked_from)
-    session.run("python", "-m", "harness.site", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    with session.chdir(session.invoked_from):  # the user's paths, then back: later sessions run from the root
+        session.run("python", "-m", "harness.publish.page", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(default=False)
 def lookup(session: nox.Session) -> None:
     """Paste your error: which recorded problem it is, where, and what works instead (-- "ERROR" [--results PATH])."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
-    os.chdir(session.invoked_from)
-    session.run("python", "-m", "harness.lookup", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+    with session.chdir(session.invoked_from):
+        session.run("python", "-m", "harness.analysis.lookup", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(default=False)
@@ -204,19 +198,21 @@ def tests(session: nox.Session) -> None:
         session.notify(name)
 
 
-@nox.session(python=False, default=False)
+@nox.session(default=False)
 def bisect(session: nox.Session) -> None:
     """Find the first release where one case's outcome changes: bisect -- MODEL/EXPLAINER/DEVICE --axis torch|shap."""
-    from harness import bisect as bisection
+    from harness.tools import bisection
 
     os.chdir(session.invoked_from)
     try:
-        options = bisection.parse(session.posargs)
-        bisection.run(options)
+        options = bisection.parse(session.posargs)  # bad input: one line, before anything is installed
     except HarnessError as problem:
         session.error(str(problem))
     finally:
         os.chdir(ROOT)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "bisect"))  # its probes are nested nox cell sessions
+    with session.chdir(session.invoked_from):
+        session.run("python", "-m", "harness.tools.bisection", *session.posargs, env={"PYTHONPATH": str(ROOT)})
     if any((options.results / "raw").glob("*.json")):  # show the boundary in the grid's catalogue
         session.notify("report", ["--results", str(options.results)])
 
@@ -249,20 +245,20 @@ for _version, _numpy in CELL_SIDE_ENDS:
 def bench(session: nox.Session) -> None:
     """Benchmark one row: the harness vs the uv floor vs nox's pip backend."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "bench"))
-    session.run("python", "-m", "harness.bench", *session.posargs)
+    session.run("python", "-m", "harness.tools.bench", *session.posargs)
 
 
 # --- The scheduled fleet (.github/workflows/matrix.yml) ---------------------------------
 # Owned by the fleet work: `plan` turns `nox -l --json` into the workflow's job matrix;
 # `publish` merges the shards' downloaded results into results/, rebuilds the table,
 # diffs it against the last publish and builds the web page. The logic lives in
-# harness/fleet_plan.py, merge.py, diff.py and regressions.py.
+# harness/tools/fleet_plan.py, records/merge.py, publish/diff.py and publish/regressions.py.
 
 
 @nox.session(python=False, default=False)
 def plan(session: nox.Session) -> None:
     """Fleet: the GitHub Actions job matrix of a grid, one shard per torch release and runner kind."""
-    session.run(sys.executable, "-m", "harness.fleet_plan", *session.posargs, external=True)
+    session.run(sys.executable, "-m", "harness.tools.fleet_plan", *session.posargs, external=True)
 
 
 def publish_options(session: nox.Session):
@@ -297,21 +293,21 @@ def publish(session: nox.Session) -> None:
         session.error(str(problem))
     session.install(*nox.project.dependency_groups(PYPROJECT, "report", "site"))
     previous = Path(session.create_tmp()) / "previous-snapshot.json"
-    session.run("python", "-m", "harness.diff", "snapshot", "--results", str(results), "--out", str(previous))
-    session.run("python", "-m", "harness.merge", "--artifacts", str(options.artifacts.resolve()),
+    session.run("python", "-m", "harness.publish.diff", "snapshot", "--results", str(results), "--out", str(previous))
+    session.run("python", "-m", "harness.records.merge", "--artifacts", str(options.artifacts.resolve()),
                 "--results", str(results))
-    session.run("python", "-m", "harness.report", "--results", str(results))
+    session.run("python", "-m", "harness.publish.report", "--results", str(results))
     described = ["--description", options.description] if options.description else []
-    session.run("python", "-m", "harness.diff", "compare", "--previous", str(previous),
+    session.run("python", "-m", "harness.publish.diff", "compare", "--previous", str(previous),
                 "--results", str(results), *described)
-    session.run("python", "-m", "harness.site", "--results", str(results), "--diff", str(results / "diff.json"),
+    session.run("python", "-m", "harness.publish.page", "--results", str(results), "--diff", str(results / "diff.json"),
                 "--out", str(results / "site"))
 
 
 @nox.session(python=False, default=False)
 def supplied(session: nox.Session) -> None:
     """Run the suite in an existing interpreter with torch and shap, installing nothing: supplied -- --python PATH."""
-    from harness import supplied as mode
+    from harness.run import supplied as mode
 
     os.chdir(session.invoked_from)
     try:

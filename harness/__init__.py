@@ -1,5 +1,13 @@
-"""A version-matrix test harness for PyTorch x SHAP.
+"""A version-matrix test harness for PyTorch x SHAP, in layers that follow the flow grid -> plan -> cell -> records
+-> analysis -> publish:
 
-``harness.cell`` runs inside each cell's virtualenv (standard library, numpy,
-torch and shap only); every other module runs on the host, under nox.
+- ``records``: the data model (raw cell files, outcome names, the cell verdict), shared by every stage;
+- ``plan``: grid.toml to cells (versions, Python per cell, reuse of earlier results);
+- ``cell``: runs inside each cell's virtualenv (standard library, numpy, torch and shap only);
+- ``run``: the nox glue that turns planned cells into records;
+- ``analysis``: what the records mean (signatures, catalogue, known problems, lookup);
+- ``publish``: the tables, the web page, reproducers, the fleet's diff and issues;
+- ``tools``: bisect, bench and the fleet's job matrix, on top.
+
+A layer imports only the layers above it in this list (``harness.errors`` is shared); tests/test_layers.py checks it.
 """

@@ -1,15 +1,16 @@
-"""The real CUDA records of tests/fixtures/gpu/ as the cell documents harness.supplied writes.
+"""The real CUDA records of tests/fixtures/gpu/ as the cell documents harness.run.supplied writes.
 
 Those files are the supervisor's raw output from an H200 with no network (see their README): the host,
 packages and date below are what that README and the records themselves say, and the document is built by
-harness.supplied.build_document, the code that writes a supplied environment's record.
+harness.run.supplied.build_document, the code that writes a supplied environment's record.
 """
 import argparse
 import json
 from pathlib import Path
 
-from harness import results as store
-from harness import suite, supplied
+from harness.plan import suite
+from harness.records import store
+from harness.run import supplied
 
 GPU = Path(__file__).parent / "fixtures" / "gpu"
 VERSIONS = ("0.46.0", "0.49.1", "0.54.1")

@@ -2,7 +2,8 @@
 import pandas as pd
 import pytest
 
-from harness import bisect, catalogue
+from harness.tools import bisection as bisect
+from harness.analysis import catalogue
 from harness.errors import HarnessError
 from packaging.version import Version
 

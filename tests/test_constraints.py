@@ -4,11 +4,11 @@ from argparse import Namespace
 import pytest
 from packaging.version import Version
 
-from harness import grid as gridfile
-from harness import plan as planning
-from harness import reuse
 from harness.errors import HarnessError
-from harness.suite import discover
+from harness.plan import cells as planning
+from harness.plan import grid as gridfile
+from harness.plan import reuse
+from harness.plan.suite import discover
 
 BASE = '[torch]\nalways = ["2.4.1"]\n[grids.g]\ntorch = ["1.13.1", "2.4.1"]\nshap = ["0.44.1", "0.46.0"]\n'
 CONSTRAINTS = """

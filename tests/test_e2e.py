@@ -15,13 +15,14 @@ import pytest
 
 from packaging.version import Version
 
-from harness import reuse, site
+from harness.plan import reuse
+from harness.publish import page as site
 from harness.cell import additivity, supervisor
-from harness.options import parse
-from harness.plan import plan
-from harness.suite import select as select_models
-from harness.index import PackageIndex
-from harness.signatures import signature
+from harness.run.options import parse
+from harness.plan.cells import plan
+from harness.plan.suite import select as select_models
+from harness.plan.index import PackageIndex
+from harness.analysis.signatures import signature
 from nox_runner import ROOT, nox, nox_in_background
 
 pytestmark = pytest.mark.e2e
@@ -144,7 +145,7 @@ def test_table_and_tidy_files_agree_with_the_raw_result(run):
 def test_nox_lists_the_cell_with_identifier_tags(run):
     process = nox("-l", "-t", "torch_2_4", envdir=run["base"] / ".nox",
                   env={"MATRIX_GRID_FILE": str(run["base"] / "grid.toml")}, timeout=120)
-    assert f"cell-{run['cell']}" in process.stdout
+    assert f"cell({run['cell']})" in process.stdout
 
 
 def test_a_fresh_worker_takes_over_after_crash_hang_exit_and_memory(run, tmp_path):
@@ -223,7 +224,7 @@ def test_a_rerun_with_nothing_changed_reuses_the_cell(run):
     seconds = time.perf_counter() - started
     assert again.returncode == 0, again.stdout[-2000:] + again.stderr[-2000:]
     assert "1 reused (results still hold), 0 to run" in again.stdout + again.stderr
-    assert f"Running session cell-{run['cell']}" not in again.stdout + again.stderr
+    assert "Running session cell(" not in again.stdout + again.stderr
     assert raw.read_text() == before
     assert seconds < 60  # the cold run took minutes; a reuse is a resolve and a report
 

@@ -27,11 +27,11 @@ def test_an_unreachable_index_during_install_is_the_cells_outcome(tmp_path):
     (results / "raw").mkdir(parents=True)
     other = results / "raw" / FIXTURE.name
     shutil.copy(FIXTURE, other)
-    process = nox("-s", "cell-torch_2_4_1-shap_0_46_0", "--", "--results", str(results), "--model", "mlp",
+    process = nox("-s", "cell(torch_2_4_1-shap_0_46_0)", "--", "--results", str(results), "--model", "mlp",
                   envdir=tmp_path / ".nox", timeout=600,
                   env={"MATRIX_GRID_FILE": str(grid), "UV_INDEX_URL": "http://127.0.0.1:9/simple"})
     output = process.stdout + process.stderr
-    assert "Session cell-torch_2_4_1-shap_0_46_0 was successful" in output  # a failed install is data
+    assert "Session cell(torch_2_4_1-shap_0_46_0) was successful" in output  # a failed install is data
     document = json.loads((results / "raw" / "torch_2_4_1-shap_0_46_0.json").read_text())
     assert document["status"] == "install-error"
     assert "127.0.0.1:9" in document["install"]["message"]
@@ -84,7 +84,7 @@ def test_a_full_disk_while_writing_a_result_is_one_line_and_keeps_earlier_result
         os.truncate(filler, filler.stat().st_size - 8192)  # leave 8 KB: less than one cell result
         grid = tmp_path / "grid.toml"
         grid.write_text('[grids.one]\ntorch = ["1.13.1"]\nshap = ["0.54.1"]\n')  # n/a here: no install needed
-        process = nox("-s", "cell-torch_1_13_1-shap_0_54_1", "--", "--results", str(results),
+        process = nox("-s", "cell(torch_1_13_1-shap_0_54_1)", "--", "--results", str(results),
                       envdir=tmp_path / ".nox", env={"MATRIX_GRID_FILE": str(grid)}, timeout=300)
         output = process.stdout + process.stderr
         assert process.returncode != 0

@@ -14,9 +14,10 @@ from pathlib import Path
 import pytest
 from nox_runner import nox
 
-from harness import diff, fleet_plan, merge, regressions, report
-from harness import results as store
 from harness.errors import HarnessError
+from harness.publish import diff, regressions, report
+from harness.records import merge, store
+from harness.tools import fleet_plan
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.y*ml"))
@@ -95,7 +96,7 @@ def planned(tmp_path, *args) -> tuple[subprocess.CompletedProcess, dict]:
     output = tmp_path / "github_output"
     output.unlink(missing_ok=True)
     env = {k: v for k, v in os.environ.items() if k != "GITHUB_ACTIONS"}
-    done = subprocess.run([sys.executable, "-m", "harness.fleet_plan", *args], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, "-m", "harness.tools.fleet_plan", *args], capture_output=True, text=True,
                           cwd=ROOT, env=dict(env, GITHUB_OUTPUT=str(output)))
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines()) if output.exists() else {}
     return done, outputs
@@ -116,10 +117,12 @@ def test_the_matrix_has_every_runnable_cell_of_the_grid_in_exactly_one_shard(gri
     assert {shard["kind"] for shard in shards} == {"cpu"} and {s["runner"] for s in shards} == {"ubuntu-latest"}
     for shard in shards:
         torch = "torch_" + shard["torch"].replace(".", "_")
-        assert all(s.startswith(f"cell-{torch}-") for s in shard["sessions"].split())  # one torch per shard
+        assert all(s.startswith(f"cell({torch}-") for s in shard["sessions"].split())  # one torch per shard
         assert not UNSAFE.search(shard["artifact"]) and not UNSAFE.search(shard["cache_key"])
     assert len({s["artifact"] for s in shards}) == len(shards)
-    assert len(shards) == len({c["session"].split("-")[1] for c in cells if c["session"] in runnable})
+    assert len(shards) == len({c["call_spec"]["torch"] for c in cells if c["session"] in runnable})
+    assert all(f"py{c['call_spec']['python_version'].replace('.', '_')}" in c["tags"] for c in cells
+               if c["session"] in runnable)  # the Python the cell runs on, also as its py3_X tag
 
 
 def test_gpu_shards_only_with_a_gpu_runner(tmp_path):
@@ -127,7 +130,7 @@ def test_gpu_shards_only_with_a_gpu_runner(tmp_path):
     done, outputs = planned(tmp_path, "--grid", "default", "--select", select)
     cpu_only = json.loads(outputs["matrix"])["include"]
     assert [s["kind"] for s in cpu_only] == ["cpu"]
-    assert cpu_only[0]["sessions"] == "cell-torch_2_4_1-shap_0_46_0 cell-torch_2_4_1-shap_0_54_1"
+    assert cpu_only[0]["sessions"] == "cell(torch_2_4_1-shap_0_46_0) cell(torch_2_4_1-shap_0_54_1)"
     done, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", '["self-hosted", "gpu"]')
     shards = json.loads(outputs["matrix"])["include"]
     assert [(s["kind"], s["runner"]) for s in shards] == [("cpu", "ubuntu-latest"), ("gpu", ["self-hosted", "gpu"])]
@@ -149,7 +152,8 @@ def test_bad_plan_input_is_one_line(args, message, tmp_path):
 
 
 def fake_cells(torches: int, shaps: int = 1) -> list[dict]:
-    return [{"session": f"cell-torch_2_{t}_0-shap_0_{s}_0", "tags": ["cell", f"torch_2_{t}_0", "py3_12"]}
+    return [{"session": f"cell(torch_2_{t}_0-shap_0_{s}_0)", "tags": ["cell", f"torch_2_{t}_0", "py3_12"],
+             "call_spec": {"torch": f"2.{t}.0", "shap": f"0.{s}.0", "python_version": "3.12"}}
             for t in range(torches) for s in range(shaps)]
 
 
@@ -306,8 +310,9 @@ def test_a_new_signature_opens_one_issue_with_run_cases_and_reproducer():
     [action] = regressions.plan({"newly_broken": rows, "previous": "last week"}, cases, [], RUN)
     assert action["action"] == "open" and action["title"] == regressions.PREFIX + SIGNATURE
     body = action["body"]
-    assert RUN in body and "last week" in body and "| torch_2_4_1-shap_0_46_0 | cnn2d | deep | cpu |" in body
-    assert "nox -s cell-torch_2_4_1-shap_0_46_0 -- --model mlp --explainer deep" in body
+    assert RUN in body and "last week" in body
+    assert re.search(r"^\| torch_2_4_1-shap_0_46_0 +\| cnn2d +\| deep +\| cpu +\|", body, re.M)  # a tabulate row
+    assert "nox -s 'cell(torch_2_4_1-shap_0_46_0)' -- --model mlp --explainer deep" in body
     assert "cd results/reproducers/x && run" in body
 
 
@@ -391,7 +396,7 @@ def test_a_gpu_python_makes_one_supplied_shard_instead_of_installs(tmp_path):
     _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu",
                          "--gpu-python", "/opt/conda/bin/python")
     cpu, gpu = json.loads(outputs["matrix"])["include"]
-    assert cpu["kind"] == "cpu" and cpu["sessions"] == "cell-torch_2_4_1-shap_0_46_0"
+    assert cpu["kind"] == "cpu" and cpu["sessions"] == "cell(torch_2_4_1-shap_0_46_0)"
     assert gpu == {"name": "supplied environment on gpu: /opt/conda/bin/python", "kind": "gpu", "runner": "gpu",
                    "torch": "", "sessions": "", "cells": 0, "pythons": "", "artifact": "raw-gpu-supplied",
                    "cache_key": "", "device": "cuda", "supplied_python": "/opt/conda/bin/python"}

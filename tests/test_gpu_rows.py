@@ -11,8 +11,9 @@ import gpu_records
 import pytest
 from test_site import browser, browser_cells, select, server_cells  # noqa: F401 (browser is a fixture)
 
-from harness import merge, report, site
-from harness import results as store
+from harness.publish import page as site
+from harness.publish import report
+from harness.records import merge, store
 
 ROOT = Path(__file__).resolve().parent.parent
 ROW = "2.11.0+cu130 · supplied: h200"

@@ -2,7 +2,7 @@
 import pytest
 from packaging.version import Version
 
-from harness import grid as gridfile
+from harness.plan import grid as gridfile
 from harness.errors import HarnessError
 
 RELEASES = {

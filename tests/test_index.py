@@ -9,7 +9,7 @@ import pytest
 from packaging.version import Version
 
 from harness.errors import HarnessError
-from harness.index import PackageIndex
+from harness.plan.index import PackageIndex
 
 PAGE = {"meta": {"api-version": "1.1"}, "name": "torch", "versions": ["2.4.1", "2.5.0rc1"], "files": [
     {"filename": "torch-2.4.1-cp312-cp312-manylinux1_x86_64.whl", "requires-python": ">=3.8", "yanked": False},

@@ -8,7 +8,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from harness import catalogue, known_problems, report, site
+from harness.analysis import catalogue, known_problems
+from harness.publish import page as site
+from harness.publish import report
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = ROOT / "tests" / "fixtures" / "known_problems" / "rows.json"

@@ -1,4 +1,4 @@
-"""Paste your error: harness/lookup.py in Python and templates/lookup.js in a real headless Chromium.
+"""Paste your error: harness/analysis/lookup.py in Python and publish/templates/lookup.js in a real headless Chromium.
 
 tests/fixtures/lookup/matrix.json is cut from a real default-grid run (24 cells, CPU): the rows of six models
 (hook_order_dict_output_leaf, lstm_hidden_state, relu_inplace, conv_attention_product, torchscript_mlp,
@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import lookup, site
+from harness.analysis import lookup
+from harness.publish import page as site
 from harness.errors import HarnessError
 from test_site import browser  # noqa: F401 (a fixture: headless Debian chromium)
 
@@ -78,7 +79,7 @@ def test_empty_text_is_an_error(problems):
 
 
 def cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "harness.lookup", *args], cwd=ROOT, input=stdin or "",
+    return subprocess.run([sys.executable, "-m", "harness.analysis.lookup", *args], cwd=ROOT, input=stdin or "",
                           capture_output=True, text=True, check=False)
 
 

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from harness import suite
+from harness.plan import suite
 
 MODELS = suite.discover()
 CITATION = re.compile(r"https://github\.com/(shap/shap|pytorch/pytorch|meta-pytorch/captum)/(issues|pull)/\d+")

@@ -12,7 +12,10 @@ from types import SimpleNamespace
 import pytest
 from packaging.version import Version
 
-from harness import options, parallel, progress, reuse
+from harness.run import options
+from harness.run import parallel
+from harness.run import progress
+from harness.plan import reuse
 from harness.errors import HarnessError
 from nox_runner import ROOT, nox, nox_in_background
 
@@ -74,7 +77,7 @@ def test_jobs_default_to_cores_and_memory_and_must_be_positive():
 
 def try_lock(results, fd=None):
     """A fresh process taking the lock (through an inherited descriptor when fd is given); its return code."""
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness import reuse; "
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness.plan import reuse; "
             f"reuse.hold_lock({str(results)!r}); print('held')")
     env = dict(os.environ)
     env.pop(reuse.LOCK_FD, None)
@@ -100,7 +103,7 @@ def test_the_lock_outlives_the_matrix_while_its_cells_still_write(tmp_path):
     results = tmp_path / "results"
     holder = subprocess.Popen(
         [sys.executable, "-c", f"import sys, subprocess, os; sys.path.insert(0, {str(ROOT)!r}); "
-                               f"from harness import reuse; reuse.hold_lock({str(results)!r}); "
+                               f"from harness.plan import reuse; reuse.hold_lock({str(results)!r}); "
                                f"fd = reuse.held_lock({str(results)!r}); "
                                "cell = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(8)'], "
                                "pass_fds=(fd,)); print(cell.pid, flush=True); time.sleep(600)"],
@@ -190,7 +193,7 @@ def test_a_killed_cell_fails_alone_and_runs_again_next_time(tmp_path, grid):
     args = matrix_args(results, "--model", "mlp", "--model", "hang", "--timeout", "15", "--jobs", "2")
     run = nox_in_background(*args, envdir=envdir, env=grid)
     wait_for_suites(envdir)
-    victim = [p for p in processes_mentioning(f"cell-{CELLS[1]}") if os.getpgid(p) == p]
+    victim = [p for p in processes_mentioning(f"cell({CELLS[1]})") if os.getpgid(p) == p]
     assert len(victim) == 1
     os.killpg(victim[0], signal.SIGKILL)  # the cell's nox, supervisor and worker, as an OOM killer might
     out, err = run.communicate(timeout=900)

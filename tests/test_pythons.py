@@ -5,8 +5,8 @@ import sys
 import pytest
 from packaging.version import Version
 
-from harness import pythons
-from harness.index import WheelFile, PackageIndex
+from harness.plan import pythons
+from harness.plan.index import WheelFile, PackageIndex
 
 MACHINE = {"3.9": "/x/python3.9", "3.10": "/x/python3.10", "3.11": "/x/python3.11", "3.12": "/x/python3.12"}
 

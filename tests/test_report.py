@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import report
 from harness.errors import HarnessError
+from harness.publish import report
 
 FIXTURES = Path(__file__).parent / "fixtures" / "raw"
 

@@ -3,8 +3,8 @@ import subprocess
 import sys
 from argparse import Namespace
 
-from harness import reuse
-from harness.suite import discover
+from harness.plan import reuse
+from harness.plan.suite import discover
 from nox_runner import ROOT
 
 OPTIONS = Namespace(explainer=None, repeats=3, timeout=120.0, threads=1, memory_limit=0)
@@ -42,7 +42,7 @@ def test_the_lock_is_shared_within_a_run_and_refused_to_another(tmp_path):
     reuse.hold_lock(tmp_path)
     reuse.hold_lock(tmp_path)  # the same process (one nox run) may take it again
     child = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness import reuse; "
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness.plan import reuse; "
                                f"reuse.hold_lock({str(tmp_path)!r})"], capture_output=True, text=True)
     assert child.returncode != 0
     assert "HarnessError: another matrix run (pid" in child.stderr and "is writing" in child.stderr
@@ -59,7 +59,7 @@ def test_no_previous_result_means_run(tmp_path):
 
 def test_the_machine_id_is_stable_here_and_differs_on_a_fresh_machine(monkeypatch, tmp_path):
     """Same host name and CPU (many cloud machines are 'vm'), another machine: a different key."""
-    from harness import hostinfo
+    from harness.plan import hostinfo
     monkeypatch.delenv("MATRIX_MACHINE_ID", raising=False)
     monkeypatch.setenv("MATRIX_HOST_NAME", "vm")
     monkeypatch.setattr(hostinfo, "MACHINE_TOKEN", tmp_path / "here" / "machine")

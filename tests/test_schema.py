@@ -15,7 +15,7 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from harness import report
+from harness.publish import report
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = Path(__file__).parent / "fixtures" / "raw"

@@ -1,5 +1,5 @@
 """Error normalization and failure signatures."""
-from harness.signatures import normalize, signature
+from harness.analysis.signatures import normalize, signature
 
 
 def test_numbers_addresses_and_paths_are_stripped():

@@ -1,4 +1,4 @@
-"""The web page (harness/site.py): escaping and bad input, then the page in a real headless Chromium.
+"""The web page (harness/publish/page.py): escaping and bad input, then the page in a real headless Chromium.
 
 tests/fixtures/site/matrix.json is hand-picked from a real results/matrix.json: models mlp, gru and
 relu_inplace; torch 1.13.1, 2.4.1, 2.15.0 x shap 0.44.1, 0.54.1 with one n/a and one install-error cell
@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harness import site
 from harness.errors import HarnessError
+from harness.publish import page as site
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "site"
@@ -102,7 +102,7 @@ def test_the_diff_is_summarized():
 
 
 def test_cli_writes_one_file(results):
-    command = [sys.executable, "-m", "harness.site", "--results", str(results), "--diff", str(FIXTURES / "diff.json")]
+    command = [sys.executable, "-m", "harness.publish.page", "--results", str(results), "--diff", str(FIXTURES / "diff.json")]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (results / "site").iterdir()) == ["index.html", "matrix.json"]  # the data ships too

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import site
+from harness.publish import page as site
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site" / "matrix.json"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -133,7 +133,7 @@ def test_legend_symbols_and_colours_differ(page, tmp_path):
 
 def test_the_page_folder_ships_its_data_and_dictionary(tmp_path):
     """Where the page is published (results/site alone on GitHub Pages) its data links must work."""
-    from harness import report
+    from harness.publish import report
 
     shutil.copytree(Path(__file__).parent / "fixtures" / "raw", tmp_path / "raw")
     report.write(tmp_path)

@@ -1,4 +1,4 @@
-"""The supplied-environment mode (harness.supplied): a real existing virtualenv with real torch and shap,
+"""The supplied-environment mode (harness.run.supplied): a real existing virtualenv with real torch and shap,
 run with no install, merged into a table beside the harness's own cells, rendered and diffed; and bad input."""
 from __future__ import annotations
 
@@ -10,9 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from harness import diff, merge, pythons, report, reuse, site, supplied
-from harness import results as store
-from harness.plan import Cell
+from harness.publish import diff
+from harness.records import merge
+from harness.plan import pythons
+from harness.publish import report
+from harness.plan import reuse
+from harness.publish import page as site
+from harness.run import supplied
+from harness.records import store
+from harness.plan.cells import Cell
 from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,7 +27,7 @@ TORCH, SHAP = "2.4.1", "0.46.0"  # the pair of the baseline cell above, so both 
 
 
 def run_supplied(*args, cwd=ROOT) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "harness.supplied", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "harness.run.supplied", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=900)
 
 

@@ -1,7 +1,7 @@
 """Your own models: the file contract, checked without importing torch."""
 import pytest
 
-from harness import suite
+from harness.plan import suite
 from harness.errors import HarnessError
 from nox_runner import ROOT, nox
 

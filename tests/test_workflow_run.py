@@ -13,8 +13,9 @@ import yaml
 from test_supplied import environment  # noqa: F401 (a fixture: a real virtualenv with torch and shap)
 from workflow_runner import EMBEDDED, Expression, Run, Scope, WorkflowError, condition, make_tools
 
-from harness import pythons, supplied
+from harness.plan import pythons
 
+from harness.run import supplied
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / ".github" / "workflows" / "matrix.yml"
 INPUTS = {"grid": "default", "select": "torch_2_4_1 and shap_0_46_0", "models": "mlp", "publish": True,
@@ -106,7 +107,7 @@ def test_the_workflow_runs_as_written(tmp_path, environment):  # noqa: F811
     matrix = json.loads(jobs["plan"]["outputs"]["matrix"])["include"]
     assert jobs["plan"]["outputs"]["shards"] == "2"
     assert [(s["kind"], s["sessions"], s["supplied_python"]) for s in matrix] == [
-        ("cpu", f"cell-{CPU_CELL}", ""), ("gpu", "", str(environment))]
+        ("cpu", f"cell({CPU_CELL})", ""), ("gpu", "", str(environment))]
 
     # cells: one job per shard, named by the matrix; artifacts named as the upload steps name them
     cpu_job, gpu_job = jobs["cells"]["instances"]

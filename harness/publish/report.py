@@ -1,0 +1,504 @@
+"""Aggregate raw cell results into the compatibility table.
+
+    python -m harness.publish.report --results results/
+
+Reads every ``results/raw/*.json`` with pandas and writes, with tabulate:
+``COMPATIBILITY.md`` (summary grid, legend, per-explainer and per-model
+grids, failure-signature catalogue), ``matrix.csv`` and ``matrix.json``
+(one tidy row per case) with their data dictionary: ``matrix.schema.json`` (a JSON
+Schema shipped as harness/matrix.schema.json) and ``datapackage.json`` (the same, as a
+Frictionless Table Schema for the CSV), then prints a short summary.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+from packaging.version import Version
+from tabulate import tabulate
+
+from harness.analysis import catalogue, known_problems
+from harness.analysis.signatures import signature
+from harness.cell import oracles
+from harness.cell.remedies import REGISTRY as REMEDIES
+from harness.errors import HarnessError, command
+from harness.publish import reproducers
+from harness.records import outcomes, store
+from harness.records.outcomes import verdict
+
+SYMBOLS = {
+    "pass": "✅", "mismatch": "⚠️", "fail": "❌", "crash": "💥", "timeout": "⏱️", "skip": "➖",
+    "install-error": "📦", "import-error": "🚫", "n/a": "n/a",
+}
+MEANINGS = {
+    "pass": "ran, and the harness's additivity check holds within the stated tolerance",
+    "mismatch": "ran, but the numbers are wrong: they do not add up to f(x) - E[f], or an affine model's "
+                "attributions differ from the closed form",
+    "fail": "shap_values() or the explainer raised (type, message and frame recorded)",
+    "crash": "the worker process died (signal or exit code recorded)",
+    "timeout": "no result within the case timeout; the worker was killed",
+    "skip": "not run here (e.g. no CUDA on this host)",
+    "install-error": "`torch==X shap==Y` did not install (resolver message recorded)",
+    "import-error": "`import torch, shap` failed in the cell's environment",
+    "n/a": "no Python on this machine has wheels of both releases",
+}
+# The data dictionary of matrix.csv / matrix.json; tests/test_schema.py keeps it in step with case_rows().
+SCHEMA = Path(__file__).with_name("matrix.schema.json")
+EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
+PROSE_WIDTH = 200  # COMPATIBILITY.md is read as text too: no prose line wider than this
+
+
+def case_rows(document: dict) -> list[dict]:
+    """Flatten one raw cell document into tidy case rows."""
+    cell, run = document["cell"], document["run"]
+    resolved = document.get("resolved") or {}
+    env = document.get("environment") or {}
+    rows = []
+    for case in document["cases"]:
+        error = case.get("error") or {}
+        check = case.get("additivity") or {}
+        oracle = case.get("oracles") or {}
+        devices = case.get("device_agreement") or {}
+        timing = case.get("timing") or {}
+        warm = timing.get("warm") or {}
+        rows.append({
+            "cell": cell["id"], "torch": cell["torch"], "shap": cell["shap"],
+            "python": cell.get("python") or "", "cell_status": document.get("status"),
+            "constraints": constraint_text(cell),
+            "row": store.row_label(document), "provenance": document.get("provenance") or store.INSTALLED,
+            "model": case["model"], "explainer": case["explainer"], "device": case["device"],
+            "outcome": case["outcome"], "signature": signature(case),
+            "stage": case.get("stage"),
+            "error_type": error.get("type"), "error_message": error.get("message"),
+            "error_frame": error.get("frame"), "error_package": error.get("frame_package"),
+            "reason": case.get("reason"),
+            "crash": (case.get("crash") or {}).get("exit"),
+            "shap_check_fired": bool(case.get("shap_check")),
+            "shap_check_message": (case.get("shap_check") or {}).get("message"),  # what shap raised: lookup finds it
+            **remedy_columns(case),
+            "additivity_metric": check.get("metric"), "additivity_error": check.get("error"),
+            "additivity_tolerance": check.get("tolerance"), "additivity_criterion": check.get("criterion"),
+            **{f"{name}_{field}": (oracle.get(name) or {}).get(field)
+               for name in ("analytic", "exact") for field in ("deviation", "tolerance", "ok")},
+            "side_effects": leak_summary(case["side_effects"]) if case.get("side_effects") else None,
+            "device_max_diff": devices.get("max_abs_diff"), "device_tolerance": devices.get("tolerance"),
+            "device_ok": devices.get("ok"),
+            "warnings": " | ".join(n["message"] for n in case.get("notes") or []),
+            "construct_cold_s": (timing.get("cold") or {}).get("construct"),
+            "call_cold_s": (timing.get("cold") or {}).get("call"),
+            "construct_warm_median_s": (warm.get("construct") or {}).get("median"),
+            "construct_warm_iqr_s": (warm.get("construct") or {}).get("iqr"),
+            "call_warm_median_s": (warm.get("call") or {}).get("median"),
+            "call_warm_iqr_s": (warm.get("call") or {}).get("iqr"),
+            "warm_n": (warm.get("call") or {}).get("n"),
+            "case_seconds": case.get("seconds"),
+            "concurrent_cells": case.get("concurrent_cells"),  # cells running at once while it was timed
+            "resolved_torch": resolved.get("torch"), "resolved_shap": resolved.get("shap"),
+            "resolved_numpy": resolved.get("numpy"), "resolved_python": resolved.get("python"),
+            "torch_threads": env.get("torch_threads"), "gpu": env.get("gpu"),
+            "date": run["date"], "host": run["host"]["name"], "cpu_model": run["host"]["cpu_model"],
+            "harness_commit": run["harness_commit"],
+        })
+    return rows
+
+
+def remedy_columns(case: dict) -> dict:
+    """``remedy_<name>``: what each code remedy gave on this case ('pass', 'n/a', or its signature); None: not tried."""
+    tried = {r["remedy"]: r for r in case.get("remedies") or []}
+    columns = {}
+    for name in REMEDIES:
+        result = tried.get(name)
+        if result is None:
+            columns[f"remedy_{name}"] = None
+        elif result["outcome"] in ("pass", "n/a"):
+            columns[f"remedy_{name}"] = result["outcome"]
+        else:
+            columns[f"remedy_{name}"] = signature(dict(result, explainer=result.get("explainer") or case["explainer"]))
+    return columns
+
+
+def constraint_text(cell: dict) -> str | None:
+    """The requirement lines a cell ran under ("numpy<2"), or None for an unconstrained cell."""
+    lines = list(dict.fromkeys(line for c in cell.get("constraints") or [] for line in c["requires"]))
+    return ", ".join(lines) or None
+
+
+def load(results: Path) -> tuple[pd.DataFrame, list[dict]]:
+    documents = store.read_cells(results)
+    if not documents:
+        raise HarnessError(f"no raw results in {store.raw_dir(results)}: run nox -s matrix first")
+    frame = pd.DataFrame([row for doc in documents for row in case_rows(doc)])
+    return frame, documents
+
+
+def _ordered(values) -> list[str]:
+    return sorted(set(values), key=Version)
+
+
+def grid(frame: pd.DataFrame, render) -> str:
+    """A torch-rows x shap-columns table, each cell rendered from its case rows."""
+    torches, shaps = store.row_order(zip(frame["torch"], frame["row"])), _ordered(frame["shap"])
+    by_cell = {key: group for key, group in frame.groupby(["row", "shap"])}
+    body = [[f"**{t}**"] + [render(by_cell[(t, s)]) if (t, s) in by_cell else "" for s in shaps] for t in torches]
+    return tabulate(body, headers=["torch \\ shap"] + shaps, tablefmt="github")
+
+
+def summary_cell(cases: pd.DataFrame) -> str:
+    """A summary grid's cell: the cell's verdict (records.outcomes.verdict) as a symbol, pass count and Python."""
+    found = verdict(cases["cell_status"].iloc[0], cases["outcome"])
+    python = cases["python"].iloc[0]
+    if found.kind == outcomes.NA:
+        return "n/a"
+    if found.kind == outcomes.INSTALL_ERROR:
+        return "❌ install"
+    if found.kind == "not-run":
+        return "➖"
+    if found.kind == outcomes.IMPORT_ERROR:
+        return f"❌ import · py{python}"
+    symbol = {outcomes.PASS: "✅", outcomes.FAIL: "❌"}.get(found.kind, "⚠️")
+    constrained = cases["constraints"].iloc[0]
+    return f"{symbol} {found.label} · py{python}" + (f" · {constrained}" if isinstance(constrained, str) else "")
+
+
+def model_cell(cases: pd.DataFrame) -> str:
+    """D/G with each outcome, the distance from the exact Shapley values where measured, and a link to a reproducer."""
+    if cases["cell_status"].iloc[0] == "n/a":
+        return "n/a"
+    marks = []
+    for row in cases.itertuples():
+        mark = f"{row.explainer[0].upper()}{SYMBOLS[row.outcome]}"
+        if pd.notna(row.exact_deviation):
+            mark += f" {row.exact_deviation:.2g}"
+        if isinstance(row.reproducer, str):
+            mark = f"[{mark}]({row.reproducer})"
+        if isinstance(row.side_effects, str):
+            mark += " 🪝"
+        marks.append(mark)
+    return " ".join(marks)
+
+
+def executed_devices(frame: pd.DataFrame) -> list[str]:
+    ran = frame[frame["outcome"].isin(outcomes.RAN)]
+    return [d for d in outcomes.DEVICES if d in set(ran["device"])] or ["cpu"]
+
+
+def oracle_section(frame: pd.DataFrame) -> list[str]:
+    """How far each explainer is from the reference Shapley values, over every cell that ran it."""
+    out = ["## Oracles: distance from the true Shapley values", "",
+           f"Relative L2 distance `{oracles.METRIC}` between an explainer's attributions and interventional "
+           "Shapley values against the same background: the closed form for affine models (`CLOSED_FORM = "
+           "\"linear\"`; a verdict, since theory makes both explainers exact there up to float rounding or "
+           "sampling) and brute force over all 2^M coalitions for models with at most "
+           f"{oracles.EXACT_MAX_FEATURES} input features (measured only: DeepLIFT and expected gradients "
+           "approximate Shapley values on nonlinear models). Tolerances: DeepExplainer "
+           f"{oracles.DEEP_ORACLE_RTOL:g}, GradientExplainer {oracles.GRADIENT_ORACLE_RTOL:g}. Per cell in "
+           "matrix.csv (`analytic_*`, `exact_*`) and in the per-model grids below.", ""]
+    rows = []
+    for oracle in ("analytic", "exact"):
+        measured = frame[frame[f"{oracle}_deviation"].notna()]
+        for (model, explainer, device), sub in measured.groupby(["model", "explainer", "device"]):
+            values = sub[f"{oracle}_deviation"]
+            verdicts = sub[f"{oracle}_ok"].dropna()
+            over = int((verdicts == False).sum())  # noqa: E712 (None means measured only)
+            rows.append([model, EXPLAINER_NAMES[explainer], device, oracle, len(sub), f"{values.min():.3g}",
+                         f"{values.median():.3g}", f"{values.max():.3g}",
+                         f"{over} of {len(verdicts)}" if len(verdicts) else "measured only"])
+    if not rows:
+        return out + ["No case produced attributions an oracle could check.", ""]
+    return out + catalogue.table(["model", "explainer", "device", "oracle", "cells", "min", "median", "max",
+                                       "over tolerance"], rows) + [""]
+
+
+def leak_summary(lines: list[str]) -> str:
+    """One short phrase per kind of thing left behind, from the worker's per-module lines."""
+    hooks, attributes, other = {}, set(), []
+    for line in lines:
+        if " left registered" in line and "): " in line:
+            kind = line.rsplit(" left registered", 1)[0].split(" ")[-1]
+            hooks[kind] = hooks.get(kind, 0) + 1
+        elif "attributes added: " in line:
+            attributes.update(line.split("attributes added: ", 1)[1].split(", "))
+        else:
+            other.append(line)
+    parts = [f"{kind} on {n} module{'s' if n > 1 else ''}" for kind, n in sorted(hooks.items())]
+    if attributes:
+        parts.append(f"attributes {', '.join(sorted(attributes))}")
+    return "; ".join(parts + other)
+
+
+def side_effect_section(frame: pd.DataFrame, documents: list[dict]) -> list[str]:
+    """Cases whose explainer left hooks, attributes or state_dict entries on the model it was given."""
+    checked = frame[frame["outcome"].isin(outcomes.CALLED)]
+    out = ["## Side effects on the model", "",
+           "After each case (pass or fail) the harness compares every module's hook dictionaries, public "
+           "attributes and the `state_dict()` keys with what they were before shap saw the model "
+           "(each module's lines are in the raw results).", ""]
+    found = {}
+    for document in documents:
+        for case in document.get("cases", []):
+            if case.get("side_effects"):
+                key = (case["model"], case["explainer"], case["device"], case["outcome"],
+                       leak_summary(case["side_effects"]))
+                found.setdefault(key, []).append(f"{document['cell']['torch']}/{document['cell']['shap']}")
+    if not found:
+        return out + [f"None found in {len(checked)} cases that ran.", ""]
+    rows = [[model, EXPLAINER_NAMES[explainer], device, outcome, left, _cell_span(cells)]
+            for (model, explainer, device, outcome, left), cells in sorted(found.items())]
+    total = sum(len(cells) for cells in found.values())
+    return out + [f"{total} of {len(checked)} cases left something behind (each case's own in matrix.csv):", ""] + \
+        catalogue.table(["model", "explainer", "device", "outcome", "left behind", "cells (torch/shap)"], rows) + [""]
+
+
+def _cell_span(cells: list[str]) -> str:
+    """Cells as a count with the first and last, or the list when short."""
+    cells = sorted(set(cells), key=lambda c: [Version(v) for v in c.split("/")])
+    return ", ".join(cells) if len(cells) <= 3 else f"{len(cells)} cells, {cells[0]} … {cells[-1]}"
+
+
+def device_section(frame: pd.DataFrame) -> list[str]:
+    """CPU vs CUDA of the same case where CUDA ran: outcomes, attribution agreement and warm time side by side."""
+    compared = frame[frame["device_max_diff"].notna()]
+    out = ["## CPU and CUDA agreement", ""]
+    gpu = device_pairs(frame)
+    if compared.empty and gpu.empty:
+        return out + ["No cell in these results ran on both CPU and CUDA (no GPU on the hosts), so nothing was "
+                      "compared.", ""]
+    bad = compared[compared["device_ok"] == False]  # noqa: E712
+    out += [f"Max |phi_cpu - phi_cuda| per case (recorded on the cuda case by the supervisor, which ran both on "
+            f"one host), judged against {oracles.DEVICE_RTOL:g} x max(1, max|phi|): "
+            f"{len(compared) - len(bad)} of {len(compared)} agree. Warm time is the median warm `shap_values()` "
+            "call; the cpu columns come from the cell's CPU record, which on the fleet is a CPU runner's.", ""]
+    differ = gpu[gpu["outcome"] != gpu["outcome_cpu"]]
+    if len(differ):
+        out += [f"{len(differ)} of {len(gpu)} cases that ran on CUDA have another outcome than on CPU.", ""]
+    rows = [[r.row, r.shap, r.model, EXPLAINER_NAMES[r.explainer], f"{SYMBOLS.get(r.outcome_cpu, '')} {r.outcome_cpu}",
+             f"{SYMBOLS[r.outcome]} {r.outcome}",
+             f"{r.device_max_diff:.3g}" if pd.notna(r.device_max_diff) else "",
+             ("✅" if r.device_ok else "❌ disagree") if pd.notna(r.device_ok) else "",
+             _ms(r.call_warm_median_s_cpu), _ms(r.call_warm_median_s),
+             f"{r.call_warm_median_s_cpu / r.call_warm_median_s:.2g}×"
+             if pd.notna(r.call_warm_median_s_cpu) and pd.notna(r.call_warm_median_s) and r.call_warm_median_s > 0
+             else ""] for r in gpu.itertuples()]
+    return out + [tabulate(rows, headers=["torch", "shap", "model", "explainer", "cpu", "cuda", "max diff",
+                                          "agreement", "cpu warm", "cuda warm", "cpu / cuda"],
+                           tablefmt="github"), ""]
+
+
+def constraint_section(documents: list[dict]) -> list[str]:
+    """Each grid.toml constraint with its reason and cells, then what installs without it, once per row."""
+    applied = {}
+    for d in documents:
+        for c in d["cell"].get("constraints") or []:
+            applied.setdefault((c["applies_to"], ", ".join(c["requires"]), c["reason"]), []).append(d["cell"])
+    if not applied:
+        return []
+    out = ["## Constraints: environments as their users have them", "",
+           "Cells whose releases predate a dependency's breaking release run with the requirement lines their "
+           "users had (grid.toml `[[constraints]]`, applied with uv's `--constraint` to the install and to the "
+           "reuse key; summary cells show them after the Python).", ""]
+    rows = [[applies_to, f"`{requires}`", reason, len(cells)] for (applies_to, requires, reason), cells in applied.items()]
+    out += catalogue.table(["cells", "constraint", "why", "cells run"], rows) + [""]
+    findings = unconstrained_findings(documents)
+    if findings:
+        out += ["Installed today without the constraints (`uv pip install torch==X shap==Y` alone, one tiny case: "
+                "mlp, DeepExplainer, cpu):", ""] + [f"- {line}" for line in findings] + [""]
+    return out
+
+
+def unconstrained_findings(documents: list[dict]) -> list[str]:
+    """One line per torch row (and distinct finding) from the cells' unconstrained probes."""
+    groups = {}
+    for d in sorted(documents, key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]))):
+        probe = d.get("unconstrained")
+        if not probe:
+            continue
+        differs = ", ".join(f"{name} {v['unconstrained']} (not {v['constrained']})"
+                            for name, v in probe.get("differs", {}).items() if name in ("numpy", "numba", "scipy"))
+        error = probe.get("error") or {}
+        result = (probe.get("status") if probe.get("status") != "ran" else
+                  probe["outcome"] + (f": {error.get('type')}: {error.get('message')}" if error else ""))
+        key = (d["cell"]["torch"], ", ".join(probe.get("without", [])), differs, result)
+        groups.setdefault(key, []).append(d["cell"]["shap"])
+    lines = []
+    for (torch, without, differs, result), shaps in groups.items():
+        gets = f"gets {differs}" if differs else "resolves the same packages"
+        lines.append(f"torch {torch} with shap {_versions(shaps)}, without `{without}`: {gets}; "
+                     f"import and tiny case: **{result[:80]}**")
+    return lines
+
+
+def device_pairs(frame: pd.DataFrame) -> pd.DataFrame:
+    """Each cuda case that ran, with the same cell's cpu case beside it (columns ending in _cpu)."""
+    keys = ["cell", "model", "explainer"]
+    cuda = frame[(frame["device"] == "cuda") & frame["outcome"].isin(outcomes.CALLED)]
+    cpu = frame[frame["device"] == "cpu"][keys + ["outcome", "call_warm_median_s"]]
+    paired = cuda.merge(cpu, on=keys, how="left", suffixes=("", "_cpu"))
+    paired["outcome_cpu"] = paired["outcome_cpu"].fillna("not run")
+    return paired
+
+
+def _ms(seconds) -> str:
+    if pd.isna(seconds):
+        return ""
+    return f"{seconds:.3g} s" if seconds >= 1 else f"{seconds * 1000:.3g} ms"
+
+
+def _versions(versions: list[str], n: int = 6) -> str:
+    """A list of releases, shortened to its ends when long (the full list is in grid.toml)."""
+    if len(versions) <= n:
+        return ", ".join(versions)
+    return f"{len(versions)} releases from {versions[0]} to {versions[-1]}"
+
+
+def provenance(documents: list[dict]) -> list[str]:
+    runs = sorted({(d["run"]["host"]["name"], d["run"]["host"]["cpu_model"], d["run"]["host"]["cpu_count"],
+                    d["run"]["harness_commit"]) for d in documents})
+    dates = sorted(d["run"]["date"] for d in documents)
+    lines = [f"Produced from {len(documents)} cell results, run between {dates[0]} and {dates[-1]} (UTC)."]
+    for name, cpu, cores, commit in runs:
+        lines.append(f"- host `{name}`: {cpu}, {cores} cores; harness commit `{commit}`")
+    gpus = sorted({d["environment"]["gpu"] for d in documents if (d.get("environment") or {}).get("gpu")})
+    lines.append(f"- GPUs: {', '.join(gpus)}" if gpus else "- GPUs: none (CUDA cases are recorded as skip)")
+    for d in documents:
+        if d.get("provenance", store.INSTALLED) != store.INSTALLED:
+            supplied, resolved = d.get("supplied") or {}, d.get("resolved") or {}
+            lines.append(f"- {d.get('provenance')} `{supplied.get('label')}` (row `{store.row_label(d)}`): "
+                         f"`{supplied.get('interpreter')}` on host `{d['run']['host']['name']}`, installed nothing; "
+                         f"torch {d['cell']['torch']}, shap {d['cell']['shap']}, Python {resolved.get('python')}, "
+                         f"{len(resolved.get('packages') or {})} distributions recorded")
+    axes = {}
+    for d in sorted(documents, key=lambda d: d["run"]["date"]):
+        axes.update(d["cell"].get("grid_axes") or {})
+    for name, axis in sorted(axes.items()):
+        size = len(axis["torch"]) * len(axis["shap"])
+        covered = sum(name in d["cell"].get("grids", []) for d in documents)
+        scope = "all of it" if covered >= size else f"a declared subset: {covered} of its {size} cells"
+        lines.append(f"- grid `{name}` resolved to torch {_versions(axis['torch'])} × shap {_versions(axis['shap'])} "
+                     f"(see grid.toml); these results cover {scope}")
+    return lines
+
+
+def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict, problems: list[dict]) -> str:
+    """The file a person reads: known problems first, then the grids by explainer, the legend and the catalogue.
+
+    Per-model grids, the per-cell environments and every case live in the page and matrix.csv / matrix.json.
+    """
+    out = ["# PyTorch × SHAP compatibility", ""]
+    out += provenance(documents) + [""]
+    out += ["Each case runs one reference model (models/) through `shap_values()` of one explainer on one "
+            "device; the harness checks the numbers itself (additivity), since older shap does not.", ""]
+    out += known_problems.markdown(problems)
+    out += known_problems.remedy_section(problems)
+    for device in executed_devices(frame):
+        part = frame[frame["device"] == device]
+        out += [f"## Summary ({device})", "", "Cases that pass / cases run, and the Python the cell used.", ""]
+        for explainer, name in EXPLAINER_NAMES.items():
+            sub = part[part["explainer"] == explainer]
+            if not sub.empty:
+                out += [f"### {name} ({device})", "", grid(sub, summary_cell), ""]
+    out += ["## Legend", ""]
+    out += [f"- {SYMBOLS[k]} `{k}`: {v}" for k, v in MEANINGS.items()]
+    out += ["- Per-model grids (a mark per explainer, the distance from the exact Shapley values, a link to the "
+            "case's reproducer), the environment each cell resolved and every case are on the page "
+            "(`nox -s site`) and in matrix.csv / matrix.json.", ""]
+    criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
+    out += ["Additivity criteria (each verdict records its measured error and tolerance in matrix.csv):", ""]
+    out += [f"- {EXPLAINER_NAMES[e]}: `{c}`" for e, c in zip(criteria["explainer"], criteria["additivity_criterion"])]
+    reasons = sorted({(r["cell"], r["reason"]) for _, r in frame[frame["outcome"] == "n/a"].iterrows()})
+    if reasons:
+        out += ["", "Cells marked n/a:", ""] + [f"- {c}: {r}" for c, r in reasons]
+    notes = sorted({n for d in documents for n in d["cell"].get("notes", [])})
+    if notes:
+        out += ["", "Notes from grid.toml:", ""] + [f"- {n}" for n in notes]
+    out += [""] + constraint_section(documents)
+    out += oracle_section(frame) + side_effect_section(frame, documents) + device_section(frame)
+    out += catalogue.markdown(catalogue_data)
+    return "\n".join(wrap(line) for line in out)
+
+
+def wrap(line: str, width: int = PROSE_WIDTH) -> str:
+    """A prose line longer than ``width`` broken at spaces (Markdown joins them again); tables stay as they are."""
+    if len(line) <= width or line.startswith("|") or "\n" in line:
+        return line
+    indent = "  " if line.startswith("- ") else ""
+    return "\n".join(textwrap.wrap(line, width, subsequent_indent=indent, break_long_words=False,
+                                    break_on_hyphens=False))
+
+
+def datapackage(schema: dict) -> dict:
+    """A Frictionless Data Package for matrix.csv, derived from the JSON Schema so the two cannot drift:
+    Table Schema readers (frictionless, R, Data Package tools) then read versions as text."""
+    fields = []
+    for name, prop in schema["$defs"]["case"]["properties"].items():
+        types = [t for t in ([prop["type"]] if isinstance(prop["type"], str) else prop["type"]) if t != "null"]
+        kind = "datetime" if prop.get("format") == "date-time" else types[0] if len(types) == 1 else "any"
+        field = {"name": name, "type": kind, "description": prop["description"]}
+        if "enum" in prop:
+            field["constraints"] = {"enum": prop["enum"]}
+        fields.append(field)
+    return {"name": "torch-shap-matrix", "title": schema["title"],
+            "description": "matrix.csv described as a Table Schema; matrix.schema.json (JSON Schema) describes "
+                           "the same rows in matrix.json.",
+            "resources": [{"name": "matrix", "path": "matrix.csv", "format": "csv", "mediatype": "text/csv",
+                           "encoding": "utf-8", "schema": {"fields": fields, "missingValues": [""]}}]}
+
+
+def typed(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+    """Integer columns as integers (a NaN makes pandas write 3.0), so the files match the schema's types."""
+    columns = schema["$defs"]["case"]["properties"]
+    ints = [n for n, p in columns.items() if n in frame and p["type"] in ("integer", ["integer", "null"])]
+    return frame.astype({n: "Int64" for n in ints})
+
+
+def matrix_json(payload: dict, rows: list[dict]) -> str:
+    """The payload indented, then "cases" with one row per line: half the size, and diffs read row by row."""
+    head = json.dumps(payload, indent=1, ensure_ascii=False)
+    cases = ",\n".join("  " + json.dumps(row, ensure_ascii=False) for row in rows)
+    return head[:-2] + ',\n "cases": [\n' + cases + "\n ]\n}\n"
+
+
+def write(results: Path) -> dict:
+    frame, documents = load(results)
+    frame = frame.sort_values(["torch", "shap", "model", "explainer", "device"],
+                              key=lambda col: col.map(Version) if col.name in ("torch", "shap") else col)
+    links = reproducers.write_all(results, documents)
+    keys = zip(frame["cell"], frame["model"], frame["explainer"], frame["device"])
+    frame["reproducer"] = [links.get(k) for k in keys]
+    frame["reproducer_command"] = [reproducers.command(r.cell, r._asdict(), ".".join(r.resolved_python.split(".")[:2]))
+                                   if isinstance(r.reproducer, str) else None for r in frame.itertuples()]
+    catalogue_data = catalogue.build(frame, store.bisect_records(results))
+    problems = known_problems.build(frame, catalogue_data)
+    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems))
+    schema = store.read_json(SCHEMA, "data dictionary")
+    frame = typed(frame, schema)
+    store.write_atomic(results / "matrix.csv", frame.to_csv(index=False))
+    rows = json.loads(frame.to_json(orient="records"))
+    payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "known_problems": problems,
+               "catalogue": catalogue_data}
+    store.write_atomic(results / "matrix.json", matrix_json(payload, rows))
+    store.write_atomic(results / SCHEMA.name, SCHEMA.read_text(encoding="utf-8"))
+    store.write_atomic(results / "datapackage.json", json.dumps(datapackage(schema), indent=1, ensure_ascii=False) + "\n")
+    return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
+            "signatures": int(frame["signature"].nunique()), "transitions": len(catalogue_data["transitions"]),
+            "reproducers": len(links)}
+
+
+@command
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.publish.report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
+    args = parser.parse_args(argv)
+    summary = write(args.results)
+    counts = ", ".join(f"{n} {o}" for o, n in sorted(summary["outcomes"].items()))
+    print(f"{summary['cells']} cells: {counts}; {summary['signatures']} failure signatures, "
+          f"{summary['transitions']} transitions, {summary['reproducers']} reproducers")
+    print(f"table: {args.results / 'COMPATIBILITY.md'} (also matrix.csv, matrix.json, {SCHEMA.name}, datapackage.json)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""Raw per-cell result files: one JSON document per cell, written atomically.
+
+A result is written to a temporary file in the same folder and renamed into
+place, so an interrupted matrix never leaves a partial file that could be
+read as a result, and every finished cell survives.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from packaging.version import Version
+
+from harness.errors import HarnessError
+
+SCHEMA_VERSION = 1
+RAW_DIR = "raw"
+BISECT_DIR = "bisect"  # results/bisect/*.json: boundaries found by nox -s bisect
+GPU_DIR = "gpu"  # raw/gpu/<cell-id>.json: the fleet's records from a runner with CUDA
+# A record's "provenance": a cell the harness installed (records without the field too), or an existing
+# interpreter tested as it is (harness.run.supplied), which gets a table row of its own.
+INSTALLED = "installed by the harness"
+SUPPLIED = "supplied environment"
+
+
+def raw_dir(results: Path) -> Path:
+    return Path(results) / RAW_DIR
+
+
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """The one writer of every file the harness keeps: a temporary file beside it, renamed into place."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content.encode("utf-8") if isinstance(content, str) else content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)  # readable like a published file, not mkstemp's private 0600
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_cell(results: Path, document: dict) -> Path:
+    """Write one cell's result; a full or read-only disk is a one-line error and leaves no partial file."""
+    path = raw_dir(results) / f"{document['cell']['id']}.json"
+    try:
+        write_atomic(path, json.dumps(document, indent=1, sort_keys=True))
+    except OSError as exc:
+        raise HarnessError(f"could not write {path}: {exc.strerror or exc}; earlier results are untouched") from None
+    return path
+
+
+def read_json(path: Path, what: str, kind: type = dict):
+    """A JSON document of the expected kind (dict or list), or a one-line HarnessError naming the file."""
+    path = Path(path)
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HarnessError(f"cannot read the {what}: no {what} at {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"cannot read the {what} {path}: {exc}") from None
+    except ValueError as exc:
+        raise HarnessError(f"cannot read the {what}: {path} is not valid JSON ({exc})") from None
+    if not isinstance(value, kind):
+        raise HarnessError(f"the {what} {path} is not a JSON {'object' if kind is dict else 'list'}")
+    return value
+
+
+def read_cells(results: Path) -> list[dict]:
+    """Every raw cell document under ``results/raw``; a bad file is a one-line error.
+
+    A cell run by the fleet on a CUDA runner as well has a second record in
+    ``results/raw/gpu/``: its cpu cases come from the CPU record beside it and its
+    other cases from the CUDA one, so no case is counted twice.
+    """
+    primary = [read_cell(path) for path in sorted(raw_dir(results).glob("*.json"))]
+    gpu = [read_cell(path) for path in sorted((raw_dir(results) / GPU_DIR).glob("*.json"))]
+    return combine(primary, gpu)
+
+
+def combine(primary: list[dict], gpu: list[dict]) -> list[dict]:
+    """CPU records keep their cpu cases, CUDA-runner records their other cases, where a cell has both."""
+    with_gpu = {_cell_id(doc) for doc in gpu}
+    with_cpu = {_cell_id(doc) for doc in primary}
+    documents = []
+    for doc in primary:
+        if _cell_id(doc) in with_gpu:
+            doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") == "cpu"])
+        documents.append(doc)
+    for doc in gpu:
+        if _cell_id(doc) in with_cpu:
+            doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") != "cpu"])
+        documents.append(doc)
+    return documents
+
+
+def bisect_records(results: Path) -> list[dict]:
+    """Every boundary recorded by nox -s bisect, for the catalogue; an unreadable file is a one-line error."""
+    return [read_json(path, "bisect record") for path in sorted((Path(results) / BISECT_DIR).glob("*.json"))]
+
+
+def row_label(document: dict) -> str:
+    """A cell's table row: its torch release; a supplied environment's row also names it, so that its cases are
+    never counted with those of a cell the harness installed."""
+    torch, supplied = document["cell"]["torch"], document.get("supplied") or {}
+    if document.get("provenance", INSTALLED) == INSTALLED or not supplied.get("label"):
+        return torch
+    return f"{torch} · supplied: {supplied['label']}"
+
+
+def row_order(pairs) -> list[str]:
+    """Row labels from (torch, row label) pairs in torch order, a supplied row after its release's installed row."""
+    return [row for _, row in sorted(set(pairs), key=lambda pair: (Version(pair[0]), pair[1] != pair[0], pair[1]))]
+
+
+def _cell_id(document: dict):
+    return (document.get("cell") or {}).get("id")
+
+
+def read_cell(path: Path) -> dict:
+    """One raw cell document of this schema; a bad file is a one-line error naming it."""
+    try:
+        document = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise HarnessError(f"{path} is not a valid result file ({exc}); delete it or re-run its cell") from None
+    if not isinstance(document, dict) or document.get("schema") != SCHEMA_VERSION:
+        found = document.get("schema") if isinstance(document, dict) else None
+        raise HarnessError(f"{path} has result schema {found!r}, this harness reads schema {SCHEMA_VERSION}; "
+                           "re-run its cell")
+    return document
+
+
+def earlier_cell(path: Path) -> dict | None:
+    """A raw cell document if one of this schema is there and readable, else None (it is then run again)."""
+    try:
+        return read_cell(path)
+    except (OSError, HarnessError):
+        return None

@@ -1,0 +1,88 @@
+"""The options after ``--`` shared by the matrix, cell and report sessions."""
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from harness.errors import OptionParser
+from harness.records.outcomes import DEVICES, EXPLAINERS
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def parser() -> argparse.ArgumentParser:
+    p = OptionParser(
+        prog="nox -s matrix --",
+        description="Run the torch x shap version matrix and write the compatibility table.",
+        epilog="Cells can also be run one by one: nox -l lists them; select with -s NAME, "
+               "-k 'torch_2_4 and shap_0_46' or -t py3_11.",
+    )
+    p.add_argument("--grid", default="default",
+                   help="named grid from grid.toml to run (default: %(default)s; 'full' runs every minor)")
+    p.add_argument("--results", type=Path, default=ROOT / "results",
+                   help="folder for raw results and tables (default: results/)")
+    p.add_argument("--force", action="store_true",
+                   help="re-run every cell, even those whose earlier result still holds")
+    p.add_argument("--disk-budget", type=float, metavar="GB",
+                   help="run row by row on a private uv cache, deleting each torch release's files and "
+                        "virtualenvs after its row; reports the peak disk used (for small CI runners)")
+    p.add_argument("--models", action="append", type=Path, metavar="PATH",
+                   help="add your own models: a .py file or a folder of them, each defining INPUT_SHAPES and "
+                        "build() like models/ (repeatable)")
+    p.add_argument("--model", action="append", metavar="NAME",
+                   help="run only this model, from models/ or --models (repeatable; default: all)")
+    p.add_argument("--explainer", action="append", choices=EXPLAINERS,
+                   help="run only this explainer (repeatable; default: both)")
+    p.add_argument("--device", action="append", choices=DEVICES,
+                   help="run only this device's cases (repeatable; default: both): a GPU shard runs --device cuda, "
+                        "since its CPU cases come from a CPU runner")
+    p.add_argument("--timeout", type=float, default=120.0,
+                   help="seconds one case may take before it is recorded as timeout (default: %(default)s)")
+    p.add_argument("--repeats", type=int, default=3,
+                   help="warm repeats timed per case after the cold call (default: %(default)s)")
+    p.add_argument("--memory-limit", type=float, default=0.0, metavar="GB",
+                   help="cap each worker's address space, so a runaway case fails instead of exhausting "
+                        "the machine (default: no cap; 6 GB or more leaves room for torch itself)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="torch.set_num_threads in every cell, recorded with the timings (default: %(default)s)")
+    p.add_argument("--jobs", type=positive, metavar="N",
+                   help="cells run at once (default: from the cores and the free memory; 1: one after another)")
+    p.add_argument("--timing", choices=("shared", "exclusive"), default="shared",
+                   help="shared: each case records how many cells ran at once; exclusive: a cell's suite (every "
+                        "timed call) runs only while no other cell does anything (default: %(default)s)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="show every cell's own output (nox's commands, uv's installs), prefixed by the cell")
+    return p
+
+
+def positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
+
+
+def parse(posargs) -> argparse.Namespace:
+    options = parser().parse_or_help(posargs)
+    options.results = options.results.resolve()
+    options.models = [path.resolve() for path in options.models or []]
+    return options
+
+
+def forward(options: argparse.Namespace) -> list[str]:
+    """Turn parsed options back into posargs for notified cell and report sessions."""
+    args = ["--results", str(options.results), "--timeout", str(options.timeout),
+            "--repeats", str(options.repeats), "--threads", str(options.threads),
+            "--memory-limit", str(options.memory_limit)]
+    for path in options.models:
+        args += ["--models", str(path)]
+    for name in options.model or []:
+        args += ["--model", name]
+    for name in options.explainer or []:
+        args += ["--explainer", name]
+    for name in options.device or []:
+        args += ["--device", name]
+    return args
