@@ -192,7 +192,7 @@ def markdown(problems: list[dict]) -> list[str]:
                      _hits(p),
                      versions, "<br>".join(p["remedies"]) or "none tested",
                      "<br>".join(p["not_remedies"]) or "",
-                     f"[script]({p['reproducer']})" if p["reproducer"] else ""])
+                     f"[script](site/{p['reproducer']})" if p["reproducer"] else ""])  # nox -s site writes them
     out += table(["problem", "you see", "models · explainers · devices", "where (tested)", "works instead (tested)",
                   "does NOT work", "reproducer"], rows)
     return out + ["", f"**{NO_CHECK_ADDITIVITY}** Wrong numbers are reported as mismatch whether or not shap noticed.",

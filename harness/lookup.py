@@ -29,7 +29,8 @@ from pathlib import Path
 from packaging.version import Version
 
 from harness.errors import HarnessError, OptionParser, command
-from harness.results import read_json
+from harness import reproducers
+from harness.results import read_matrix
 from harness.signatures import normalize
 
 SIMILAR = 0.6
@@ -153,7 +154,7 @@ def problems(matrix: dict) -> list[dict]:
         elsewhere = [c for c in cases if (c["model"], c["explainer"], c["device"]) in keys and c.get("outcome") in RAN
                      and (c["torch"], c["shap"]) not in {(r["torch"], r["shap"]) for r in rows}]
         entry = catalogue.get(sig) or {}
-        reproducer = next((r for r in rows if r.get("reproducer_command")), None)
+        reproducer = next((r for r in rows if r.get("reproducer")), None)
         out.append({
             "id": entry.get("id") or f"S{n}", "signature": sig, "outcome": rows[0]["outcome"], "type": kind,
             "texts": texts, "n_cases": len(rows),
@@ -162,7 +163,7 @@ def problems(matrix: dict) -> list[dict]:
             "cells": _cells(rows), "instead": elsewhere,
             "summary": entry.get("summary") or "", "ranges": entry.get("ranges") or {},
             "reproducer": reproducer and reproducer.get("reproducer"),
-            "reproducer_command": reproducer and reproducer.get("reproducer_command"),
+            "reproducer_command": reproducer and reproducers.command_of(matrix, reproducer),
         })
     ids = {p["signature"]: p["id"] for p in out}
     for problem in out:
@@ -234,7 +235,7 @@ def describe(found: dict) -> list[str]:
 
 def lookup(text: str, results: Path) -> str:
     """The whole answer for one pasted text."""
-    matrix = read_json(Path(results) / "matrix.json", "matrix.json")
+    matrix = read_matrix(Path(results))
     table = problems(matrix)
     found = match(text, table)
     if not found:

@@ -70,6 +70,15 @@ def read_json(path: Path, what: str, kind: type = dict):
     return value
 
 
+def read_matrix(results: Path) -> dict:
+    """results/matrix.json, written from results/raw first when it is missing (it is generated, not kept in git)."""
+    path = Path(results) / "matrix.json"
+    if not path.exists() and any(raw_dir(results).glob("*.json")):
+        from harness import report  # pandas: loaded only when the file must be built
+        report.write(Path(results))
+    return read_json(path, "matrix.json")
+
+
 def read_cells(results: Path) -> list[dict]:
     """Every raw cell document under ``results/raw``; a bad file is a one-line error.
 
