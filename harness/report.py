@@ -455,10 +455,11 @@ def devices(frame: pd.DataFrame) -> dict:
 
 
 def grid_notes(documents: list[dict]) -> list[dict]:
-    """Each note of grid.toml with the cells it concerns (the page shows it beside them)."""
+    """Each note of grid.toml, and why a cell is n/a, with the cells it concerns (the page shows it beside them)."""
     cells: dict[str, list[str]] = {}
     for d in documents:
-        for note in d["cell"].get("notes") or []:
+        why = [f"n/a: {d['cases'][0]['reason']}"] if d.get("status") == "n/a" and d.get("cases") else []
+        for note in (d["cell"].get("notes") or []) + why:
             cells.setdefault(note, []).append(d["cell"]["id"])
     return [{"note": note, "cells": ids} for note, ids in sorted(cells.items())]
 

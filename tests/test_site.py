@@ -163,10 +163,12 @@ def test_grid_notes_are_shown_beside_the_cells_they_concern():
     page = site.build_page(matrix, None)
     for device in ("cpu", "cuda"):
         button = re.search(rf'<button[^>]*data-key="{device}\|2.4.1\|0.44.1".*?</button>', page).group(0)
-        assert 'class="note-ref"' in button and "note 1" in button and "returns a list over outputs" in button
+        assert 'class="note-ref"' in button and "†1" in button and "see note 1" in button
+        assert "returns a list over outputs" in button  # its tooltip
     other = re.search(r'<button[^>]*data-key="cpu\|2.4.1\|0.54.1".*?</button>', page).group(0)
     assert "note-ref" not in other
-    assert re.search(r'<ol class="grid-notes[^>]*>\s*<li>shap before 0.45 returns a list over outputs</li>', page)
+    assert re.search(r'<ol class="grid-notes[^>]*>\s*<li><span class="note-ref">†1</span> shap before 0.45 returns a '
+                     r'list over outputs</li>', page)
 
 
 @pytest.mark.parametrize("content, message", [
