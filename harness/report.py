@@ -464,7 +464,7 @@ def grid_notes(documents: list[dict]) -> list[dict]:
     return [{"note": note, "cells": ids} for note, ids in sorted(cells.items())]
 
 
-# One value per explainer or per reproducer: kept once in matrix.json, not repeated on every row.
+# One value per explainer: kept once in matrix.json ("criteria"), not repeated on every row.
 PER_ROW_ONLY_ONCE = ("additivity_criterion",)
 
 

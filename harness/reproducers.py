@@ -224,6 +224,11 @@ def model_sources(document: dict, today: dict[str, str]) -> dict[str, str]:
     return dict(today, **(document.get("model_sources") or {}))
 
 
+def models_today() -> dict[str, str]:
+    """Today's models/ sources, read once per command."""
+    return {name: path.read_text() for name, path in discover().items()}
+
+
 def runs(documents: list[dict]):
     """(document, case) for every case that ran, cells in version order."""
     ordered = sorted((d for d in documents if d.get("status") == "ran"),
@@ -284,7 +289,7 @@ def _write(target: Path, folder: str, document: dict, case: dict, sources: dict,
 def write_site(documents: list[dict], out: Path) -> int:
     """The page's reproducers, one per problem x case, written afresh under ``out/reproducers``."""
     shutil.rmtree(Path(out) / FOLDER, ignore_errors=True)
-    today = {name: path.read_text() for name, path in discover().items()}  # read once
+    today = models_today()
     written = 0
     for folder, held in problems(documents).items():
         document, case = held[-1]
@@ -327,16 +332,15 @@ def write_one(results: Path, case_text: str, out: Path | None = None, **which) -
     """Write the reproducer of one case (and its cell's requirements.txt); returns its path, command and outcome."""
     document, case = choose(store.read_cells(results), case_text, **which)
     target = Path(out) if out else Path(results) / FOLDER / document["cell"]["id"]
-    today = {name: path.read_text() for name, path in discover().items()}
     folder = target.as_posix()
-    path = _write(target, folder, document, case, model_sources(document, today))
+    path = _write(target, folder, document, case, model_sources(document, models_today()))
     return path, command(folder, case, python_of(document)), case["outcome"]
 
 
 @cli
 def main(argv=None) -> int:
     parser = OptionParser(prog="python -m harness.reproducers",
-                                     description="Write the standalone reproducer of one recorded case.")
+                          description="Write the standalone reproducer of one recorded case.")
     parser.add_argument("case", metavar="MODEL/EXPLAINER/DEVICE", help="e.g. relu_inplace/deep/cpu")
     parser.add_argument("--torch", help="the cell's torch release (default: the newest cell where the case fails)")
     parser.add_argument("--shap", help="the cell's shap release")

@@ -71,9 +71,11 @@ def read_json(path: Path, what: str, kind: type = dict):
 
 
 def read_matrix(results: Path) -> dict:
-    """results/matrix.json, written from results/raw first when it is missing (it is generated, not kept in git)."""
+    """results/matrix.json, written from results/raw first when it is missing or older than a raw result
+    (it is generated, not kept in git: a pull that brings new raw results must not leave a stale one)."""
     path = Path(results) / "matrix.json"
-    if not path.exists() and any(raw_dir(results).glob("*.json")):
+    raw = [p.stat().st_mtime for p in raw_dir(results).rglob("*.json")]
+    if raw and (not path.exists() or max(raw) > path.stat().st_mtime):
         from harness import report  # pandas: loaded only when the file must be built
         report.write(Path(results))
     return read_json(path, "matrix.json")

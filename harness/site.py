@@ -239,11 +239,10 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", dow
     # Null and empty fields are dropped: the script treats absent and null alike, and the page stays small.
     slim = [{k: v for k, v in c.items() if v is not None and v != ""} for c in cases]
     # A reproducer's command and an explainer's criterion are kept once in matrix.json; the details show them per case.
-    commands = {path: entry.get("command") for path, entry in (matrix.get("reproducers") or {}).items()}
     criteria = matrix.get("criteria") or {}
     for c in slim:
-        if c.get("reproducer") in commands:
-            c.setdefault("reproducer_command", commands[c["reproducer"]])
+        if c.get("reproducer"):
+            c["reproducer_command"] = reproducers.command_of(matrix, c)
         if c.get("outcome") in ("pass", "mismatch") and c["explainer"] in criteria:
             c.setdefault("additivity_criterion", criteria[c["explainer"]])
     data = {"cases": slim, "resultsHref": results_href,

@@ -4,6 +4,7 @@ The page's deduplicated reproducers are tested with the page (tests/test_site.py
 environment is tests/test_e2e.py.
 """
 import ast
+import re
 import shutil
 import subprocess
 import sys
@@ -73,3 +74,18 @@ def test_bad_input_is_one_line_and_exit_2(results, args, message):
     assert done.returncode == 2 and done.stdout == ""
     assert done.stderr.startswith("error: ") and message in done.stderr and done.stderr.count("\n") == 1
     assert not (results / "reproducers").exists()
+
+
+def test_a_missing_or_stale_matrix_json_is_built_from_the_raw_results(results):
+    """matrix.json is generated, not kept in git: readers build it when it is missing or older than a raw file."""
+    from harness import site
+    from harness.results import read_matrix
+    assert not (results / "matrix.json").exists()
+    cells = {c["cell"] for c in read_matrix(results)["cases"]}
+    assert (results / "matrix.json").exists() and cells == {p.stem for p in (results / "raw").glob("*.json")}
+    (results / "raw" / "torch_2_4_1-shap_0_54_1.json").unlink()  # as if a pull removed a cell: touch the rest
+    for path in (results / "raw").glob("*.json"):
+        path.touch()
+    page = site.write_site(results, results / "site").read_text()
+    assert "torch_2_4_1-shap_0_54_1" not in {c["cell"] for c in read_matrix(results)["cases"]}
+    assert re.search(r'data-key="cpu\|2\.4\.1\|0\.54\.1"[^>]*data-outcome-class="empty"', page)  # no cases now
