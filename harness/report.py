@@ -387,7 +387,10 @@ def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict, p
     out += [f"- {SYMBOLS[k]} `{k}`: {v}" for k, v in MEANINGS.items()]
     out += ["- Per-model grids (a mark per explainer, the distance from the exact Shapley values, a link to the "
             "case's reproducer), the environment each cell resolved and every case are on the page "
-            "(`nox -s site`) and in matrix.csv / matrix.json.", ""]
+            "(`nox -s site`) and in matrix.csv / matrix.json.",
+            "- Reproducer links (`site/reproducers/...`, one script per problem × model × explainer × device, listing "
+            "the cells it holds for) point into the page's folder: `nox -s site` writes them beside the page and the "
+            "published page carries them; `nox -s reproduce -- MODEL/EXPLAINER/DEVICE` writes one for any cell.", ""]
     criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
     out += ["Additivity criteria (each verdict records its measured error and tolerance in matrix.csv):", ""]
     out += [f"- {EXPLAINER_NAMES[e]}: `{c}`" for e, c in zip(criteria["explainer"], criteria["additivity_criterion"])]
