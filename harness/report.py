@@ -452,7 +452,7 @@ def devices(frame: pd.DataFrame) -> dict:
     run = executed_devices(frame)
     left = {d: f"no case ran on {d} in these results (every {d} case: "
                f"{', '.join(f'{n} {o}' for o, n in sorted(sub['outcome'].value_counts().items()))}); "
-               "its rows are left out of matrix.csv / matrix.json"
+               "its rows are left out of matrix.csv / matrix.json, but for a cell that has no other rows"
             for d, sub in frame.groupby("device") if d not in run}
     return {"run": run, "left_out": left}
 
@@ -483,7 +483,9 @@ def write(results: Path) -> dict:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     covered = devices(frame)
     criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
-    tidy = typed(frame[frame["device"].isin(covered["run"])].drop(columns=list(PER_ROW_ONLY_ONCE)), schema)
+    ran = frame["device"].isin(covered["run"])
+    kept = ran | ~frame["cell"].isin(frame.loc[ran, "cell"])  # a cell with rows only there (a GPU shard) stays
+    tidy = typed(frame[kept].drop(columns=list(PER_ROW_ONLY_ONCE)), schema)
     store.write_atomic(results / "matrix.csv", tidy.to_csv(index=False))
     rows = json.loads(tidy.to_json(orient="records"))
     payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "devices": covered,

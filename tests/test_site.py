@@ -155,6 +155,16 @@ def test_cuda_is_left_out_of_the_files_and_the_page_when_it_never_ran(tmp_path):
     page = site.write_site(results, results / "site").read_text()
     assert {key.split("|")[0] for key in server_cells(page)} == {"cpu"}
     assert "No grid for cuda" in page and 'data-device="cuda"' not in page and 'id="devices"' not in page
+    # a record with cuda cases only (a GPU shard whose runner had no CUDA) keeps its rows: the cell does not vanish
+    document = json.loads((results / "raw" / "torch_2_4_1-shap_0_46_0.json").read_text())
+    document["cell"]["id"] += "-gpu-shard"
+    document["cases"] = [dict(c, outcome="skip", reason="cuda is not available") for c in document["cases"]
+                         if c["device"] == "cuda"]
+    (results / "raw" / "torch_2_4_1-shap_0_46_0-gpu-shard.json").write_text(json.dumps(document))
+    report.write(results)
+    rows = json.loads((results / "matrix.json").read_text())["cases"]
+    assert {r["device"] for r in rows if r["cell"] == document["cell"]["id"]} == {"cuda"}
+    assert {r["device"] for r in rows if r["cell"] != document["cell"]["id"]} == {"cpu"}
 
 
 def test_grid_notes_are_shown_beside_the_cells_they_concern():
