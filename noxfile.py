@@ -5,7 +5,8 @@
     nox -s matrix -- --help       every option
     nox -l                        list every cell session
     nox -s report                 rebuild the tables from results/raw
-    nox -s site                   the web page, results/site/index.html
+    nox -s site                   the web page, results/site/index.html, with its reproducers
+    nox -s reproduce -- CASE      one case's standalone reproducer (CASE: MODEL/EXPLAINER/DEVICE)
     nox -s lookup -- "ERROR"      is a pasted error among the results' failures?
     nox -s tests                  the harness's own tests
     nox -s bench                  harness vs the uv floor vs nox's pip backend
@@ -175,8 +176,8 @@ def report(session: nox.Session) -> None:
 
 @nox.session(default=False)
 def site(session: nox.Session) -> None:
-    """Build the web page from results/matrix.json into results/site/index.html (-- --help for options)."""
-    session.install(*nox.project.dependency_groups(PYPROJECT, "site"))
+    """Build the web page and its reproducers into results/site/ (-- --help for options)."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "report", "site"))  # matrix.json is built if missing
     with session.chdir(session.invoked_from):  # the user's paths, then back: later sessions run from the root
         session.run("python", "-m", "harness.publish.page", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
@@ -186,7 +187,15 @@ def lookup(session: nox.Session) -> None:
     """Paste your error: which recorded problem it is, where, and what works instead (-- "ERROR" [--results PATH])."""
     session.install(*nox.project.dependency_groups(PYPROJECT, "report"))
     with session.chdir(session.invoked_from):
-        session.run("python", "-m", "harness.analysis.lookup", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+        session.run("python", "-m", "harness.publish.lookup", *session.posargs, env={"PYTHONPATH": str(ROOT)})
+
+
+@nox.session(default=False)
+def reproduce(session: nox.Session) -> None:
+    """Write one case's standalone reproducer: reproduce -- MODEL/EXPLAINER/DEVICE [--torch X] [--shap Y] [--cell ID]."""
+    session.install(*nox.project.dependency_groups(PYPROJECT, "site"))
+    os.chdir(session.invoked_from)
+    session.run("python", "-m", "harness.publish.reproducers", *session.posargs, env={"PYTHONPATH": str(ROOT)})
 
 
 @nox.session(default=False)

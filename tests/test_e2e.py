@@ -17,6 +17,7 @@ from packaging.version import Version
 
 from harness.plan import reuse
 from harness.publish import page as site
+from harness.publish import reproducers
 from harness.cell import additivity, supervisor
 from harness.run.options import parse
 from harness.plan.cells import plan
@@ -135,8 +136,9 @@ def test_table_and_tidy_files_agree_with_the_raw_result(run):
     assert len(table.encode()) < 40_000
     with open(run["results"] / "matrix.csv") as handle:
         rows = list(csv.DictReader(handle))
-    assert len(rows) == len(document["cases"])
-    assert {r["outcome"] for r in rows} == {c["outcome"] for c in document["cases"]}
+    kept = [c for c in document["cases"] if c["device"] == "cpu" or document["environment"]["cuda_available"]]
+    assert len(rows) == len(kept)  # without a GPU the cuda rows (all skip) are left out
+    assert {r["outcome"] for r in rows} == {c["outcome"] for c in kept}
     matrix = json.loads((run["results"] / "matrix.json").read_text())
     assert len(matrix["cases"]) == len(rows)
     assert "table:" in run["process"].stdout + run["process"].stderr
@@ -242,9 +244,8 @@ def test_a_constrained_cell_records_its_constraint_and_the_unconstrained_truth(r
     table = (run["results"] / "COMPATIBILITY.md").read_text()
     assert "## Constraints: environments as their users have them" in table and "· numpy<2.3" in table
     assert f"torch 2.4.1 with shap {run['shap']}, without `numpy<2.3`: gets numpy" in table
-    requirements = (run["results"] / "reproducers" / run["cell"] / "requirements.txt")
-    if requirements.exists():  # only cells with a non-passing case have reproducers
-        assert "under the grid's constraint numpy<2.3" in requirements.read_text()
+    script, _, _ = reproducers.write_one(run["results"], "mlp/deep/cpu", tmp_path / "reproducer")
+    assert "under the grid's constraint numpy<2.3" in (script.parent / "requirements.txt").read_text()
     # a changed constraint re-runs the cell it selects (a real resolve against the index)
     changed = tmp_path / "grid.toml"
     changed.write_text(GRID.replace("numpy<2.3", "numpy<2.2"))
@@ -303,21 +304,22 @@ def test_oracles_side_effects_and_catalogue_are_recorded(run):
         assert section in table
 
 
-def test_a_reproducer_prints_the_recorded_outcome_in_the_cells_environment(run):
-    rows, _ = cpu_rows(run)
+def test_a_reproducer_prints_the_recorded_outcome_in_the_cells_environment(run, tmp_path):
+    rows, matrix = cpu_rows(run)
+    site.write_site(run["results"], tmp_path / "site")  # the page ships the reproducers its rows link to
     wanted = {}
     for row in rows:
         if row["reproducer"] and row["outcome"] in ("fail", "mismatch"):
             wanted.setdefault(row["outcome"], row)
     assert set(wanted) == {"fail", "mismatch"}, "the suite should give a failing and a mismatching case"
     for outcome, row in wanted.items():
-        path = run["results"] / row["reproducer"]
+        path = tmp_path / "site" / row["reproducer"]
         source = path.read_text()
         imported = {alias.name.split(".")[0] for node in ast.parse(source).body
                     if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names}
         assert imported <= {"sys", "types", "numpy", "shap", "torch"}, imported  # nothing of the harness
         assert (path.parent / "requirements.txt").read_text().count("==") > 5
-        assert row["reproducer_command"].endswith(f"{path.name}")
+        assert matrix["reproducers"][row["reproducer"]]["command"].endswith(f"{path.name}")
         done = subprocess.run([str(run["venv"] / "bin" / "python"), str(path)], capture_output=True, text=True,
                               timeout=600)
         verdict = [line for line in done.stdout.splitlines() if line.startswith(("pass", "fail", "mismatch"))]

@@ -1,4 +1,4 @@
-"""Paste your error: harness/analysis/lookup.py in Python and publish/templates/lookup.js in a real headless Chromium.
+"""Paste your error: harness/publish/lookup.py in Python and publish/templates/lookup.js in a real headless Chromium.
 
 tests/fixtures/lookup/matrix.json is cut from a real default-grid run (24 cells, CPU): the rows of six models
 (hook_order_dict_output_leaf, lstm_hidden_state, relu_inplace, conv_attention_product, torchscript_mlp,
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.analysis import lookup
+from harness.publish import lookup
 from harness.publish import page as site
 from harness.errors import HarnessError
 from test_site import browser  # noqa: F401 (a fixture: headless Debian chromium)
@@ -58,9 +58,9 @@ def test_numbers_addresses_and_paths_are_normalized_like_signatures():
     assert error == {"type": "RuntimeError", "message": "size N vs N at <addr> in <path>"}
 
 
-def test_the_seed_error_in_the_real_results():
-    """The shipped results/matrix.json (not a fixture): the seed's traceback finds its signature and ranges."""
-    found = lookup.match(SEED, lookup.problems(json.loads((ROOT / "results" / "matrix.json").read_text())))
+def test_the_seed_error_in_the_real_results(shipped):
+    """The shipped results (not a fixture): the seed's traceback finds its signature and ranges."""
+    found = lookup.match(SEED, lookup.problems(json.loads((shipped / "matrix.json").read_text())))
     assert found[0]["signature"].startswith(SEED_SIGNATURE) and found[0]["match"] == "exact"
     assert found[0]["ranges"]["torch"]["first_bad"] == "1.13.0" and "hook_order_dict_output_leaf" in found[0]["models"]
     assert found[0]["reproducer_command"]
@@ -79,7 +79,7 @@ def test_empty_text_is_an_error(problems):
 
 
 def cli(*args, stdin=None):
-    return subprocess.run([sys.executable, "-m", "harness.analysis.lookup", *args], cwd=ROOT, input=stdin or "",
+    return subprocess.run([sys.executable, "-m", "harness.publish.lookup", *args], cwd=ROOT, input=stdin or "",
                           capture_output=True, text=True, check=False)
 
 

@@ -80,7 +80,7 @@ def test_the_page_refers_to_nothing_outside_itself():
 def test_the_grid_is_rendered_on_the_server_too():
     page = site.build_page(fixture("matrix.json"), None)
     assert server_cells(page) == EXPECTED
-    assert "No previous run to compare with." in page
+    assert 'id="changes"' not in page and "What changed" not in page  # no previous run: no section at all
     assert "gpu-node" in page and "NVIDIA H200" in page and "c656f43a1b2c" in page
     assert "2026-11-29 16:17 – 2026-11-30 09:02 UTC" in page
 
@@ -96,7 +96,7 @@ def test_a_cpu_only_run_has_one_grid():
 def test_the_diff_is_summarized():
     page = site.build_page(fixture("matrix.json"), fixture("diff.json"))
     changes = page[page.index('id="changes"'):page.index('id="summary"')]
-    assert "No previous run" not in changes
+    assert "What changed since the last run" in changes
     assert "<b>1</b> newly broken" in changes and "<b>2</b> timing changes" in changes
     assert "2.37×" in changes and "torch_2_3_1-shap_0_54_1" in changes and "1.26.4" in changes
 
@@ -109,15 +109,76 @@ def test_cli_writes_one_file(results):
     assert str(results / "site" / "index.html") in done.stdout
 
 
-def test_the_page_ships_the_reproducers_it_links_to(results, tmp_path):
-    """Reproducers are not kept in git: the page folder carries them, so its links work where it is published."""
-    script = results / "reproducers" / "torch_2_4_1-shap_0_44_1" / "gru-deep-cuda.py"
-    script.parent.mkdir(parents=True)
-    script.write_text("print('mismatch')\n")
-    page = site.write_site(results, tmp_path / "published")
-    assert (tmp_path / "published" / "reproducers" / "torch_2_4_1-shap_0_44_1" / "gru-deep-cuda.py").read_text() \
-        == "print('mismatch')\n"
-    assert '"resultsHref":"."' in page.read_text()
+def test_the_page_ships_one_reproducer_per_problem_and_case(tmp_path):
+    """Reproducers are not kept in git: the page folder carries one per signature x model x explainer x device,
+    listing the cells it holds for, and every link of matrix.json and the page points to one of them."""
+    from harness.publish import report
+    results = tmp_path / "results"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "raw", results / "raw")
+    report.write(results)
+    assert not (results / "reproducers").exists()  # the report writes none
+    page = site.write_site(results, tmp_path / "published").read_text()
+    matrix = json.loads((results / "matrix.json").read_text())
+    failing = [c for c in matrix["cases"] if c["outcome"] in ("fail", "mismatch", "crash", "timeout")
+               and c["cell_status"] == "ran"]
+    from harness.plan.suite import discover
+    assert all(c["reproducer"] for c in failing if c["model"] in discover())  # fault models are not in models/
+    failing = [c for c in failing if c["reproducer"]]
+    groups = {(c["signature"], c["model"], c["explainer"], c["device"]) for c in failing}
+    assert {c["reproducer"] for c in failing} == set(matrix["reproducers"])
+    assert len(matrix["reproducers"]) == len(groups) < len(failing)  # deduplicated
+    shipped = sorted(p.relative_to(tmp_path / "published").as_posix()
+                     for p in (tmp_path / "published" / "reproducers").rglob("*.py"))
+    assert shipped == sorted(matrix["reproducers"])
+    for path, entry in matrix["reproducers"].items():
+        script = (tmp_path / "published" / path).read_text()
+        cells = [f"{c['torch']}/{c['shap']}" for c in failing if c["reproducer"] == path]
+        assert f"Holds for {len(cells)} cell" in script and ", ".join(cells) in script
+        assert entry["cells"] == sorted({c["cell"] for c in failing if c["reproducer"] == path}, key=entry["cells"].index)
+        assert entry["command"] in script and entry["command"].endswith(path.rsplit("/", 1)[1])
+        assert "==" in (tmp_path / "published" / path).with_name("requirements.txt").read_text()
+        assert f'href="./{path}"' in page or path not in {p["reproducer"] for p in matrix["known_problems"]}
+    assert '"resultsHref":"."' in page
+
+
+def test_cuda_is_left_out_of_the_files_and_the_page_when_it_never_ran(tmp_path):
+    """The recorded CPU-only fixture cells: no cuda rows in matrix.csv / matrix.json, the devices say why, and the
+    page has one grid and one line instead of a CUDA block."""
+    from harness.publish import report
+    results = tmp_path / "results"
+    shutil.copytree(Path(__file__).parent / "fixtures" / "raw", results / "raw")
+    report.write(results)
+    matrix = json.loads((results / "matrix.json").read_text())
+    assert {c["device"] for c in matrix["cases"]} == {"cpu"}
+    assert ",cuda," not in (results / "matrix.csv").read_text()
+    assert matrix["devices"]["run"] == ["cpu"] and "no case ran on cuda" in matrix["devices"]["left_out"]["cuda"]
+    page = site.write_site(results, results / "site").read_text()
+    assert {key.split("|")[0] for key in server_cells(page)} == {"cpu"}
+    assert "No grid for cuda" in page and 'data-device="cuda"' not in page and 'id="devices"' not in page
+    # a record with cuda cases only (a GPU shard whose runner had no CUDA) keeps its rows: the cell does not vanish
+    document = json.loads((results / "raw" / "torch_2_4_1-shap_0_46_0.json").read_text())
+    document["cell"]["id"] += "-gpu-shard"
+    document["cases"] = [dict(c, outcome="skip", reason="cuda is not available") for c in document["cases"]
+                         if c["device"] == "cuda"]
+    (results / "raw" / "torch_2_4_1-shap_0_46_0-gpu-shard.json").write_text(json.dumps(document))
+    report.write(results)
+    rows = json.loads((results / "matrix.json").read_text())["cases"]
+    assert {r["device"] for r in rows if r["cell"] == document["cell"]["id"]} == {"cuda"}
+    assert {r["device"] for r in rows if r["cell"] != document["cell"]["id"]} == {"cpu"}
+
+
+def test_grid_notes_are_shown_beside_the_cells_they_concern():
+    matrix = fixture("matrix.json")
+    matrix["notes"] = [{"note": "shap before 0.45 returns a list over outputs", "cells": ["torch_2_4_1-shap_0_44_1"]}]
+    page = site.build_page(matrix, None)
+    for device in ("cpu", "cuda"):
+        button = re.search(rf'<button[^>]*data-key="{device}\|2.4.1\|0.44.1".*?</button>', page).group(0)
+        assert 'class="note-ref"' in button and "†1" in button and "see note 1" in button
+        assert "returns a list over outputs" in button  # its tooltip
+    other = re.search(r'<button[^>]*data-key="cpu\|2.4.1\|0.54.1".*?</button>', page).group(0)
+    assert "note-ref" not in other
+    assert re.search(r'<ol class="grid-notes[^>]*>\s*<li><span class="note-ref">†1</span> shap before 0.45 returns a '
+                     r'list over outputs</li>', page)
 
 
 @pytest.mark.parametrize("content, message", [
@@ -290,8 +351,8 @@ def test_clicking_a_cell_lists_its_cases(open_page, results):
     text = page.locator("#details tr.more:visible").inner_text()
     assert "exact_deviation" in text and "device_max_diff" in text and "analytic_deviation" not in text
     link = page.locator("#details tr.more:visible a")
-    assert link.get_attribute("href") == "../repro/torch_2_4_1-shap_0_44_1/gru-deep-cuda.py"
-    assert link.evaluate("a => a.href") == (results / "repro/torch_2_4_1-shap_0_44_1/gru-deep-cuda.py").as_uri()
+    assert link.get_attribute("href") == "./repro/torch_2_4_1-shap_0_44_1/gru-deep-cuda.py"  # beside the page
+    assert link.evaluate("a => a.href") == (results / "site/repro/torch_2_4_1-shap_0_44_1/gru-deep-cuda.py").as_uri()
     page.click("#details-close")
     assert page.is_hidden("#details")
     assert log["errors"] == [] and log["dialogs"] == []

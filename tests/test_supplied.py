@@ -110,7 +110,7 @@ def test_it_merges_renders_and_diffs_as_a_row_of_its_own(record, tmp_path):
     assert cells_of(table, row)[:2] == [["", f"**{row}**", "✅ 1/1 · py3.12", ""]] * 2
     rows = json.loads((results / "matrix.json").read_text())["cases"]
     mine = [r for r in rows if r["cell"] == path.stem]
-    assert len(mine) == 4 and {r["row"] for r in mine} == {row}
+    assert len(mine) == 2 and {r["row"] for r in mine} == {row}  # no case ran on cuda: its skip rows are left out
     assert {r["provenance"] for r in mine} == {"supplied environment"}
     assert {r["provenance"] for r in rows if r["cell"] != path.stem} == {"installed by the harness"}
 

@@ -137,7 +137,7 @@ def build(frame: pd.DataFrame, bisections: list[dict] | None = None) -> dict:
             "example": next(iter(group["error_message"].dropna()), None),
             "becomes": [_move_text(t) for t in moves if t["before"] == signature],
             "comes_from": [_move_text(t) for t in moves if t["after"] == signature],
-            "reproducers": sorted(group["reproducer"].dropna()) if "reproducer" in group else [],
+            "reproducers": sorted(set(group["reproducer"].dropna())) if "reproducer" in group else [],
         })
     entries.sort(key=lambda e: (-e["n_cases"], e["signature"]))
     for i, entry in enumerate(entries, 1):
@@ -210,7 +210,7 @@ def markdown(data: dict) -> list[str]:
             out.append(f"- example: `{_short(entry['example']).replace('`', chr(39))}`")
         if entry.get("reproducers"):
             first, more = entry["reproducers"][0], len(entry["reproducers"]) - 1
-            out.append(f"- reproducer: [{first.split('/', 1)[1]}]({first}){f' and {more} more' if more > 0 else ''}")
+            out.append(f"- reproducer: [{first.split('/', 1)[1]}](site/{first}){f' and {more} more' if more > 0 else ''}")
         out.append("")
     out += ["## Transitions", "",
             "Neighbouring tested versions where the same case changes outcome, the other axis fixed: what a "

@@ -245,9 +245,8 @@ def _hits(problem: dict) -> str:
 def markdown(problems: list[dict]) -> list[str]:
     """The known-problems section: the table, then where ``check_additivity=False`` stands."""
     out = ["## Known problems", "",
-           "One row per failure signature (details under Failure signatures). Remedies are verified: a `code:` "
-           "remedy was tried on the very cases in the same cells and judged by the same criteria (see Remedies "
-           "below); a version remedy is a tested release where the same cases pass, other package kept.", ""]
+           "One row per failure signature. Remedies are verified: a `code:` remedy ran on the very cases in the "
+           "same cells, judged by the same criteria; a release is listed where the same cases pass.", ""]
     if not problems:
         return out + ["No case failed.", ""]
     rows = []
@@ -260,7 +259,7 @@ def markdown(problems: list[dict]) -> list[str]:
                      _hits(p),
                      versions, "<br>".join(p["remedies"]) or "nothing tested works",
                      "<br>".join(p["not_remedies"]) or "",
-                     f"[script]({p['reproducer']})" if p["reproducer"] else ""])
+                     f"[script](site/{p['reproducer']})" if p["reproducer"] else ""])  # nox -s site writes them
     out += table(["problem", "you see", "models · explainers · devices", "where (tested)", "works instead (tested)",
                   "does NOT work", "reproducer"], rows)
     return out + ["", f"**{NO_CHECK_ADDITIVITY}** Wrong numbers are reported as mismatch whether or not shap noticed.",
@@ -270,10 +269,8 @@ def markdown(problems: list[dict]) -> list[str]:
 def remedy_section(problems: list[dict]) -> list[str]:
     """The code remedies the harness tries, what each changes and where it comes from, with its record here."""
     out = ["## Remedies", "",
-           "Every case that fails, gives wrong numbers or crashes is run again in the same cell once per code "
-           "remedy that applies (harness/cell/remedies.py), with the same inputs and the same verdict "
-           "criteria. A remedy with nothing to change for a model (no in-place module, no reused module) "
-           "is recorded as n/a, not as a pass.", ""]
+           "Each failing, mismatching or crashing case is re-run once per code remedy that applies; one with "
+           "nothing to change for a model is n/a, never a pass.", ""]
     rows = []
     for name, remedy in REMEDIES.items():
         tried = [c for p in problems for c in p.get("code", []) if c["remedy"] == name]

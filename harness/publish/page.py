@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import shutil
 import sys
 from collections import Counter
@@ -28,12 +27,14 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 from packaging.version import InvalidVersion, Version
 
-from harness.analysis import lookup
+from harness.publish import lookup
 from harness.errors import HarnessError, command
+from harness.publish import reproducers
 from harness.publish.reproducers import FOLDER as REPRODUCERS
 from harness.records import outcomes
 from harness.records.outcomes import DEVICES, OUTCOMES, RAN, verdict
-from harness.records.store import read_json, row_order, write_atomic
+from harness.publish.matrix_file import read_matrix
+from harness.records.store import raw_dir, read_cells, read_json, row_order, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
@@ -218,6 +219,20 @@ def device_pairs(cases: list[dict]) -> list[dict]:
     return pairs
 
 
+def grid_notes(matrix: dict) -> tuple[list[str], dict[str, list[int]]]:
+    """grid.toml's notes, numbered, and the note numbers of each cell they concern (shown beside those cells)."""
+    notes = [n for n in matrix.get("notes") or [] if isinstance(n, dict) and isinstance(n.get("note"), str)]
+    by_cell: dict[str, list[int]] = {}
+    for number, note in enumerate(notes, 1):
+        for cell in note.get("cells") or []:
+            by_cell.setdefault(cell, []).append(number)
+    return [n["note"] for n in notes], by_cell
+
+
+def _cell_of(cases: list[dict]) -> str | None:
+    return cases[0]["cell"] if cases else None
+
+
 def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", downloads: tuple = ()) -> str:
     """The whole page as one HTML string; ``results_href`` is the results folder seen from the page."""
     cases = check_matrix(matrix)
@@ -230,18 +245,28 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", dow
     devices = grid_devices(cases)
     pairs = device_pairs(cases)
     problems = check_problems(matrix.get("known_problems"))
+    notes, cell_notes = grid_notes(matrix)
     grids = [{"device": d, "rows": [{"torch": t, "cells": [
-        {"key": f"{d}|{t}|{s}", "torch": t, "shap": s, **summarize(by_key.get(f"{d}|{t}|{s}", []))}
+        {"key": f"{d}|{t}|{s}", "torch": t, "shap": s, **summarize(by_key.get(f"{d}|{t}|{s}", [])),
+         "notes": cell_notes.get(_cell_of(by_key.get(f"{d}|{t}|{s}", [])), [])}
         for s in shaps]} for t in torches]} for d in devices]
     # Null and empty fields are dropped: the script treats absent and null alike, and the page stays small.
     slim = [{**{k: v for k, v in c.items() if v is not None and v != ""}, "kind": kind_of(c)} for c in cases]
+    # A reproducer's command and an explainer's criterion are kept once in matrix.json; the details show them per case.
+    criteria = matrix.get("criteria") or {}
+    for c in slim:
+        if c.get("reproducer"):
+            c["reproducer_command"] = reproducers.command_of(matrix, c)
+        if c.get("outcome") in ("pass", "mismatch") and c["explainer"] in criteria:
+            c.setdefault("additivity_criterion", criteria[c["explainer"]])
     data = {"cases": slim, "resultsHref": results_href, "verdicts": filtered_verdicts(by_key), "kinds": KINDS,
             "lookup": {"problems": lookup.problems(matrix), "coverage": lookup.coverage(matrix)}}  # lookup.js
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(seconds=_seconds, ratio=_ratio, small=_small)
     return env.get_template("site.html.j2").render(
-        grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases),
-        unrun=sorted({c["device"] for c in cases} - set(devices)),
+        grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases), notes=notes,
+        unrun=sorted(({c["device"] for c in cases} | set((matrix.get("devices") or {}).get("left_out") or {}))
+                     - set(devices)),
         models=sorted({c["model"] for c in cases}), explainers=sorted({c["explainer"] for c in cases}),
         data_json=script_json(data), pairs=pairs, problems=problems, results_href=results_href, kinds=KINDS,
         downloads=downloads, tally={
@@ -253,17 +278,11 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", dow
 def write_site(results_dir, out_dir, diff_path=None) -> Path:
     """Build the page from ``results_dir/matrix.json`` (and a diff file) into ``out_dir/index.html``."""
     results_dir, out_dir = Path(results_dir), Path(out_dir)
-    matrix = read_json(results_dir / "matrix.json", "matrix.json")
+    matrix = read_matrix(results_dir)
+    documents = read_cells(results_dir) if raw_dir(results_dir).is_dir() else []
     diff = read_json(Path(diff_path), "diff file") if diff_path else None
-    href = Path(os.path.relpath(results_dir.resolve(), out_dir.resolve())).as_posix()
-    generated = results_dir / REPRODUCERS
-    if generated.is_dir() and generated.resolve() != (out_dir / REPRODUCERS).resolve():
-        # reproducers are generated, not kept in git: the page ships the ones it links to
-        shutil.rmtree(out_dir / REPRODUCERS, ignore_errors=True)
-        shutil.copytree(generated, out_dir / REPRODUCERS)
-        href = "."
     downloads = tuple(name for name in DATA_FILES if (results_dir / name).is_file())
-    page = build_page(matrix, diff, results_href=href, downloads=downloads)
+    page = build_page(matrix, diff, results_href=".", downloads=downloads)
     target = out_dir / "index.html"
     try:
         if results_dir.resolve() != out_dir.resolve():
@@ -271,6 +290,8 @@ def write_site(results_dir, out_dir, diff_path=None) -> Path:
             out_dir.mkdir(parents=True, exist_ok=True)
             for name in downloads:
                 shutil.copyfile(results_dir / name, out_dir / name)
+        # reproducers are generated, not kept in git: the page ships one per problem and case, where its links point
+        reproducers.write_site(documents, out_dir)
         write_atomic(target, page)
         target.chmod(0o644)  # a page is for reading: not the private mode of the temporary file
     except OSError as exc:

@@ -23,9 +23,10 @@ from pathlib import Path
 
 from tabulate import tabulate
 
+from harness.publish import reproducers
+from harness.records import store
 from harness.errors import HarnessError, OptionParser, command
 from harness.plan.cells import session_name
-from harness.records import store
 
 PREFIX = "Matrix regression: "
 LABEL = "matrix-regression"
@@ -86,7 +87,8 @@ def body_for(signature: str, broken: list[dict], cases: list[dict], diff: dict, 
     lines += [reproducer(c) for c in chosen] + ["```", ""]
     standalone = [c["reproducer_command"] for c in chosen if c.get("reproducer_command")]
     if standalone:
-        lines += ["Standalone, in the cell's pinned environment (from the repository root):", "", "```"]
+        lines += ["Standalone, in the cell's pinned environment (from the repository root, after `nox -s site`):", "",
+                  "```"]
         lines += standalone + ["```", ""]
     return cap("\n".join(lines))
 
@@ -212,6 +214,7 @@ def main(argv=None) -> int:
               file=sys.stderr)
     else:
         raise HarnessError("GITHUB_TOKEN and GITHUB_REPOSITORY must be set (or use --dry-run)")
+    cases = [dict(c, reproducer_command=reproducers.command_of(matrix, c)) for c in cases]  # kept once per script
     actions = plan(diff, cases, issues, run_link())
     if args.dry_run:
         print(json.dumps(actions, indent=1, ensure_ascii=False))

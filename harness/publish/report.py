@@ -402,9 +402,10 @@ def markdown(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict, p
                 out += [f"### {name} ({device})", "", grid(sub, summary_cell), ""]
     out += ["## Legend", ""]
     out += [f"- {SYMBOLS[k]} `{k}`: {v}" for k, v in MEANINGS.items()]
-    out += ["- Per-model grids (a mark per explainer, the distance from the exact Shapley values, a link to the "
-            "case's reproducer), the environment each cell resolved and every case are on the page "
-            "(`nox -s site`) and in matrix.csv / matrix.json.", ""]
+    out += ["- Per-model grids, each cell's environment and every case: the page (`nox -s site`), matrix.csv and "
+            "matrix.json.",
+            "- Reproducer links (`site/reproducers/...`, one per problem × case, listing its cells) are written beside "
+            "the page by `nox -s site`; `nox -s reproduce -- MODEL/EXPLAINER/DEVICE` writes one for any cell.", ""]
     criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
     out += ["Additivity criteria (each verdict records its measured error and tolerance in matrix.csv):", ""]
     out += [f"- {EXPLAINER_NAMES[e]}: `{c}`" for e, c in zip(criteria["explainer"], criteria["additivity_criterion"])]
@@ -461,30 +462,57 @@ def matrix_json(payload: dict, rows: list[dict]) -> str:
     return head[:-2] + ',\n "cases": [\n' + cases + "\n ]\n}\n"
 
 
+def devices(frame: pd.DataFrame) -> dict:
+    """Which devices any case ran on, and why the others' rows are left out of matrix.csv / matrix.json."""
+    run = executed_devices(frame)
+    left = {d: f"no case ran on {d} in these results (every {d} case: "
+               f"{', '.join(f'{n} {o}' for o, n in sorted(sub['outcome'].value_counts().items()))}); "
+               "its rows are left out of matrix.csv / matrix.json, but for a cell that has no other rows"
+            for d, sub in frame.groupby("device") if d not in run}
+    return {"run": run, "left_out": left}
+
+
+def grid_notes(documents: list[dict]) -> list[dict]:
+    """Each note of grid.toml, and why a cell is n/a, with the cells it concerns (the page shows it beside them)."""
+    cells: dict[str, list[str]] = {}
+    for d in documents:
+        why = [f"n/a: {d['cases'][0]['reason']}"] if d.get("status") == "n/a" and d.get("cases") else []
+        for note in (d["cell"].get("notes") or []) + why:
+            cells.setdefault(note, []).append(d["cell"]["id"])
+    return [{"note": note, "cells": ids} for note, ids in sorted(cells.items())]
+
+
+# One value per explainer: kept once in matrix.json ("criteria"), not repeated on every row.
+PER_ROW_ONLY_ONCE = ("additivity_criterion",)
+
+
 def write(results: Path) -> dict:
     frame, documents = load(results)
     frame = frame.sort_values(["torch", "shap", "model", "explainer", "device"],
                               key=lambda col: col.map(Version) if col.name in ("torch", "shap") else col)
-    links = reproducers.write_all(results, documents)
-    keys = zip(frame["cell"], frame["model"], frame["explainer"], frame["device"])
-    frame["reproducer"] = [links.get(k) for k in keys]
-    frame["reproducer_command"] = [reproducers.command(r.cell, r._asdict(), ".".join(r.resolved_python.split(".")[:2]))
-                                   if isinstance(r.reproducer, str) else None for r in frame.itertuples()]
+    links = reproducers.links(documents)
+    frame["reproducer"] = [links.get(k) for k in zip(frame["cell"], frame["model"], frame["explainer"], frame["device"])]
     catalogue_data = catalogue.build(frame, store.bisect_records(results))
     problems = known_problems.build(frame, catalogue_data)
     store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems))
     schema = store.read_json(SCHEMA, "data dictionary")
-    frame = typed(frame, schema)
-    store.write_atomic(results / "matrix.csv", frame.to_csv(index=False))
-    rows = json.loads(frame.to_json(orient="records"))
-    payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "known_problems": problems,
-               "catalogue": catalogue_data}
+    covered = devices(frame)
+    criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
+    ran = frame["device"].isin(covered["run"])
+    kept = ran | ~frame["cell"].isin(frame.loc[ran, "cell"])  # a cell with rows only there (a GPU shard) stays
+    tidy = typed(frame[kept].drop(columns=list(PER_ROW_ONLY_ONCE)), schema)
+    store.write_atomic(results / "matrix.csv", tidy.to_csv(index=False))
+    rows = json.loads(tidy.to_json(orient="records"))
+    payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "devices": covered,
+               "criteria": dict(zip(criteria["explainer"], criteria["additivity_criterion"])),
+               "notes": grid_notes(documents), "known_problems": problems, "catalogue": catalogue_data,
+               "reproducers": reproducers.index(documents)}
     store.write_atomic(results / "matrix.json", matrix_json(payload, rows))
     store.write_atomic(results / SCHEMA.name, SCHEMA.read_text(encoding="utf-8"))
     store.write_atomic(results / "datapackage.json", json.dumps(datapackage(schema), indent=1, ensure_ascii=False) + "\n")
     return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
             "signatures": int(frame["signature"].nunique()), "transitions": len(catalogue_data["transitions"]),
-            "reproducers": len(links)}
+            "reproducers": len(payload["reproducers"]), "rows": len(tidy)}
 
 
 @command
@@ -495,7 +523,8 @@ def main(argv=None) -> int:
     summary = write(args.results)
     counts = ", ".join(f"{n} {o}" for o, n in sorted(summary["outcomes"].items()))
     print(f"{summary['cells']} cells: {counts}; {summary['signatures']} failure signatures, "
-          f"{summary['transitions']} transitions, {summary['reproducers']} reproducers")
+          f"{summary['transitions']} transitions, {summary['reproducers']} reproducers (one per problem and case, "
+          "shipped by nox -s site)")
     print(f"table: {args.results / 'COMPATIBILITY.md'} (also matrix.csv, matrix.json, {SCHEMA.name}, datapackage.json)")
     return 0
 

@@ -1,4 +1,4 @@
-"""Standalone reproducers: one Python file per non-passing case, plus the exact pins and the command.
+"""Standalone reproducers, generated on demand: a Python file per case, plus the exact pins and the command.
 
 A reader who finds a red cell should be able to paste one file into a shap
 or torch issue.  The file rebuilds the model, the data and the call exactly
@@ -7,35 +7,58 @@ without importing the harness, and prints the outcome in the harness's words.
 For wrong numbers it carries the harness's own check (additivity.py, and
 oracles.py when a closed form was violated), verbatim.
 
-    results/reproducers/<cell>/requirements.txt      the cell's resolved pins
-    results/reproducers/<cell>/<model>-<explainer>-<device>.py
+Nothing here is kept in git.  The page ships one reproducer per problem (failure
+signature) x model x explainer x device, written for the newest cell it holds in and
+listing every cell it holds for; one case of one cell is written on demand:
+
+    python -m harness.publish.reproducers MODEL/EXPLAINER/DEVICE [--torch X] [--shap Y] [--cell ID]
+
+    <site>/reproducers/<model>-<explainer>-<device>-<problem hash>/<model>-<explainer>-<device>.py
+    <site>/reproducers/<model>-<explainer>-<device>-<problem hash>/requirements.txt
+    results/reproducers/<cell>/<model>-<explainer>-<device>.py   (+ requirements.txt; on demand)
 """
 from __future__ import annotations
 
+import hashlib
 import shutil
+import sys
 from pathlib import Path
 
+from packaging.version import Version
+
+from harness.analysis.signatures import signature
+from harness.errors import HarnessError, OptionParser
+from harness.errors import command as cli
 from harness.plan.suite import discover
 from harness.records import store
 
 CELL_DIR = Path(__file__).resolve().parents[1] / "cell"
 FOLDER = "reproducers"
 REPRODUCED = ("fail", "mismatch", "crash", "timeout")
+RAN = REPRODUCED + ("pass",)
 EXPLAINER_CLASSES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
+SITE_FROM_ROOT = "results/site"  # where `nox -s site` writes the page, seen from the repository root
 
 
 def case_name(case: dict) -> str:
     return f"{case['model']}-{case['explainer']}-{case['device']}"
 
 
-def relative_path(cell_id: str, case: dict) -> str:
-    return f"{FOLDER}/{cell_id}/{case_name(case)}.py"
+def problem_folder(case: dict) -> str:
+    """The shipped reproducer's folder: the case and a short hash of its problem (failure signature)."""
+    sig = signature(case) or case["outcome"]
+    return f"{FOLDER}/{case_name(case)}-{hashlib.sha1(sig.encode()).hexdigest()[:8]}"
 
 
-def command(cell_id: str, case: dict, python: str) -> str:
-    """The one command that builds the pinned environment and runs the reproducer, from results/."""
-    return (f"cd results/{FOLDER}/{cell_id} && uv venv --python {python} && uv pip install -r requirements.txt "
+def command(folder: str, case: dict, python: str) -> str:
+    """The one command that builds the pinned environment and runs the reproducer in ``folder``."""
+    return (f"cd {folder} && uv venv --python {python} && uv pip install -r requirements.txt "
             f"&& .venv/bin/python {case_name(case)}.py")
+
+
+def python_of(document: dict) -> str:
+    resolved = document.get("resolved") or {}
+    return ".".join((resolved.get("python") or document["cell"].get("python") or "3").split(".")[:2])
 
 
 def requirements(document: dict) -> str:
@@ -68,11 +91,11 @@ def _expected(case: dict) -> str:
     return f"mismatch: {check.get('metric')} {check.get('error')} > tolerance {check.get('tolerance')}"
 
 
-def render(document: dict, case: dict, model_source: str) -> str:
-    """The reproducer's text."""
-    cell, run = document["cell"], document["run"]
+def render(document: dict, case: dict, model_source: str, folder: str, holds: str = "") -> str:
+    """The reproducer's text; ``folder`` is where it is written, from the repository root."""
+    run = document["run"]
     resolved = document.get("resolved") or {}
-    python = ".".join((resolved.get("python") or cell.get("python") or "3").split(".")[:2])
+    python = python_of(document)
     explainer = EXPLAINER_CLASSES[case["explainer"]]
     header = f'''#!/usr/bin/env python
 """Reproducer: shap.{explainer} on the `{case['model']}` model ({case['device']}).
@@ -82,11 +105,11 @@ torch {resolved.get('torch')}, shap {resolved.get('shap')}, numpy {resolved.get(
 Recorded by torch-shap-matrix on {run['date']} (host {run['host']['name']}, harness commit {run['harness_commit']}).
 
 Run, from the repository root:
-    {command(cell['id'], case, python)}
+    {command(folder, case, python)}
 (or any virtualenv with Python {python} and `pip install -r requirements.txt`).
 
 Recorded outcome: {_expected(case)}
-This file imports only torch, shap and numpy: the model, the data and the call are all below.
+{holds}This file imports only torch, shap and numpy: the model, the data and the call are all below.
 """
 import sys
 import types
@@ -201,24 +224,135 @@ def model_sources(document: dict, today: dict[str, str]) -> dict[str, str]:
     return dict(today, **(document.get("model_sources") or {}))
 
 
-def write_all(results: Path, documents: list[dict]) -> dict[tuple, str]:
-    """Write every reproducer afresh; returns (cell, model, explainer, device) -> path relative to results."""
-    folder = Path(results) / FOLDER
-    if folder.exists():
-        shutil.rmtree(folder)
-    written = {}
-    today = {name: path.read_text() for name, path in discover().items()}  # read once per report
-    for document in documents:
-        cases = [c for c in document.get("cases", []) if c.get("outcome") in REPRODUCED]
-        if not cases or document.get("status") != "ran":
-            continue
-        cell_id = document["cell"]["id"]
+def models_today() -> dict[str, str]:
+    """Today's models/ sources, read once per command."""
+    return {name: path.read_text() for name, path in discover().items()}
+
+
+def runs(documents: list[dict]):
+    """(document, case) for every case that ran, cells in version order."""
+    ordered = sorted((d for d in documents if d.get("status") == "ran"),
+                     key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]), d["cell"]["id"]))
+    return [(d, c) for d in ordered for c in d.get("cases", []) if c.get("outcome") in RAN]
+
+
+def problems(documents: list[dict]) -> dict[str, list[tuple[dict, dict]]]:
+    """Shipped folder -> the (document, case) it holds for, oldest cell first: one per problem x case."""
+    groups: dict[str, list[tuple[dict, dict]]] = {}
+    today = set(discover())
+    for document, case in runs(documents):
+        # a user model that is no longer on disk and was not recorded cannot be written out: no link to it
+        if case["outcome"] in REPRODUCED and case["model"] in today | set(document.get("model_sources") or {}):
+            groups.setdefault(problem_folder(case), []).append((document, case))
+    return groups
+
+
+def _cells(held: list[tuple[dict, dict]]) -> str:
+    return ", ".join(f"{d['cell']['torch']}/{d['cell']['shap']}" for d, _ in held)
+
+
+def index(documents: list[dict]) -> dict[str, dict]:
+    """Each shipped reproducer (path under the page's folder): its command, problem and the cells it holds for.
+
+    Written into matrix.json once per reproducer rather than once per case row."""
+    out = {}
+    for folder, held in problems(documents).items():
+        document, case = held[-1]  # the newest cell: the one an upstream report is about
+        out[f"{folder}/{case_name(case)}.py"] = {
+            "command": command(f"{SITE_FROM_ROOT}/{folder}", case, python_of(document)),
+            "signature": signature(case), "pinned": document["cell"]["id"],
+            "cells": [d["cell"]["id"] for d, _ in held]}
+    return out
+
+
+def command_of(matrix: dict, row: dict) -> str | None:
+    """A matrix.json row's reproducer command: kept once per reproducer under "reproducers" (older files: per row)."""
+    entry = (matrix.get("reproducers") or {}).get(row.get("reproducer")) or {}
+    return row.get("reproducer_command") or entry.get("command")
+
+
+def links(documents: list[dict]) -> dict[tuple, str]:
+    """(cell, model, explainer, device) -> the shipped reproducer's path under the page's folder."""
+    return {(d["cell"]["id"], c["model"], c["explainer"], c["device"]): f"{folder}/{case_name(c)}.py"
+            for folder, held in problems(documents).items() for d, c in held}
+
+
+def _write(target: Path, folder: str, document: dict, case: dict, sources: dict, holds: str = "") -> Path:
+    if case["model"] not in sources:
+        raise HarnessError(f"the model {case['model']} of {document['cell']['id']} is neither recorded nor in models/")
+    store.write_atomic(target / "requirements.txt", requirements(document))
+    path = target / f"{case_name(case)}.py"
+    store.write_atomic(path, render(document, case, sources[case["model"]], folder, holds))
+    return path
+
+
+def write_site(documents: list[dict], out: Path) -> int:
+    """The page's reproducers, one per problem x case, written afresh under ``out/reproducers``."""
+    shutil.rmtree(Path(out) / FOLDER, ignore_errors=True)
+    today = models_today()
+    written = 0
+    for folder, held in problems(documents).items():
+        document, case = held[-1]
         sources = model_sources(document, today)
-        store.write_atomic(folder / cell_id / "requirements.txt", requirements(document))
-        for case in cases:
-            if case["model"] not in sources:
-                continue  # a user model that is no longer on disk and was not recorded
-            path = relative_path(cell_id, case)
-            store.write_atomic(Path(results) / path, render(document, case, sources[case["model"]]))
-            written[(cell_id, case["model"], case["explainer"], case["device"])] = path
+        holds = (f"Holds for {len(held)} cell{'s' if len(held) > 1 else ''} (torch/shap) of these results, with the "
+                 f"same problem: {_cells(held)}.\nThe pins are those of the newest, torch {document['cell']['torch']} "
+                 f"x shap {document['cell']['shap']}.\n")
+        _write(Path(out) / folder, f"{SITE_FROM_ROOT}/{folder}", document, case, sources, holds)
+        written += 1
     return written
+
+
+def parse_case(text: str) -> tuple[str, str, str]:
+    parts = text.split("/")
+    if len(parts) != 3 or not all(parts) or parts[1] not in EXPLAINER_CLASSES:
+        raise HarnessError(f"case {text!r} is not MODEL/EXPLAINER/DEVICE (explainer deep or gradient), "
+                           "e.g. relu_inplace/deep/cpu")
+    return parts[0], parts[1], parts[2]
+
+
+def choose(documents: list[dict], case_text: str, torch: str | None = None, shap: str | None = None,
+           cell: str | None = None) -> tuple[dict, dict]:
+    """The cell and case to reproduce: the one asked for, else the newest cell where the case did not pass."""
+    model, explainer, device = parse_case(case_text)
+    found = [(d, c) for d, c in runs(documents)
+             if (c["model"], c["explainer"], c["device"]) == (model, explainer, device)
+             and (cell is None or d["cell"]["id"] == cell) and (torch is None or d["cell"]["torch"] == torch)
+             and (shap is None or d["cell"]["shap"] == shap)]
+    if not found:
+        asked = " ".join(f"{k} {v}" for k, v in (("cell", cell), ("torch", torch), ("shap", shap)) if v)
+        known = sorted({f"{c['model']}/{c['explainer']}/{c['device']}" for _, c in runs(documents)})
+        hint = ("" if f"{model}/{explainer}/{device}" in known else
+                f" (cases that ran: {len(known)}, e.g. {', '.join(known[:3])})")
+        raise HarnessError(f"no case {case_text}{' in ' + asked if asked else ''} ran in these results{hint}")
+    failing = [(d, c) for d, c in found if c["outcome"] in REPRODUCED]
+    return (failing or found)[-1]
+
+
+def write_one(results: Path, case_text: str, out: Path | None = None, **which) -> tuple[Path, str, str]:
+    """Write the reproducer of one case (and its cell's requirements.txt); returns its path, command and outcome."""
+    document, case = choose(store.read_cells(results), case_text, **which)
+    target = Path(out) if out else Path(results) / FOLDER / document["cell"]["id"]
+    folder = target.as_posix()
+    path = _write(target, folder, document, case, model_sources(document, models_today()))
+    return path, command(folder, case, python_of(document)), case["outcome"]
+
+
+@cli
+def main(argv=None) -> int:
+    parser = OptionParser(prog="python -m harness.publish.reproducers",
+                          description="Write the standalone reproducer of one recorded case.")
+    parser.add_argument("case", metavar="MODEL/EXPLAINER/DEVICE", help="e.g. relu_inplace/deep/cpu")
+    parser.add_argument("--torch", help="the cell's torch release (default: the newest cell where the case fails)")
+    parser.add_argument("--shap", help="the cell's shap release")
+    parser.add_argument("--cell", help="a cell id, e.g. torch_2_4_1-shap_0_46_0")
+    parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
+    parser.add_argument("--out", type=Path, help="folder to write into (default: RESULTS/reproducers/<cell>)")
+    args = parser.parse_or_help(sys.argv[1:] if argv is None else argv)
+    path, run, outcome = write_one(args.results, args.case, args.out, torch=args.torch, shap=args.shap, cell=args.cell)
+    print(f"reproducer: {path} (recorded: {outcome})")
+    print(f"run: {run}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,4 +1,4 @@
-// Paste your error: the same extract / score rules as harness/analysis/lookup.py, on the problems embedded by page.py.
+// Paste your error: the same extract / score rules as harness/publish/lookup.py, on the problems embedded by page.py.
 // Both are tested on tests/fixtures/lookup/examples.json. Every text goes in through textContent.
 "use strict";
 (function () {

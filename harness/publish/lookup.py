@@ -1,6 +1,6 @@
 """Paste your error: find a pasted error message among the failure signatures of a results folder.
 
-    python -m harness.analysis.lookup "RuntimeError: Module backward hook ..." [--results results]
+    python -m harness.publish.lookup "RuntimeError: Module backward hook ..." [--results results]
     nox -s lookup -- "PASTED ERROR"
 
 A reader has a traceback, not a signature.  The pasted text is cut down the way
@@ -30,8 +30,9 @@ from packaging.version import Version
 
 from harness.analysis.signatures import normalize
 from harness.errors import HarnessError, OptionParser, command
+from harness.publish import reproducers
 from harness.records.outcomes import RAN
-from harness.records.store import read_json
+from harness.publish.matrix_file import read_matrix
 
 SIMILAR = 0.6
 MIN_PART = 20
@@ -154,7 +155,7 @@ def problems(matrix: dict) -> list[dict]:
         elsewhere = [c for c in cases if (c["model"], c["explainer"], c["device"]) in keys and c.get("outcome") in RAN
                      and (c["torch"], c["shap"]) not in {(r["torch"], r["shap"]) for r in rows}]
         entry = catalogue.get(sig) or {}
-        reproducer = next((r for r in rows if r.get("reproducer_command")), None)
+        reproducer = next((r for r in rows if r.get("reproducer")), None)
         out.append({
             "id": entry.get("id") or f"S{n}", "signature": sig, "outcome": rows[0]["outcome"], "type": kind,
             "texts": texts, "n_cases": len(rows),
@@ -163,7 +164,7 @@ def problems(matrix: dict) -> list[dict]:
             "cells": _cells(rows), "instead": elsewhere,
             "summary": entry.get("summary") or "", "ranges": entry.get("ranges") or {},
             "reproducer": reproducer and reproducer.get("reproducer"),
-            "reproducer_command": reproducer and reproducer.get("reproducer_command"),
+            "reproducer_command": reproducer and reproducers.command_of(matrix, reproducer),
             # verified remedies and advice that does not work, as the known-problems table has them
             "remedies": (known.get(sig) or {}).get("remedies") or [],
             "not_remedies": (known.get(sig) or {}).get("not_remedies") or [],
@@ -240,7 +241,7 @@ def describe(found: dict) -> list[str]:
 
 def lookup(text: str, results: Path) -> str:
     """The whole answer for one pasted text."""
-    matrix = read_json(Path(results) / "matrix.json", "matrix.json")
+    matrix = read_matrix(Path(results))
     table = problems(matrix)
     found = match(text, table)
     if not found:
@@ -253,7 +254,7 @@ def lookup(text: str, results: Path) -> str:
 
 @command
 def main(argv=None) -> int:
-    parser = OptionParser(prog="python -m harness.analysis.lookup", description=__doc__.split("\n\n")[0])
+    parser = OptionParser(prog="python -m harness.publish.lookup", description=__doc__.split("\n\n")[0])
     parser.add_argument("text", nargs="*", help="the pasted error (quote it; '-' or nothing reads standard input)")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
     args = parser.parse_or_help(sys.argv[1:] if argv is None else argv)
