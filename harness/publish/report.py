@@ -455,13 +455,6 @@ def typed(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
     return frame.astype({n: "Int64" for n in ints})
 
 
-def matrix_json(payload: dict, rows: list[dict]) -> str:
-    """The payload indented, then "cases" with one row per line: half the size, and diffs read row by row."""
-    head = json.dumps(payload, indent=1, ensure_ascii=False)
-    cases = ",\n".join("  " + json.dumps(row, ensure_ascii=False) for row in rows)
-    return head[:-2] + ',\n "cases": [\n' + cases + "\n ]\n}\n"
-
-
 def devices(frame: pd.DataFrame) -> dict:
     """Which devices any case ran on, and why the others' rows are left out of matrix.csv / matrix.json."""
     run = executed_devices(frame)
@@ -507,7 +500,7 @@ def write(results: Path) -> dict:
                "criteria": dict(zip(criteria["explainer"], criteria["additivity_criterion"])),
                "notes": grid_notes(documents), "known_problems": problems, "catalogue": catalogue_data,
                "reproducers": reproducers.index(documents)}
-    store.write_atomic(results / "matrix.json", matrix_json(payload, rows))
+    store.write_atomic(results / "matrix.json", store.json_with_cases(dict(payload, cases=rows)))
     store.write_atomic(results / SCHEMA.name, SCHEMA.read_text(encoding="utf-8"))
     store.write_atomic(results / "datapackage.json", json.dumps(datapackage(schema), indent=1, ensure_ascii=False) + "\n")
     return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),

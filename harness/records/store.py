@@ -47,11 +47,20 @@ def write_atomic(path: Path, content: str | bytes) -> None:
         raise
 
 
+def json_with_cases(document: dict, sort_keys: bool = False) -> str:
+    """The document indented, then its "cases" one per line: a third smaller, and diffs still read case by case."""
+    head = json.dumps({k: v for k, v in document.items() if k != "cases"}, indent=1, sort_keys=sort_keys,
+                      ensure_ascii=False)
+    cases = ",\n".join("  " + json.dumps(case, sort_keys=sort_keys, ensure_ascii=False)
+                       for case in document.get("cases", []))
+    return (head[:-2] + ",\n" if head != "{}" else "{\n") + ' "cases": [\n' + cases + "\n ]\n}\n"
+
+
 def write_cell(results: Path, document: dict) -> Path:
     """Write one cell's result; a full or read-only disk is a one-line error and leaves no partial file."""
     path = raw_dir(results) / f"{document['cell']['id']}.json"
     try:
-        write_atomic(path, json.dumps(document, indent=1, sort_keys=True))
+        write_atomic(path, json_with_cases(document, sort_keys=True))
     except OSError as exc:
         raise HarnessError(f"could not write {path}: {exc.strerror or exc}; earlier results are untouched") from None
     return path
