@@ -93,7 +93,7 @@ def test_cli_finds_the_seed_error():
     assert ("instead in 1.13.1/0.43.0, 1.13.1/0.44.1, 1.13.1/0.46.0, 1.13.1/0.49.1, 2.4.1/0.43.0, 2.4.1/0.44.1 and 8 "
             "more: pass: hook_order_dict_output_leaf; S1 mismatch: shap's own additivity check fired (deep): "
             "lstm_hidden_state") in out
-    assert "reproduce: cd results/reproducers/torch_1_13_0-shap_0_43_0" in out
+    assert "reproduce: cd results/site/reproducers/hook_order_dict_output_leaf-deep-cpu-" in out
     assert cli("-", "--results", str(FIXTURES), stdin=SEED).stdout == out  # the same from standard input
 
 
