@@ -164,6 +164,11 @@ class CellRecord(_Record):
     def id(self) -> Any:
         return self.cell.get("id")
 
+    @property
+    def packages(self) -> dict:
+        """{distribution: version} of everything the cell's environment held (empty where none was recorded)."""
+        return self.resolved.get("packages") or {}
+
 
 def case_record(case) -> CaseRecord:
     """A case as a CaseRecord, whether it is one already or a plain dict read from JSON."""
