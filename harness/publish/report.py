@@ -60,13 +60,12 @@ def case_rows(document: dict | CellRecord) -> list[dict]:
     row = store.row_label(record)
     rows = []
     for case in record.cases:
-        error, check, oracle, devices = case.error, case.additivity, case.oracles, case.device_agreement
-        cold, warm = case.timing.get("cold") or {}, case.timing.get("warm") or {}
+        error, check, devices = case.error, case.additivity, case.device_agreement
         rows.append({
             "cell": cell["id"], "torch": cell["torch"], "shap": cell["shap"],
             "python": cell.get("python") or "", "cell_status": record.status,
             "constraints": constraint_text(cell),
-            "row": row, "provenance": record.provenance or store.INSTALLED,
+            "row": row, "provenance": record.provenance,
             "model": case.model, "explainer": case.explainer, "device": case.device,
             "outcome": case.outcome.value, "signature": signature(case),
             "stage": case.stage,
@@ -79,19 +78,19 @@ def case_rows(document: dict | CellRecord) -> list[dict]:
             **remedy_columns(case),
             "additivity_metric": check.get("metric"), "additivity_error": check.get("error"),
             "additivity_tolerance": check.get("tolerance"), "additivity_criterion": check.get("criterion"),
-            **{f"{name}_{field}": (oracle.get(name) or {}).get(field)
+            **{f"{name}_{field}": case.oracle(name).get(field)
                for name in ("analytic", "exact") for field in ("deviation", "tolerance", "ok")},
             "side_effects": leak_summary(case.side_effects) if case.side_effects else None,
             "device_max_diff": devices.get("max_abs_diff"), "device_tolerance": devices.get("tolerance"),
             "device_ok": devices.get("ok"),
             "warnings": " | ".join(n["message"] for n in case.notes),
-            "construct_cold_s": cold.get("construct"),
-            "call_cold_s": cold.get("call"),
-            "construct_warm_median_s": (warm.get("construct") or {}).get("median"),
-            "construct_warm_iqr_s": (warm.get("construct") or {}).get("iqr"),
-            "call_warm_median_s": (warm.get("call") or {}).get("median"),
-            "call_warm_iqr_s": (warm.get("call") or {}).get("iqr"),
-            "warm_n": (warm.get("call") or {}).get("n"),
+            "construct_cold_s": case.cold.get("construct"),
+            "call_cold_s": case.cold.get("call"),
+            "construct_warm_median_s": case.warm("construct").get("median"),
+            "construct_warm_iqr_s": case.warm("construct").get("iqr"),
+            "call_warm_median_s": case.warm("call").get("median"),
+            "call_warm_iqr_s": case.warm("call").get("iqr"),
+            "warm_n": case.warm("call").get("n"),
             "case_seconds": case.seconds,
             "concurrent_cells": case.concurrent_cells,  # cells running at once while it was timed
             "resolved_torch": resolved.get("torch"), "resolved_shap": resolved.get("shap"),
@@ -358,15 +357,16 @@ def provenance(documents: list[dict]) -> list[str]:
     lines = [f"Produced from {len(documents)} cell results, run between {dates[0]} and {dates[-1]} (UTC)."]
     for name, cpu, cores, commit in runs:
         lines.append(f"- host `{name}`: {cpu}, {cores} cores; harness commit `{commit}`")
-    gpus = sorted({d["environment"]["gpu"] for d in documents if (d.get("environment") or {}).get("gpu")})
+    records = [cell_record(d) for d in documents]
+    gpus = sorted({d.environment["gpu"] for d in records if d.environment.get("gpu")})
     lines.append(f"- GPUs: {', '.join(gpus)}" if gpus else "- GPUs: none (CUDA cases are recorded as skip)")
-    for d in documents:
-        if d.get("provenance", store.INSTALLED) != store.INSTALLED:
-            supplied, resolved = d.get("supplied") or {}, d.get("resolved") or {}
-            lines.append(f"- {d.get('provenance')} `{supplied.get('label')}` (row `{store.row_label(d)}`): "
-                         f"`{supplied.get('interpreter')}` on host `{d['run']['host']['name']}`, installed nothing; "
-                         f"torch {d['cell']['torch']}, shap {d['cell']['shap']}, Python {resolved.get('python')}, "
-                         f"{len(resolved.get('packages') or {})} distributions recorded")
+    for d in records:
+        if d.provenance != store.INSTALLED:
+            supplied = d.supplied
+            lines.append(f"- {d.provenance} `{supplied.get('label')}` (row `{store.row_label(d)}`): "
+                         f"`{supplied.get('interpreter')}` on host `{d.host['name']}`, installed nothing; "
+                         f"torch {d.cell['torch']}, shap {d.cell['shap']}, Python {d.resolved.get('python')}, "
+                         f"{len(d.packages)} distributions recorded")
     axes = {}
     for d in sorted(documents, key=lambda d: d["run"]["date"]):
         axes.update(d["cell"].get("grid_axes") or {})

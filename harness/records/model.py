@@ -1,4 +1,4 @@
-"""Typed records: a cell's raw document and its cases as dataclasses, read back without ``or {}`` guards.
+"""Typed records: a cell's raw document and its cases as dataclasses, read back without guards for absent keys.
 
 The cell side writes plain JSON (it cannot import the host package); the host reads it
 through these classes. Every optional evidence field has a typed empty default, so a
@@ -30,6 +30,12 @@ class Outcome(str, Enum):
 
     def __str__(self) -> str:
         return self.value
+
+
+# A record's "provenance": a cell the harness installed (records without the field too), or an existing
+# interpreter tested as it is (harness.run.supplied), which gets a table row of its own.
+INSTALLED = "installed by the harness"
+SUPPLIED = "supplied environment"
 
 
 class RecordError(HarnessError):
@@ -114,6 +120,19 @@ class CaseRecord(_Record):
     concurrent_cells: Optional[int] = None  # cells running at once while it was timed
     extra: dict = field(default_factory=dict)
 
+    @property
+    def cold(self) -> dict:
+        """Seconds of the first construct and call (empty where the case was not timed)."""
+        return self.timing.get("cold") or {}
+
+    def warm(self, phase: str) -> dict:
+        """median, iqr and n of the warm repeats of ``phase`` ("construct" or "call"); empty where not timed."""
+        return (self.timing.get("warm") or {}).get(phase) or {}
+
+    def oracle(self, name: str) -> dict:
+        """One closed-form check ("analytic" or "exact"): deviation, tolerance, ok; empty where it did not apply."""
+        return self.oracles.get(name) or {}
+
     @classmethod
     def _convert(cls, key, value):
         if key == "outcome":
@@ -132,7 +151,7 @@ class CellRecord(_Record):
     cell: dict = field(default_factory=dict)  # id, torch, shap, python, constraints, grids, grid_axes
     run: dict = field(default_factory=dict)  # date, host, harness_commit
     status: Optional[str] = None  # ran, n/a, install-error, import-error
-    provenance: Optional[str] = None  # absent: installed by the harness (store.INSTALLED)
+    provenance: str = INSTALLED  # or SUPPLIED; records without the field were installed by the harness
     resolved: dict = field(default_factory=dict)  # torch, shap, numpy, python, platform, packages
     environment: dict = field(default_factory=dict)  # torch_threads, gpu
     settings: dict = field(default_factory=dict)  # threads, timeouts
@@ -163,6 +182,11 @@ class CellRecord(_Record):
     @property
     def id(self) -> Any:
         return self.cell.get("id")
+
+    @property
+    def host(self) -> dict:
+        """The machine that ran the cell: name, machine_id, cpu_model, cpu_count."""
+        return self.run.get("host") or {}
 
     @property
     def packages(self) -> dict:

@@ -15,16 +15,12 @@ from typing import Callable
 from packaging.version import Version
 
 from harness.errors import HarnessError
-from harness.records.model import CellRecord, cell_record
+from harness.records.model import INSTALLED, SUPPLIED, CellRecord, cell_record  # noqa: F401 (store.INSTALLED)
 
 SCHEMA_VERSION = 1
 RAW_DIR = "raw"
 BISECT_DIR = "bisect"  # results/bisect/*.json: boundaries found by nox -s bisect
 GPU_DIR = "gpu"  # raw/gpu/<cell-id>.json: the fleet's records from a runner with CUDA
-# A record's "provenance": a cell the harness installed (records without the field too), or an existing
-# interpreter tested as it is (harness.run.supplied), which gets a table row of its own.
-INSTALLED = "installed by the harness"
-SUPPLIED = "supplied environment"
 
 
 def raw_dir(results: Path) -> Path:
@@ -122,7 +118,7 @@ def row_label(document: dict) -> str:
     never counted with those of a cell the harness installed."""
     record = cell_record(document)
     torch, label = record.cell["torch"], record.supplied.get("label")
-    if (record.provenance or INSTALLED) == INSTALLED or not label:
+    if record.provenance == INSTALLED or not label:
         return torch
     return f"{torch} · supplied: {label}"
 
