@@ -61,6 +61,8 @@ def test_outcome_enum_is_the_one_definition_of_the_names():
     assert {o.value for o in Outcome} == set(outcomes.OUTCOMES) and len(outcomes.OUTCOMES) == len(Outcome)
     assert all(type(name) is str for name in outcomes.OUTCOMES)  # plain strings, as in the JSON
     assert outcomes.PASS == Outcome.PASS.value and outcomes.NA == Outcome("n/a").value
+    # a str enum: equal to, hashed and formatted as its name, so typed and plain outcomes mix in sets and f-strings
+    assert {Outcome.PASS: 1}["pass"] == 1 and f"{Outcome.IMPORT_ERROR}" == "import-error"
     assert set(outcomes.RAN) < set(outcomes.OUTCOMES) and outcomes.SKIP not in outcomes.RAN
 
 
