@@ -161,7 +161,8 @@ def test_the_shipped_schema_has_no_migration_yet():
 @pytest.mark.parametrize("change, words", [
     (lambda d: d["cases"][0].update(outcome="passed"), ["unknown outcome 'passed'"]),
     (lambda d: d["cases"][1].pop("model"), ["case 2 lacks a model"]),
-    (lambda d: d.update(cases={"mlp": "pass"}), ["cases are not a JSON list"]),
+    (lambda d: d.update(cases={"mlp": "pass"}), ["the record's 'cases' is not a JSON list"]),
+    (lambda d: d["cases"][0].update(error="boom"), ["a case's 'error' is not a JSON object"]),
     (lambda d: d["cell"].pop("id"), ["names no cell id"]),
     (lambda d: d.update(schema="1"), ["schema '1'"]),
 ])

@@ -44,6 +44,7 @@ class RecordError(HarnessError):
 
 class _Record:
     """from_dict/to_dict for a dataclass: named fields typed, other keys in ``extra``, the key order kept."""
+    WHAT = "a record's"  # how an error names the part of the file
 
     def __post_init__(self):
         self._keys: tuple = ()  # the keys as read, in order: to_dict writes exactly these (and fields set since)
@@ -62,10 +63,13 @@ class _Record:
         for key, value in data.items():
             if key not in names:
                 continue
-            if value is None and names[key].default is not None:
+            empty = _empty(names[key])
+            if value is None and empty is not None:
                 nulls.add(key)  # null where the model has an empty default: read as empty, written back as null
-            else:
-                values[key] = cls._convert(key, value)
+                continue
+            if isinstance(empty, (dict, list)) and not isinstance(value, type(empty)):
+                raise RecordError(f"{cls.WHAT} {key!r} is not a JSON {'object' if isinstance(empty, dict) else 'list'}")
+            values[key] = cls._convert(key, value)
         record = cls(**values, extra={k: v for k, v in data.items() if k not in names})
         record._keys, record._nulls = tuple(data), frozenset(nulls)
         return record
@@ -100,6 +104,7 @@ def _empty(spec):
 @dataclass
 class CaseRecord(_Record):
     """One case (model x explainer x device) of a cell, or a remedy's result on it, with its evidence."""
+    WHAT = "a case's"
     model: str = ""
     explainer: str = ""
     device: str = ""
@@ -147,6 +152,7 @@ class CaseRecord(_Record):
 @dataclass
 class CellRecord(_Record):
     """One cell's raw document: what ran where, how it was installed, and its cases."""
+    WHAT = "the record's"
     schema: Optional[int] = None
     cell: dict = field(default_factory=dict)  # id, torch, shap, python, constraints, grids, grid_axes
     run: dict = field(default_factory=dict)  # date, host, harness_commit
@@ -169,8 +175,6 @@ class CellRecord(_Record):
     @classmethod
     def _convert(cls, key, value):
         if key == "cases":
-            if not isinstance(value, list):
-                raise RecordError("its cases are not a JSON list")
             return [CaseRecord.from_dict(case) for case in value]
         return value
 

@@ -162,7 +162,7 @@ def upgrade(document, source) -> dict:
         record = CellRecord.from_dict(document)
     except HarnessError as exc:
         raise HarnessError(f"{source} is not a valid result file: {exc}") from None
-    if not isinstance(record.cell, dict) or not isinstance(record.cell.get("id"), str):
+    if not isinstance(record.cell.get("id"), str):
         raise HarnessError(f"{source} is not a valid result file: it names no cell id")
     for number, case in enumerate(record.cases, 1):
         if case.outcome is None or not all(isinstance(v, str) and v for v in (case.model, case.explainer, case.device)):
