@@ -52,7 +52,10 @@ class _Record:
 
     @classmethod
     def _names(cls) -> dict:
-        return {f.name: f for f in fields(cls) if f.name != "extra"}
+        """{field name: its empty value} (computed once per class: records are read by the thousand)."""
+        if "_NAMES" not in cls.__dict__:
+            cls._NAMES = {f.name: _empty(f) for f in fields(cls) if f.name != "extra"}
+        return cls._NAMES
 
     @classmethod
     def from_dict(cls, data: dict):
@@ -63,7 +66,7 @@ class _Record:
         for key, value in data.items():
             if key not in names:
                 continue
-            empty = _empty(names[key])
+            empty = names[key]
             if value is None and empty is not None:
                 nulls.add(key)  # null where the model has an empty default: read as empty, written back as null
                 continue
@@ -87,11 +90,11 @@ class _Record:
         out = {}
         for key in self._keys:
             if key in names:
-                out[key] = None if key in self._nulls and getattr(self, key) == _empty(names[key]) else self._plain(key)
+                out[key] = None if key in self._nulls and getattr(self, key) == names[key] else self._plain(key)
             elif key in self.extra:
                 out[key] = self.extra[key]
-        for key, spec in names.items():  # fields set after reading, or on a record built in code
-            if key not in out and getattr(self, key) != _empty(spec):
+        for key, empty in names.items():  # fields set after reading, or on a record built in code
+            if key not in out and getattr(self, key) != empty:
                 out[key] = self._plain(key)
         out.update((k, v) for k, v in self.extra.items() if k not in out)
         return out
