@@ -45,6 +45,7 @@ class RecordError(HarnessError):
 class _Record:
     """from_dict/to_dict for a dataclass: named fields typed, other keys in ``extra``, the key order kept."""
     WHAT = "a record's"  # how an error names the part of the file
+    CONVERTED: frozenset = frozenset()  # the fields _convert reads into a type of their own
 
     def __post_init__(self):
         self._keys: tuple = ()  # the keys as read, in order: to_dict writes exactly these (and fields set since)
@@ -72,7 +73,7 @@ class _Record:
                 continue
             if isinstance(empty, (dict, list)) and not isinstance(value, type(empty)):
                 raise RecordError(f"{cls.WHAT} {key!r} is not a JSON {'object' if isinstance(empty, dict) else 'list'}")
-            values[key] = cls._convert(key, value)
+            values[key] = cls._convert(key, value) if key in cls.CONVERTED else value
         record = cls(**values, extra={k: v for k, v in data.items() if k not in names})
         record._keys, record._nulls = tuple(data), frozenset(nulls)
         return record
@@ -108,6 +109,7 @@ def _empty(spec):
 class CaseRecord(_Record):
     """One case (model x explainer x device) of a cell, or a remedy's result on it, with its evidence."""
     WHAT = "a case's"
+    CONVERTED = frozenset({"outcome"})
     model: str = ""
     explainer: str = ""
     device: str = ""
@@ -142,20 +144,19 @@ class CaseRecord(_Record):
         return self.oracles.get(name) or {}
 
     @classmethod
-    def _convert(cls, key, value):
-        if key == "outcome":
-            try:
-                return Outcome(value)
-            except ValueError:
-                raise RecordError(f"a case has the unknown outcome {value!r} "
-                                  f"(expected one of {', '.join(o.value for o in Outcome)})") from None
-        return value
+    def _convert(cls, key, value):  # outcome
+        try:
+            return Outcome(value)
+        except ValueError:
+            raise RecordError(f"a case has the unknown outcome {value!r} "
+                              f"(expected one of {', '.join(o.value for o in Outcome)})") from None
 
 
 @dataclass
 class CellRecord(_Record):
     """One cell's raw document: what ran where, how it was installed, and its cases."""
     WHAT = "the record's"
+    CONVERTED = frozenset({"cases"})
     schema: Optional[int] = None
     cell: dict = field(default_factory=dict)  # id, torch, shap, python, constraints, grids, grid_axes
     run: dict = field(default_factory=dict)  # date, host, harness_commit
@@ -176,10 +177,8 @@ class CellRecord(_Record):
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def _convert(cls, key, value):
-        if key == "cases":
-            return [CaseRecord.from_dict(case) for case in value]
-        return value
+    def _convert(cls, key, value):  # cases
+        return [CaseRecord.from_dict(case) for case in value]
 
     def _plain(self, key: str):
         if key == "cases":
