@@ -81,7 +81,7 @@ def test_the_run_says_whether_it_measures_this_machine(monkeypatch, tmp_path):
     monkeypatch.setenv("MATRIX_HOST_NAME", "vm")
     assert reuse.provenance_line([Cell], tmp_path, []) == "this machine is vm (id aaaa); this run measures it"
     (tmp_path / "raw").mkdir()
-    document = {"schema": 1, "run": {"host": {"name": "vm", "machine_id": "bbbb"}}}
+    document = {"schema": 1, "cell": {"id": Cell.id}, "run": {"host": {"name": "vm", "machine_id": "bbbb"}}}
     (tmp_path / "raw" / f"{Cell.id}.json").write_text(json.dumps(document))
     line = reuse.provenance_line([Cell], tmp_path, [])
     assert "holds results from another machine (vm (id bbbb))" in line and "this run measures this machine" in line

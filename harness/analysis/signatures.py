@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+from harness.records.model import CaseRecord, case_record
+
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")
 _PATH = re.compile(r"(?:/[\w.\-+]+){2,}")
@@ -23,22 +25,21 @@ def normalize(message: str, limit: int | None = MAX_LENGTH) -> str:
     return text[:limit]
 
 
-def signature(case: dict) -> str | None:
-    """The signature of a non-passing case, or None for pass, skip and n/a."""
-    outcome = case.get("outcome")
-    error = case.get("error") or {}
+def signature(case: dict | CaseRecord) -> str | None:
+    """The signature of a non-passing case (a raw case or a remedy's result), or None for pass, skip and n/a."""
+    case = case_record(case)
+    outcome, error = case.outcome, case.error
     if outcome in ("fail", "import-error", "install-error"):
-        return f"{outcome}: {error.get('type', 'Error')}: {normalize(error.get('message', ''))}"
+        return f"{outcome.value}: {error.get('type', 'Error')}: {normalize(error.get('message', ''))}"
     if outcome == "mismatch":
-        check = case.get("shap_check")
-        metric = (case.get("additivity") or {}).get("metric", "error")
-        if check:
-            return f"mismatch: shap's own additivity check fired ({case['explainer']})"
-        if (case.get("additivity") or {}).get("ok"):
-            return f"mismatch: attributions add up but differ from the closed form ({case['explainer']})"
-        return f"mismatch: attributions do not add up ({metric}, {case['explainer']}; shap did not notice)"
+        if case.shap_check:
+            return f"mismatch: shap's own additivity check fired ({case.explainer})"
+        if case.additivity.get("ok"):
+            return f"mismatch: attributions add up but differ from the closed form ({case.explainer})"
+        return (f"mismatch: attributions do not add up ({case.additivity.get('metric', 'error')}, {case.explainer}; "
+                "shap did not notice)")
     if outcome == "crash":
-        return f"crash: {normalize((case.get('crash') or {}).get('exit', 'worker died'))}"
+        return f"crash: {normalize(case.crash.get('exit', 'worker died'))}"
     if outcome == "timeout":
         return "timeout: no result within the case timeout"
     return None

@@ -22,6 +22,7 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.plan import hostinfo
 from harness.records import store
+from harness.records.model import cell_record
 
 CELL_CODE = Path(__file__).resolve().parents[1] / "cell"
 _LOCKS: dict[Path, int] = {}
@@ -117,9 +118,10 @@ def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[
     candidates = []
     for cell in cells:
         doc = previous(results, cell) if cell.python else None
-        parts = (doc or {}).get("reuse", {}).get("parts")
-        installed = doc and doc.get("provenance", store.INSTALLED) == store.INSTALLED  # never a supplied environment's
-        if installed and doc.get("status") == "ran" and parts and parts.get("devices") == devices \
+        record = cell_record(doc) if doc else None
+        parts = record.reuse.get("parts") if record else None
+        installed = record and record.provenance == store.INSTALLED  # never a supplied environment's
+        if installed and record.status == "ran" and parts and parts.get("devices") == devices \
                 and parts.get("suite") == suite and parts.get("settings") == wanted:
             candidates.append((cell, doc))
     versions = {c.interpreter: None for c, _ in candidates}
@@ -141,7 +143,7 @@ def provenance_line(cells, results: Path, reused: list) -> str:
     others = {}
     for cell in cells:
         doc = previous(results, cell)
-        host = ((doc or {}).get("run") or {}).get("host") or {}
+        host = cell_record(doc).host if doc else {}
         if doc and host.get("machine_id") != here["machine_id"]:
             others[f"{host.get('name', '?')} (id {host.get('machine_id', 'none recorded')})"] = True
     mine = f"this machine is {here['name']} (id {here['machine_id']})"

@@ -25,6 +25,7 @@ from tabulate import tabulate
 from harness.errors import OptionParser, command
 from harness.publish import report
 from harness.records import store
+from harness.records.model import cell_record
 
 # A warm median is reported as changed only when it moved by this factor either
 # way AND by at least TIMING_FLOOR_S: two runs of one cell on the same idle
@@ -43,17 +44,17 @@ def snapshot(results: Path, description: str | None = None) -> dict:
     """The comparable content of a results folder (empty when nothing was published yet)."""
     documents = store.read_cells(results) if store.raw_dir(results).is_dir() else []
     cases, resolved = [], {}
-    for doc in documents:
+    for doc in map(cell_record, documents):
         for row in report.case_rows(doc):
             cases.append({
                 "cell": row["cell"], "model": row["model"], "explainer": row["explainer"],
                 "device": row["device"], "outcome": row["outcome"], "signature": row["signature"],
                 "warm_s": row["call_warm_median_s"], "cpu_model": row["cpu_model"], "gpu": row["gpu"],
             })
-        packages = dict((doc.get("resolved") or {}).get("packages") or {})
-        if (doc.get("resolved") or {}).get("python"):
-            packages["python"] = doc["resolved"]["python"]
-        resolved.setdefault(doc["cell"]["id"], packages)  # the CPU record first, see results.combine
+        packages = dict(doc.packages)
+        if doc.resolved.get("python"):
+            packages["python"] = doc.resolved["python"]
+        resolved.setdefault(doc.id, packages)  # the CPU record first, see results.combine
     runs = sorted((doc["cell"]["id"], doc["run"]["date"]) for doc in documents)
     fingerprint = hashlib.sha256(json.dumps(runs).encode()).hexdigest()[:16]
     if description is None:

@@ -28,6 +28,7 @@ from harness.cell.remedies import REGISTRY as REMEDIES
 from harness.errors import HarnessError, command
 from harness.publish import reproducers
 from harness.records import outcomes, store
+from harness.records.model import CaseRecord, CellRecord, cell_record
 from harness.records.outcomes import verdict
 
 SYMBOLS = {
@@ -52,51 +53,46 @@ EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
 PROSE_WIDTH = 200  # COMPATIBILITY.md is read as text too: no prose line wider than this
 
 
-def case_rows(document: dict) -> list[dict]:
+def case_rows(document: dict | CellRecord) -> list[dict]:
     """Flatten one raw cell document into tidy case rows."""
-    cell, run = document["cell"], document["run"]
-    resolved = document.get("resolved") or {}
-    env = document.get("environment") or {}
+    record = cell_record(document)
+    cell, run, resolved, env = record.cell, record.run, record.resolved, record.environment
+    row = store.row_label(record)
     rows = []
-    for case in document["cases"]:
-        error = case.get("error") or {}
-        check = case.get("additivity") or {}
-        oracle = case.get("oracles") or {}
-        devices = case.get("device_agreement") or {}
-        timing = case.get("timing") or {}
-        warm = timing.get("warm") or {}
+    for case in record.cases:
+        error, check, devices = case.error, case.additivity, case.device_agreement
         rows.append({
             "cell": cell["id"], "torch": cell["torch"], "shap": cell["shap"],
-            "python": cell.get("python") or "", "cell_status": document.get("status"),
+            "python": cell.get("python") or "", "cell_status": record.status,
             "constraints": constraint_text(cell),
-            "row": store.row_label(document), "provenance": document.get("provenance") or store.INSTALLED,
-            "model": case["model"], "explainer": case["explainer"], "device": case["device"],
-            "outcome": case["outcome"], "signature": signature(case),
-            "stage": case.get("stage"),
+            "row": row, "provenance": record.provenance,
+            "model": case.model, "explainer": case.explainer, "device": case.device,
+            "outcome": case.outcome.value, "signature": signature(case),
+            "stage": case.stage,
             "error_type": error.get("type"), "error_message": error.get("message"),
             "error_frame": error.get("frame"), "error_package": error.get("frame_package"),
-            "reason": case.get("reason"),
-            "crash": (case.get("crash") or {}).get("exit"),
-            "shap_check_fired": bool(case.get("shap_check")),
-            "shap_check_message": (case.get("shap_check") or {}).get("message"),  # what shap raised: lookup finds it
+            "reason": case.reason,
+            "crash": case.crash.get("exit"),
+            "shap_check_fired": bool(case.shap_check),
+            "shap_check_message": case.shap_check.get("message"),  # what shap raised: lookup finds it
             **remedy_columns(case),
             "additivity_metric": check.get("metric"), "additivity_error": check.get("error"),
             "additivity_tolerance": check.get("tolerance"), "additivity_criterion": check.get("criterion"),
-            **{f"{name}_{field}": (oracle.get(name) or {}).get(field)
+            **{f"{name}_{field}": case.oracle(name).get(field)
                for name in ("analytic", "exact") for field in ("deviation", "tolerance", "ok")},
-            "side_effects": leak_summary(case["side_effects"]) if case.get("side_effects") else None,
+            "side_effects": leak_summary(case.side_effects) if case.side_effects else None,
             "device_max_diff": devices.get("max_abs_diff"), "device_tolerance": devices.get("tolerance"),
             "device_ok": devices.get("ok"),
-            "warnings": " | ".join(n["message"] for n in case.get("notes") or []),
-            "construct_cold_s": (timing.get("cold") or {}).get("construct"),
-            "call_cold_s": (timing.get("cold") or {}).get("call"),
-            "construct_warm_median_s": (warm.get("construct") or {}).get("median"),
-            "construct_warm_iqr_s": (warm.get("construct") or {}).get("iqr"),
-            "call_warm_median_s": (warm.get("call") or {}).get("median"),
-            "call_warm_iqr_s": (warm.get("call") or {}).get("iqr"),
-            "warm_n": (warm.get("call") or {}).get("n"),
-            "case_seconds": case.get("seconds"),
-            "concurrent_cells": case.get("concurrent_cells"),  # cells running at once while it was timed
+            "warnings": " | ".join(n["message"] for n in case.notes),
+            "construct_cold_s": case.cold.get("construct"),
+            "call_cold_s": case.cold.get("call"),
+            "construct_warm_median_s": case.warm("construct").get("median"),
+            "construct_warm_iqr_s": case.warm("construct").get("iqr"),
+            "call_warm_median_s": case.warm("call").get("median"),
+            "call_warm_iqr_s": case.warm("call").get("iqr"),
+            "warm_n": case.warm("call").get("n"),
+            "case_seconds": case.seconds,
+            "concurrent_cells": case.concurrent_cells,  # cells running at once while it was timed
             "resolved_torch": resolved.get("torch"), "resolved_shap": resolved.get("shap"),
             "resolved_numpy": resolved.get("numpy"), "resolved_python": resolved.get("python"),
             "torch_threads": env.get("torch_threads"), "gpu": env.get("gpu"),
@@ -106,9 +102,9 @@ def case_rows(document: dict) -> list[dict]:
     return rows
 
 
-def remedy_columns(case: dict) -> dict:
+def remedy_columns(case: CaseRecord) -> dict:
     """``remedy_<name>``: what each code remedy gave on this case ('pass', 'n/a', or its signature); None: not tried."""
-    tried = {r["remedy"]: r for r in case.get("remedies") or []}
+    tried = {r["remedy"]: r for r in case.remedies}
     columns = {}
     for name in REMEDIES:
         result = tried.get(name)
@@ -117,7 +113,7 @@ def remedy_columns(case: dict) -> dict:
         elif result["outcome"] in ("pass", "n/a"):
             columns[f"remedy_{name}"] = result["outcome"]
         else:
-            columns[f"remedy_{name}"] = signature(dict(result, explainer=result.get("explainer") or case["explainer"]))
+            columns[f"remedy_{name}"] = signature(dict(result, explainer=result.get("explainer") or case.explainer))
     return columns
 
 
@@ -361,15 +357,16 @@ def provenance(documents: list[dict]) -> list[str]:
     lines = [f"Produced from {len(documents)} cell results, run between {dates[0]} and {dates[-1]} (UTC)."]
     for name, cpu, cores, commit in runs:
         lines.append(f"- host `{name}`: {cpu}, {cores} cores; harness commit `{commit}`")
-    gpus = sorted({d["environment"]["gpu"] for d in documents if (d.get("environment") or {}).get("gpu")})
+    records = [cell_record(d) for d in documents]
+    gpus = sorted({d.environment["gpu"] for d in records if d.environment.get("gpu")})
     lines.append(f"- GPUs: {', '.join(gpus)}" if gpus else "- GPUs: none (CUDA cases are recorded as skip)")
-    for d in documents:
-        if d.get("provenance", store.INSTALLED) != store.INSTALLED:
-            supplied, resolved = d.get("supplied") or {}, d.get("resolved") or {}
-            lines.append(f"- {d.get('provenance')} `{supplied.get('label')}` (row `{store.row_label(d)}`): "
-                         f"`{supplied.get('interpreter')}` on host `{d['run']['host']['name']}`, installed nothing; "
-                         f"torch {d['cell']['torch']}, shap {d['cell']['shap']}, Python {resolved.get('python')}, "
-                         f"{len(resolved.get('packages') or {})} distributions recorded")
+    for d in records:
+        if d.provenance != store.INSTALLED:
+            supplied = d.supplied
+            lines.append(f"- {d.provenance} `{supplied.get('label')}` (row `{store.row_label(d)}`): "
+                         f"`{supplied.get('interpreter')}` on host `{d.host['name']}`, installed nothing; "
+                         f"torch {d.cell['torch']}, shap {d.cell['shap']}, Python {d.resolved.get('python')}, "
+                         f"{len(d.packages)} distributions recorded")
     axes = {}
     for d in sorted(documents, key=lambda d: d["run"]["date"]):
         axes.update(d["cell"].get("grid_axes") or {})

@@ -31,6 +31,7 @@ from harness.errors import HarnessError, OptionParser
 from harness.errors import command as cli
 from harness.plan.suite import discover
 from harness.records import store
+from harness.records.model import CaseRecord, CellRecord, cell_record
 
 CELL_DIR = Path(__file__).resolve().parents[1] / "cell"
 FOLDER = "reproducers"
@@ -40,37 +41,35 @@ EXPLAINER_CLASSES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
 SITE_FROM_ROOT = "results/site"  # where `nox -s site` writes the page, seen from the repository root
 
 
-def case_name(case: dict) -> str:
-    return f"{case['model']}-{case['explainer']}-{case['device']}"
+def case_name(case: CaseRecord) -> str:
+    return f"{case.model}-{case.explainer}-{case.device}"
 
 
-def problem_folder(case: dict) -> str:
+def problem_folder(case: CaseRecord) -> str:
     """The shipped reproducer's folder: the case and a short hash of its problem (failure signature)."""
-    sig = signature(case) or case["outcome"]
+    sig = signature(case) or case.outcome.value
     return f"{FOLDER}/{case_name(case)}-{hashlib.sha1(sig.encode()).hexdigest()[:8]}"
 
 
-def command(folder: str, case: dict, python: str) -> str:
+def command(folder: str, case: CaseRecord, python: str) -> str:
     """The one command that builds the pinned environment and runs the reproducer in ``folder``."""
     return (f"cd {folder} && uv venv --python {python} && uv pip install -r requirements.txt "
             f"&& .venv/bin/python {case_name(case)}.py")
 
 
-def python_of(document: dict) -> str:
-    resolved = document.get("resolved") or {}
-    return ".".join((resolved.get("python") or document["cell"].get("python") or "3").split(".")[:2])
+def python_of(document: CellRecord) -> str:
+    return ".".join((document.resolved.get("python") or document.cell.get("python") or "3").split(".")[:2])
 
 
-def requirements(document: dict) -> str:
-    resolved = document.get("resolved") or {}
-    pins = "\n".join(f"{name}=={version}" for name, version in sorted((resolved.get("packages") or {}).items()))
+def requirements(document: CellRecord) -> str:
+    cell, resolved, supplied = document.cell, document.resolved, document.supplied
+    pins = "\n".join(f"{name}=={version}" for name, version in sorted(document.packages.items()))
     constraints = "".join(f"# under the grid's constraint {', '.join(c['requires'])} ({c['applies_to']}): {c['reason']}\n"
-                          for c in document["cell"].get("constraints") or [])
-    supplied = document.get("supplied") or {}
-    pair = f"torch=={document['cell']['torch']} shap=={document['cell']['shap']}"
+                          for c in cell.get("constraints") or [])
+    pair = f"torch=={cell['torch']} shap=={cell['shap']}"
     what = (f"every distribution installed in the supplied environment {supplied.get('interpreter')}" if supplied
             else f"every package `uv pip install {pair}` resolved")
-    return (f"# torch {document['cell']['torch']} x shap {document['cell']['shap']}: {what},\n"
+    return (f"# torch {cell['torch']} x shap {cell['shap']}: {what},\n"
             f"# on Python {resolved.get('python')} ({resolved.get('platform')}).\n{constraints}{pins}\n")
 
 
@@ -79,26 +78,24 @@ def _embedded(name: str, source: str) -> str:
     return f"{name} = {quoted}\n"
 
 
-def _expected(case: dict) -> str:
-    error = case.get("error") or {}
-    if case["outcome"] == "fail":
+def _expected(case: CaseRecord) -> str:
+    error, check = case.error, case.additivity
+    if case.outcome == "fail":
         return f"fail: {error.get('type')}: {error.get('message')}"
-    if case["outcome"] == "crash":
-        return f"the process dies ({(case.get('crash') or {}).get('exit')})"
-    if case["outcome"] == "timeout":
+    if case.outcome == "crash":
+        return f"the process dies ({case.crash.get('exit')})"
+    if case.outcome == "timeout":
         return "no result: shap_values() runs past the harness's timeout"
-    check = case.get("additivity") or {}
     return f"mismatch: {check.get('metric')} {check.get('error')} > tolerance {check.get('tolerance')}"
 
 
-def render(document: dict, case: dict, model_source: str, folder: str, holds: str = "") -> str:
+def render(document: CellRecord, case: CaseRecord, model_source: str, folder: str, holds: str = "") -> str:
     """The reproducer's text; ``folder`` is where it is written, from the repository root."""
-    run = document["run"]
-    resolved = document.get("resolved") or {}
+    run, resolved = document.run, document.resolved
     python = python_of(document)
-    explainer = EXPLAINER_CLASSES[case["explainer"]]
+    explainer = EXPLAINER_CLASSES[case.explainer]
     header = f'''#!/usr/bin/env python
-"""Reproducer: shap.{explainer} on the `{case['model']}` model ({case['device']}).
+"""Reproducer: shap.{explainer} on the `{case.model}` model ({case.device}).
 
 torch {resolved.get('torch')}, shap {resolved.get('shap')}, numpy {resolved.get('numpy')}, Python {resolved.get('python')}
 (pins of every package in requirements.txt beside this file).
@@ -119,15 +116,15 @@ import shap
 import torch
 
 '''
-    needs_checks = case["outcome"] == "mismatch"
+    needs_checks = case.outcome == "mismatch"
     parts = [header, "# The model, as the harness ran it.\n", _embedded("MODEL_SOURCE", model_source), "\n"]
     if needs_checks:
         parts += ["# The harness's own checks (harness/cell/additivity.py and oracles.py, verbatim).\n",
                   _embedded("ADDITIVITY_SOURCE", (CELL_DIR / "additivity.py").read_text()),
                   _embedded("ORACLES_SOURCE", (CELL_DIR / "oracles.py").read_text()), "\n"]
-    fields = dict(device=case["device"], explainer=explainer, kind=case["explainer"], seed=case.get("seed", 0),
-                  threads=(document.get("settings") or {}).get("threads", 1),
-                  kwargs='{}' if case["explainer"] == "deep" else '{"rseed": 0}')
+    fields = dict(device=case.device, explainer=explainer, kind=case.explainer, seed=case.extra.get("seed", 0),
+                  threads=document.settings.get("threads", 1),
+                  kwargs='{}' if case.explainer == "deep" else '{"rseed": 0}')
     ending = (ENDING_CHECK if needs_checks else ENDING_CALL).format(**fields)
     parts += [MAIN.format(ending=ending, **fields), FOOTER]
     return "".join(parts)
@@ -219,9 +216,9 @@ if __name__ == "__main__":
 '''
 
 
-def model_sources(document: dict, today: dict[str, str]) -> dict[str, str]:
+def model_sources(document: CellRecord, today: dict[str, str]) -> dict[str, str]:
     """The model files the cell ran: recorded in the result, else today's models/ folder."""
-    return dict(today, **(document.get("model_sources") or {}))
+    return dict(today, **document.model_sources)
 
 
 def models_today() -> dict[str, str]:
@@ -229,26 +226,26 @@ def models_today() -> dict[str, str]:
     return {name: path.read_text() for name, path in discover().items()}
 
 
-def runs(documents: list[dict]):
-    """(document, case) for every case that ran, cells in version order."""
-    ordered = sorted((d for d in documents if d.get("status") == "ran"),
-                     key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]), d["cell"]["id"]))
-    return [(d, c) for d in ordered for c in d.get("cases", []) if c.get("outcome") in RAN]
+def runs(documents: list[dict]) -> list[tuple[CellRecord, CaseRecord]]:
+    """(document, case) for every case that ran, cells in version order, as typed records."""
+    ordered = sorted((d for d in map(cell_record, documents) if d.status == "ran"),
+                     key=lambda d: (Version(d.cell["torch"]), Version(d.cell["shap"]), d.cell["id"]))
+    return [(d, c) for d in ordered for c in d.cases if c.outcome in RAN]
 
 
-def problems(documents: list[dict]) -> dict[str, list[tuple[dict, dict]]]:
+def problems(documents: list[dict]) -> dict[str, list[tuple[CellRecord, CaseRecord]]]:
     """Shipped folder -> the (document, case) it holds for, oldest cell first: one per problem x case."""
-    groups: dict[str, list[tuple[dict, dict]]] = {}
+    groups: dict[str, list[tuple[CellRecord, CaseRecord]]] = {}
     today = set(discover())
     for document, case in runs(documents):
         # a user model that is no longer on disk and was not recorded cannot be written out: no link to it
-        if case["outcome"] in REPRODUCED and case["model"] in today | set(document.get("model_sources") or {}):
+        if case.outcome in REPRODUCED and case.model in today | set(document.model_sources):
             groups.setdefault(problem_folder(case), []).append((document, case))
     return groups
 
 
-def _cells(held: list[tuple[dict, dict]]) -> str:
-    return ", ".join(f"{d['cell']['torch']}/{d['cell']['shap']}" for d, _ in held)
+def _cells(held: list[tuple[CellRecord, CaseRecord]]) -> str:
+    return ", ".join(f"{d.cell['torch']}/{d.cell['shap']}" for d, _ in held)
 
 
 def index(documents: list[dict]) -> dict[str, dict]:
@@ -260,8 +257,8 @@ def index(documents: list[dict]) -> dict[str, dict]:
         document, case = held[-1]  # the newest cell: the one an upstream report is about
         out[f"{folder}/{case_name(case)}.py"] = {
             "command": command(f"{SITE_FROM_ROOT}/{folder}", case, python_of(document)),
-            "signature": signature(case), "pinned": document["cell"]["id"],
-            "cells": [d["cell"]["id"] for d, _ in held]}
+            "signature": signature(case), "pinned": document.cell["id"],
+            "cells": [d.cell["id"] for d, _ in held]}
     return out
 
 
@@ -273,16 +270,16 @@ def command_of(matrix: dict, row: dict) -> str | None:
 
 def links(documents: list[dict]) -> dict[tuple, str]:
     """(cell, model, explainer, device) -> the shipped reproducer's path under the page's folder."""
-    return {(d["cell"]["id"], c["model"], c["explainer"], c["device"]): f"{folder}/{case_name(c)}.py"
+    return {(d.cell["id"], c.model, c.explainer, c.device): f"{folder}/{case_name(c)}.py"
             for folder, held in problems(documents).items() for d, c in held}
 
 
-def _write(target: Path, folder: str, document: dict, case: dict, sources: dict, holds: str = "") -> Path:
-    if case["model"] not in sources:
-        raise HarnessError(f"the model {case['model']} of {document['cell']['id']} is neither recorded nor in models/")
+def _write(target: Path, folder: str, document: CellRecord, case: CaseRecord, sources: dict, holds: str = "") -> Path:
+    if case.model not in sources:
+        raise HarnessError(f"the model {case.model} of {document.cell['id']} is neither recorded nor in models/")
     store.write_atomic(target / "requirements.txt", requirements(document))
     path = target / f"{case_name(case)}.py"
-    store.write_atomic(path, render(document, case, sources[case["model"]], folder, holds))
+    store.write_atomic(path, render(document, case, sources[case.model], folder, holds))
     return path
 
 
@@ -295,8 +292,8 @@ def write_site(documents: list[dict], out: Path) -> int:
         document, case = held[-1]
         sources = model_sources(document, today)
         holds = (f"Holds for {len(held)} cell{'s' if len(held) > 1 else ''} (torch/shap) of these results, with the "
-                 f"same problem: {_cells(held)}.\nThe pins are those of the newest, torch {document['cell']['torch']} "
-                 f"x shap {document['cell']['shap']}.\n")
+                 f"same problem: {_cells(held)}.\nThe pins are those of the newest, torch {document.cell['torch']} "
+                 f"x shap {document.cell['shap']}.\n")
         _write(Path(out) / folder, f"{SITE_FROM_ROOT}/{folder}", document, case, sources, holds)
         written += 1
     return written
@@ -311,30 +308,30 @@ def parse_case(text: str) -> tuple[str, str, str]:
 
 
 def choose(documents: list[dict], case_text: str, torch: str | None = None, shap: str | None = None,
-           cell: str | None = None) -> tuple[dict, dict]:
+           cell: str | None = None) -> tuple[CellRecord, CaseRecord]:
     """The cell and case to reproduce: the one asked for, else the newest cell where the case did not pass."""
     model, explainer, device = parse_case(case_text)
     found = [(d, c) for d, c in runs(documents)
-             if (c["model"], c["explainer"], c["device"]) == (model, explainer, device)
-             and (cell is None or d["cell"]["id"] == cell) and (torch is None or d["cell"]["torch"] == torch)
-             and (shap is None or d["cell"]["shap"] == shap)]
+             if (c.model, c.explainer, c.device) == (model, explainer, device)
+             and (cell is None or d.cell["id"] == cell) and (torch is None or d.cell["torch"] == torch)
+             and (shap is None or d.cell["shap"] == shap)]
     if not found:
         asked = " ".join(f"{k} {v}" for k, v in (("cell", cell), ("torch", torch), ("shap", shap)) if v)
-        known = sorted({f"{c['model']}/{c['explainer']}/{c['device']}" for _, c in runs(documents)})
+        known = sorted({f"{c.model}/{c.explainer}/{c.device}" for _, c in runs(documents)})
         hint = ("" if f"{model}/{explainer}/{device}" in known else
                 f" (cases that ran: {len(known)}, e.g. {', '.join(known[:3])})")
         raise HarnessError(f"no case {case_text}{' in ' + asked if asked else ''} ran in these results{hint}")
-    failing = [(d, c) for d, c in found if c["outcome"] in REPRODUCED]
+    failing = [(d, c) for d, c in found if c.outcome in REPRODUCED]
     return (failing or found)[-1]
 
 
 def write_one(results: Path, case_text: str, out: Path | None = None, **which) -> tuple[Path, str, str]:
     """Write the reproducer of one case (and its cell's requirements.txt); returns its path, command and outcome."""
     document, case = choose(store.read_cells(results), case_text, **which)
-    target = Path(out) if out else Path(results) / FOLDER / document["cell"]["id"]
+    target = Path(out) if out else Path(results) / FOLDER / document.cell["id"]
     folder = target.as_posix()
     path = _write(target, folder, document, case, model_sources(document, models_today()))
-    return path, command(folder, case, python_of(document)), case["outcome"]
+    return path, command(folder, case, python_of(document)), case.outcome.value
 
 
 @cli

@@ -38,9 +38,7 @@ def find_records(artifacts: Path) -> dict[tuple[str, str], tuple[Path, str]]:
             document = json.loads(text)
         except ValueError as exc:
             raise HarnessError(f"{path} is not a valid result file ({exc})") from None
-        if not isinstance(document, dict) or document.get("schema") != store.SCHEMA_VERSION:
-            raise HarnessError(f"{path} is not a result of schema {store.SCHEMA_VERSION}")
-        if (document.get("cell") or {}).get("id") != cell or not isinstance(document.get("cases"), list):
+        if store.upgrade(document, path)["cell"]["id"] != cell:
             raise HarnessError(f"{path} does not hold the cases of cell {cell}")
         if (kind, cell) in records:
             raise HarnessError(f"two {kind} records of {cell}: {records[(kind, cell)][0]} and {path}")

@@ -14,11 +14,16 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
+from harness.records.model import Outcome
+
 EXPLAINERS = ("deep", "gradient")
 DEVICES = ("cpu", "cuda")
 
-PASS, MISMATCH, FAIL, CRASH, TIMEOUT = "pass", "mismatch", "fail", "crash", "timeout"
-SKIP, INSTALL_ERROR, IMPORT_ERROR, NA = "skip", "install-error", "import-error", "n/a"
+# The names as plain strings (the values in the JSON records), from the one definition: model.Outcome.
+PASS, MISMATCH, FAIL, CRASH, TIMEOUT = (o.value for o in (Outcome.PASS, Outcome.MISMATCH, Outcome.FAIL,
+                                                          Outcome.CRASH, Outcome.TIMEOUT))
+SKIP, INSTALL_ERROR, IMPORT_ERROR, NA = (o.value for o in (Outcome.SKIP, Outcome.INSTALL_ERROR,
+                                                           Outcome.IMPORT_ERROR, Outcome.NA))
 # The explainer was called: the case has numbers, an exception, a crash or a hang to show.
 CALLED = (PASS, MISMATCH, FAIL, CRASH, TIMEOUT)
 # Outcomes that say something about the case itself; n/a, skip and install errors say only that it did not run there.

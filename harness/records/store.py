@@ -10,19 +10,17 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from packaging.version import Version
 
 from harness.errors import HarnessError
+from harness.records.model import INSTALLED, SUPPLIED, CellRecord, cell_record  # noqa: F401 (store.INSTALLED)
 
 SCHEMA_VERSION = 1
 RAW_DIR = "raw"
 BISECT_DIR = "bisect"  # results/bisect/*.json: boundaries found by nox -s bisect
 GPU_DIR = "gpu"  # raw/gpu/<cell-id>.json: the fleet's records from a runner with CUDA
-# A record's "provenance": a cell the harness installed (records without the field too), or an existing
-# interpreter tested as it is (harness.run.supplied), which gets a table row of its own.
-INSTALLED = "installed by the harness"
-SUPPLIED = "supplied environment"
 
 
 def raw_dir(results: Path) -> Path:
@@ -96,15 +94,15 @@ def read_cells(results: Path) -> list[dict]:
 
 def combine(primary: list[dict], gpu: list[dict]) -> list[dict]:
     """CPU records keep their cpu cases, CUDA-runner records their other cases, where a cell has both."""
-    with_gpu = {_cell_id(doc) for doc in gpu}
-    with_cpu = {_cell_id(doc) for doc in primary}
+    with_gpu = {doc["cell"]["id"] for doc in gpu}  # read_cell checked that every record names its cell
+    with_cpu = {doc["cell"]["id"] for doc in primary}
     documents = []
     for doc in primary:
-        if _cell_id(doc) in with_gpu:
+        if doc["cell"]["id"] in with_gpu:
             doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") == "cpu"])
         documents.append(doc)
     for doc in gpu:
-        if _cell_id(doc) in with_cpu:
+        if doc["cell"]["id"] in with_cpu:
             doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") != "cpu"])
         documents.append(doc)
     return documents
@@ -118,10 +116,11 @@ def bisect_records(results: Path) -> list[dict]:
 def row_label(document: dict) -> str:
     """A cell's table row: its torch release; a supplied environment's row also names it, so that its cases are
     never counted with those of a cell the harness installed."""
-    torch, supplied = document["cell"]["torch"], document.get("supplied") or {}
-    if document.get("provenance", INSTALLED) == INSTALLED or not supplied.get("label"):
+    record = cell_record(document)
+    torch, label = record.cell["torch"], record.supplied.get("label")
+    if record.provenance == INSTALLED or not label:
         return torch
-    return f"{torch} · supplied: {supplied['label']}"
+    return f"{torch} · supplied: {label}"
 
 
 def row_order(pairs) -> list[str]:
@@ -129,20 +128,46 @@ def row_order(pairs) -> list[str]:
     return [row for _, row in sorted(set(pairs), key=lambda pair: (Version(pair[0]), pair[1] != pair[0], pair[1]))]
 
 
-def _cell_id(document: dict):
-    return (document.get("cell") or {}).get("id")
-
-
 def read_cell(path: Path) -> dict:
-    """One raw cell document of this schema; a bad file is a one-line error naming it."""
+    """One raw cell document, upgraded to this schema and checked; a bad file is a one-line error naming it."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise HarnessError(f"{path} is not a valid result file ({exc}); delete it or re-run its cell") from None
-    if not isinstance(document, dict) or document.get("schema") != SCHEMA_VERSION:
-        found = document.get("schema") if isinstance(document, dict) else None
-        raise HarnessError(f"{path} has result schema {found!r}, this harness reads schema {SCHEMA_VERSION}; "
+    return upgrade(document, path)
+
+
+# Schema N -> N+1: each function takes a document of schema N and returns it as schema N+1 (setting "schema").
+# Schema 1 is the first the harness wrote; a change to the raw format adds one entry here and bumps SCHEMA_VERSION,
+# so that results already on disk (and in git) are still read rather than run again.
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
+
+
+def upgrade(document, source) -> dict:
+    """A raw cell document migrated to SCHEMA_VERSION through MIGRATIONS and checked against the record model."""
+    found = document.get("schema") if isinstance(document, dict) else None
+    if not isinstance(found, int) or isinstance(found, bool):
+        raise HarnessError(f"{source} has result schema {found!r}, this harness reads schema {SCHEMA_VERSION}; "
                            "re-run its cell")
+    if found > SCHEMA_VERSION:
+        raise HarnessError(f"{source} has result schema {found}, newer than this harness reads ({SCHEMA_VERSION}): "
+                           "update the harness (git pull) to read it")
+    while document["schema"] < SCHEMA_VERSION:
+        step = MIGRATIONS.get(document["schema"])
+        if step is None:
+            raise HarnessError(f"{source} has result schema {document['schema']}, which this harness cannot "
+                               f"upgrade to schema {SCHEMA_VERSION}; re-run its cell")
+        document = step(document)
+    try:
+        record = CellRecord.from_dict(document)
+    except HarnessError as exc:
+        raise HarnessError(f"{source} is not a valid result file: {exc}") from None
+    if not isinstance(record.cell.get("id"), str):
+        raise HarnessError(f"{source} is not a valid result file: it names no cell id")
+    for number, case in enumerate(record.cases, 1):
+        if case.outcome is None or not all(isinstance(v, str) and v for v in (case.model, case.explainer, case.device)):
+            raise HarnessError(f"{source} is not a valid result file: its case {number} lacks a model, explainer, "
+                               "device or outcome")
     return document
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from harness.plan import reuse
 from harness.records import outcomes, store
+from harness.records.model import cell_record
 from harness.run import options as harness_options
 from harness.run import progress
 
@@ -330,6 +331,6 @@ def outcome_summary(results: Path, cell, since: float) -> str:
 
 def retime(reused, to_run, results: Path):
     """Under --timing exclusive, results timed beside other cells are not reused: their cells run again."""
-    shared = [c for c in reused if ((reuse.previous(results, c) or {}).get("concurrency") or {})
-              .get("cells_at_once", 1) > 1]
+    records = {c: reuse.previous(results, c) for c in reused}
+    shared = [c for c, doc in records.items() if doc and cell_record(doc).concurrency.get("cells_at_once", 1) > 1]
     return [c for c in reused if c not in shared], sorted(to_run + shared, key=lambda c: (c.torch, c.shap))

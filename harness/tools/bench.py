@@ -39,6 +39,7 @@ from tabulate import tabulate
 from harness.plan import hostinfo, suite
 from harness.plan.cells import plan
 from harness.records import store
+from harness.records.model import case_record
 from harness.run import disk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -274,7 +275,7 @@ def grid_run(work: Path, jobs: int, label: str) -> dict:
 
 def warm_call(case) -> tuple[float, float] | None:
     """(median, IQR) of a case's warm shap_values() calls, where it has them."""
-    call = ((case.get("timing") or {}).get("warm") or {}).get("call") or {}
+    call = case_record(case).warm("call")
     return (call["median"], call.get("iqr") or 0.0) if call.get("median") else None
 
 

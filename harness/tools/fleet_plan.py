@@ -31,6 +31,8 @@ from packaging.version import InvalidVersion, Version
 
 from harness.errors import HarnessError, OptionParser, command
 from harness.plan.cells import token as version_token
+from harness.records import store
+from harness.records.model import cell_record
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_JOBS = 256  # GitHub Actions refuses a matrix with more jobs than this
@@ -122,16 +124,10 @@ def shards(cells: list[dict], gpu_runner: str = "", cpu_runner: str = CPU_RUNNER
 def pins(folder: Path) -> list[str]:
     """``<cell> <package>==<version>`` for every package the raw results under a folder resolved, sorted."""
     lines = set()
-    for path in sorted(Path(folder).rglob("*.json")):
-        try:
-            document = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            raise HarnessError(f"{path} is not a result file") from None
-        resolved = document.get("resolved") or {} if isinstance(document, dict) else {}
-        cell = (document.get("cell") or {}).get("id", path.stem)
-        lines.update(f"{cell} {name}=={version}" for name, version in (resolved.get("packages") or {}).items())
-        if resolved.get("python"):
-            lines.add(f"{cell} python=={resolved['python']}")
+    for document in map(cell_record, store.read_cells(folder)):  # a file that is not a record: a one-line error
+        lines.update(f"{document.id} {name}=={version}" for name, version in document.packages.items())
+        if document.resolved.get("python"):
+            lines.add(f"{document.id} python=={document.resolved['python']}")
     return sorted(lines)
 
 
