@@ -42,7 +42,7 @@ FAMILIES = {
             "zh": "nn.LSTM 返回 (output, (h_n, c_n))；模型的输出层读取最终的隐藏状态或细胞状态，而不是输出序列。"},
         "example": "lstm_hidden_state"},
     "rnn_output": {
-        "name": {"en": "RNN read through its output, or a GRU", "zh": "通过输出序列读取的 RNN，或 GRU"},
+        "name": {"en": "GRU / LSTM read through its output", "zh": "GRU / 通过输出序列读取的 LSTM"},
         "who": {"en": "a GRU or an LSTM read through its output sequence",
                 "zh": "GRU 或通过输出序列读取的 LSTM"},
         "description": {
@@ -65,8 +65,8 @@ FAMILIES = {
     "inplace": {
         "name": {"en": "In-place operations (ReLU(inplace=True), out += x)",
                  "zh": "原地操作（ReLU(inplace=True)、out += x）"},
-        "who": {"en": "a model with in-place operations (ReLU(inplace=True), out += x as in ResNet)",
-                "zh": "含原地操作（ReLU(inplace=True)、像 ResNet 那样的 out += x）的模型"},
+        "who": {"en": "a model with in-place operations (ReLU(inplace=True), out += x)",
+                "zh": "含原地操作（ReLU(inplace=True)、out += x）的模型"},
         "description": {
             "en": "Activations created with inplace=True, or residual sums written out += x, as torchvision's "
                   "ResNet does.",
@@ -95,8 +95,8 @@ FAMILIES = {
         "example": "transformer_encoder_layer"},
     "activations": {
         "name": {"en": "Other activations (F.relu, SELU, ELU, ...)", "zh": "其他激活函数（F.relu、SELU、ELU 等）"},
-        "who": {"en": "a model with activations other than nn.ReLU modules (F.relu, SELU, ELU, LeakyReLU, Softplus)",
-                "zh": "使用 nn.ReLU 模块以外激活函数（F.relu、SELU、ELU、LeakyReLU、Softplus）的模型"},
+        "who": {"en": "a model with other activations (F.relu, SELU, ELU, ...)",
+                "zh": "使用其他激活函数（F.relu、SELU、ELU 等）的模型"},
         "description": {
             "en": "Activations called as functions (F.relu, torch.sigmoid), or activation modules other than ReLU: "
                   "SELU, ELU, LeakyReLU, Softplus.",
@@ -194,8 +194,9 @@ def joined(texts: list[dict]) -> dict:
     return {lang: join([t[lang] for t in texts], lang) for lang in LANGS}
 
 
-def sees(signature: str, plural: bool = False) -> dict:
-    """What shap_values() does, as a verb phrase in both languages ("raises RuntimeError"; plural: "raise")."""
+def sees(signature: str, plural: bool = False, brief: bool = False) -> dict:
+    """What shap_values() does, as a verb phrase in both languages ("raises RuntimeError"; plural: "raise");
+    ``brief`` leaves out why the numbers are wrong."""
     kind = signature.split(":", 1)[0]
     if signature.startswith("mismatch: shap's own additivity check fired"):
         en, zh = ("fails shap's own additivity check (the attributions do not add up)",
@@ -212,6 +213,8 @@ def sees(signature: str, plural: bool = False) -> dict:
         en, zh = "hangs (timeout)", "卡住（超时）"
     else:
         en, zh = f"ends in {kind}", f"结果为 {kind}"
+    if brief:
+        en, zh = en.split(" (", 1)[0], zh.split("（", 1)[0]
     if plural:
         verb, rest = en.split(" ", 1)
         en = f"{verb[:-2] if verb.endswith('shes') else verb[:-1]} {rest}"
@@ -423,30 +426,35 @@ def _stripped(models: list[str]) -> list[str]:
     return sorted({m.split(" (")[0] for m in models})
 
 
-def _not_fix(label: dict, turns: list[tuple], who_of) -> dict:
-    """"X does not help Y: it then raises Z (S5)", one clause per kind of model where what they get differs.
+def not_fixes(refused: dict, who_of) -> list[dict]:
+    """"X or Y does not help Z: it then raises ... (S5)": one line per kind of model and what it gets instead.
 
-    ``turns``: (models, what it does, problem id, where) per outcome the advice gives instead; ``who_of`` says
-    which models in words."""
-    by_outcome: dict[tuple, list] = {}
-    for models, it, sid, where in turns:
-        by_outcome.setdefault((it["en"], sid, where["en"]), [it, sid, where, []])[3] += models
-    by_who: dict[str, list] = {}
-    for it, sid, where, models in by_outcome.values():
-        by_who.setdefault(" ".join(sorted(set(models))), [models, []])[1].append((it, sid, where))
-    clauses = []
-    for models, outcomes in by_who.values():
+    ``refused``: advice label (English) -> (label, [(models, what it does, problem id, where), ...]); advice that
+    fails the same models in the same way is said once; ``who_of`` says which models in words."""
+    lines: dict[tuple, list] = {}
+    for label, turns in refused.values():
+        by_outcome: dict[tuple, list] = {}
+        for models, it, sid, where in turns:
+            by_outcome.setdefault((it["en"], sid, where["en"]), [it, sid, where, []])[3] += models
+        by_who: dict[str, list] = {}
+        for it, sid, where, models in by_outcome.values():
+            by_who.setdefault(" ".join(sorted(set(models))), [models, []])[1].append((it, sid, where))
+        for key, (models, outcomes) in by_who.items():
+            line = lines.setdefault((key, tuple((o[0]["en"], o[1], o[2]["en"]) for o in outcomes)),
+                                    [models, outcomes, []])
+            line[2].append(label)
+    out = []
+    for models, outcomes, labels in lines.values():
         who = who_of(models)
         does = {lang: (" or " if lang == "en" else "或").join(
             f"{it[lang]}{where[lang]} ({sid})" if lang == "en" else f"{it[lang]}{where[lang]}（{sid}）"
             for it, sid, where in outcomes) for lang in LANGS}
-        clauses.append((who, does))
-    if len(clauses) == 1:
-        who, does = clauses[0]
-        return both(f"{label['en']} does not help {who['en']}: it then {does['en']}.",
-                    f"{label['zh']}：对{who['zh']}无效，改后{does['zh']}。")
-    return both(f"{label['en']} does not help: " + "; ".join(f"{who['en']} then {does['en']}" for who, does in clauses)
-                + ".", f"{label['zh']}：无效；" + "；".join(f"{who['zh']}改后{does['zh']}" for who, does in clauses) + "。")
+        english = [labels[0]["en"]] + [l["en"][:1].lower() + l["en"][1:] for l in labels[1:]]
+        advice = both(", ".join(english[:-1]) + (" or " if len(labels) > 1 else "") + english[-1],
+                      "、".join(l["zh"] for l in labels[:-1]) + ("或" if len(labels) > 1 else "") + labels[-1]["zh"])
+        out.append(both(f"{advice['en']} does not help {who['en']}: it then {does['en']}.",
+                        f"{advice['zh']}：对{who['zh']}无效，改后{does['zh']}。"))
+    return out
 
 
 NOWHERE = both("", "")
@@ -468,7 +476,7 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
 
     def refuse(label: dict, turn: dict, where: dict = NOWHERE):
         refused.setdefault(label["en"], (label, []))[1].append(
-            (_stripped(turn["models"]), sees(turn["label"]), turn["id"] or turn["label"], where))
+            (_stripped(turn["models"]), sees(turn["label"], brief=True), turn["id"] or turn["label"], where))
 
     # code changes, verified on the very cases in the same cells
     for item in known["code"]:
@@ -494,7 +502,8 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
     for family in families:
         sub = frame[frame["model"].isin([m for m in universe if info[m]["family"] == family])]
         for item in known_problems.remedies(sub, signature, ids):
-            label, install = _release_label(item)
+            label = _release_label(dict(item, versions=item["versions"][:1] if item["direction"] != "downgrade"
+                                        else item["versions"][-1:]))[0]
             for turn in item["instead"]:
                 refuse(label, turn)
             if item["works"] != "no":
@@ -512,10 +521,9 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
                                        f"{item['axis']} {span(item['versions'])}：{verified['zh']}"),
                       "passed": passed, "complete": complete})
     fixes.sort(key=lambda f: (not f["complete"], -f["passed"]))
-    not_fixes = [_not_fix(label, turns, lambda models: _who_models(models, universe, info))
-                 for label, turns in refused.values()]
+    refusals = not_fixes(refused, lambda models: _who_models(models, universe, info))
     if signature.startswith("mismatch"):
-        not_fixes.append(NO_CHECK_ADDITIVITY)
+        refusals.append(NO_CHECK_ADDITIVITY)
     typed = re.match(r"^fail: (\w+): (.*)$", signature, re.S)
     it = sees(signature, plural=len(explainers) > 1)
     quoted = both(f" (\"{_cut(typed.group(2), 70)}\")", f"（“{_cut(typed.group(2), 70)}”）") if typed else NOWHERE
@@ -534,7 +542,7 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
         "sentence": both(f"{first['en']} {todo['en']}", f"{first['zh']}{todo['zh']}"),
         "families": families, "range": full, "range_short": short,
         "fixes": [{k: v for k, v in f.items() if k not in ("passed", "complete")} for f in fixes],
-        "not_fixes": not_fixes,
+        "not_fixes": refusals,
         "models": [{"name": m, "family": info[m]["family"], "description": info[m]["description"]} for m in universe],
         "reproducer": reproducer(hits, families, info, matrix, explainer),
         "reports": reports(entry, hits, info),
@@ -623,11 +631,13 @@ def family_explainer(frame: pd.DataFrame, models: list[str], explainer: str, ids
     rows = frame[frame["model"].isin(models) & (frame["explainer"] == explainer) & frame["outcome"].isin(RAN)]
     passed, total = int((rows["outcome"] == PASS).sum()), len(rows)
     found = [ids[s] for s in sorted(set(rows["signature"].dropna()), key=lambda s: int(ids[s][1:]))]
-    result = {"verdict": verdict_of(passed, total), "pass": passed, "total": total, "problems": found}
+    result = {"verdict": verdict_of(passed, total), "pass": passed, "total": total, "problems": found, "works": None}
     if not total:
         return dict(result, text=both("Not tested.", "未测试。"))
     good = {c for c, g in rows.groupby(["torch", "shap"]) if (g["outcome"] == PASS).all()}
     everywhere = {c for c, _ in rows.groupby(["torch", "shap"])}
+    result["works"] = cells_text(good, tested) if good and good != everywhere else \
+        both("every tested release", "所有测试过的版本") if good else None
     count = cases_text(passed, total)
     if good == everywhere:
         return dict(result, text=both(f"Works everywhere tested ({count['en']}).",
@@ -732,18 +742,25 @@ def summary(frame: pd.DataFrame, families: list[dict]) -> list[dict]:
         names = joined([f["name"] for f in both_fine])
         lines.append(both(f"Both explainers passed every tested case for: {names['en']}.",
                           f"两个解释器都通过了所有测试用例的模型类型：{names['zh']}。"))
+    neither, never = [], []
     for f in families:
         if all(f["explainers"][e]["verdict"] in ("partial", "fails") for e in EXPLAINERS):
             best = max(EXPLAINERS, key=lambda e: f["explainers"][e]["pass"] / max(f["explainers"][e]["total"], 1))
             b = f["explainers"][best]
             if not b["pass"]:
-                lines.append(both(f"{f['name']['en']}: neither explainer passed any tested case.",
-                                  f"{f['name']['zh']}：两个解释器在所有测试用例中都没有通过。"))
+                never.append(f["name"])
                 continue
-            lines.append(both(f"{f['name']['en']}: neither explainer passes everywhere; {EXPLAINER_NAMES[best]} "
-                              f"does best ({b['pass']} of {b['total']} cases).",
-                              f"{f['name']['zh']}：两个解释器都不能处处通过；{EXPLAINER_NAMES[best]} 表现最好"
-                              f"（{b['total']} 个用例中通过 {b['pass']} 个）。"))
+            neither.append(both(f"{f['name']['en']} ({EXPLAINER_NAMES[best]}: {b['pass']} of {b['total']})",
+                                f"{f['name']['zh']}（{EXPLAINER_NAMES[best]}：{b['total']} 个中通过 {b['pass']} 个）"))
+    if neither:
+        names = {"en": "; ".join(n["en"] for n in neither), "zh": "；".join(n["zh"] for n in neither)}
+        lines.append(both(f"Neither explainer passes every tested case for these kinds (the better one in brackets): "
+                          f"{names['en']}.",
+                          f"对于以下几类模型，两个解释器都不能通过所有测试用例（括号里是表现更好的一个）：{names['zh']}。"))
+    if never:
+        names = joined(never)
+        lines.append(both(f"No explainer passed any tested case for: {names['en']}.",
+                          f"以下几类模型在任何测试用例中都没有通过：{names['zh']}。"))
     for explainer in EXPLAINERS:
         sub = ran[ran["explainer"] == explainer]
         for axis in AXES:
