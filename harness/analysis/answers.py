@@ -22,7 +22,7 @@ import pandas as pd
 from packaging.version import Version
 
 from harness.analysis import known_problems
-from harness.analysis.catalogue import AXES, CASE
+from harness.analysis.catalogue import AXES
 from harness.plan.suite import MODELS_DIR, discover
 from harness.records.outcomes import EXPLAINERS, PASS, RAN
 
@@ -569,19 +569,16 @@ def fix_label(fix: dict, lang: str) -> str:
 
 
 def _todo(fixes: list[dict]) -> dict:
-    """The sentence's "what to do": the best verified fix, and the best one that covers only some kinds."""
+    """The sentence's "what to do": the best verified fix (the others follow in the card)."""
     if not fixes:
         return both("No change tested here fixes it.", "本结果中测试过的改动都不能解决它。")
-    best, rest = fixes[0], [f for f in fixes[1:] if f["for"]]
+    best = fixes[0]
 
     def lower(text: str) -> str:
         return text[:1].lower() + text[1:]
     en = f"What to do: {lower(fix_label(best, 'en'))} ({best['verified']['en']})."
     zh = f"怎么办：{fix_label(best, 'zh')}（{best['verified']['zh']}）。"
-    if best["complete"] and rest:
-        en += f" Or {lower(fix_label(rest[0], 'en'))} ({rest[0]['verified']['en']})."
-        zh += f"或者{fix_label(rest[0], 'zh')}（{rest[0]['verified']['zh']}）。"
-    elif not best["complete"]:
+    if not best["complete"]:
         en += " It does not cover every case: see what does not work."
         zh += "它不能覆盖所有情况：见“无效的做法”。"
     return both(en, zh)

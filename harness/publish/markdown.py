@@ -19,8 +19,8 @@ import pandas as pd
 
 from harness.analysis import answers as answer_cards
 from harness.analysis.catalogue import table as github_table
-from harness.analysis.known_problems import remedy_section
 from harness.cell import oracles
+from harness.cell.remedies import REGISTRY as REMEDIES
 from harness.publish import report
 from harness.records.outcomes import CALLED, EXPLAINERS
 
@@ -80,11 +80,12 @@ def family_cell(item: dict) -> str:
     if item["verdict"] == "untested":
         return "➖ not tested"
     if item["verdict"] == "works":
-        return f"{head} · works on every tested release"
+        return f"{head} · works everywhere tested"
     problems = ", ".join(item["problems"])
     if item["works"]:
         return f"{head} · works: {item['works']['en']} · elsewhere {problems}"
-    return f"{head} · no tested release passes every model · {problems}"
+    return f"{head} · {'fails everywhere tested' if not item['pass'] else 'no release passes all its models'} · " \
+        f"{problems}"
 
 
 def by_kind(data: dict) -> list[str]:
@@ -155,7 +156,7 @@ def card_section(card: dict, shown: set) -> list[str]:
         out.append(f"- Reproduce (torch {reproducer['torch']}, shap {reproducer['shap']}): "
                    f"[{reproducer['path'].split('/')[-1]}](site/{reproducer['path']})")
     if card["reports"]:
-        out.append("- Public reports: " + " ".join(card["reports"][:4]))
+        out.append("- Public reports: " + " ".join(card["reports"][:3]))
     return out + [""]
 
 
@@ -164,6 +165,41 @@ def cards(data: dict) -> list[str]:
     for card in data["problems"]:
         out += card_section(card, shown)
     return out
+
+
+def remedy_summary(problems: list[dict]) -> list[str]:
+    """The code remedies the harness tries, with their record over every problem here and where each comes from."""
+    out = ["## Remedies", "",
+           "Each failing, mismatching or crashing case is re-run once per code remedy that applies (one with nothing "
+           "to change is n/a, never a pass); what each changes and why: harness/cell/remedies.py.", ""]
+    rows = []
+    for name, remedy in REMEDIES.items():
+        tried = [c for p in problems for c in p.get("code", []) if c["remedy"] == name]
+        record = (f"{sum(c['passed'] for c in tried)}/{sum(c['tried'] for c in tried)} cases pass" if tried
+                  else "nothing to try here")
+        rows.append([f"`{name}`", remedy.title, record, remedy.source.split(" : ")[0]])
+    return out + table(["remedy", "what a user does", "here", "from"], rows) + [""]
+
+
+def constraint_summary(documents: list[dict]) -> list[str]:
+    """Each grid.toml constraint with its reason, then what installs without it (report's probe findings)."""
+    applied: dict[tuple, int] = {}
+    for d in documents:
+        for c in d["cell"].get("constraints") or []:
+            key = (c["applies_to"], ", ".join(c["requires"]), c["reason"])
+            applied[key] = applied.get(key, 0) + 1
+    if not applied:
+        return []
+    out = ["## Constraints: environments as their users have them", "",
+           "Cells whose releases predate a dependency's breaking release run with the requirement lines their users "
+           "had (grid.toml `[[constraints]]`, applied with uv's `--constraint`; grid cells show them):", ""]
+    out += [f"- `{requires}` for {applies_to} ({n} cells): {reason}" for (applies_to, requires, reason), n in
+            applied.items()]
+    findings = report.unconstrained_findings(documents)
+    if findings:
+        out += ["", "Installed today without them (`uv pip install torch==X shap==Y` alone; mlp, DeepExplainer, cpu):",
+                ""] + [f"- {line}" for line in findings]
+    return out + [""]
 
 
 def oracle_summary(frame: pd.DataFrame) -> list[str]:
@@ -197,13 +233,12 @@ def side_effect_summary(frame: pd.DataFrame, data: dict) -> list[str]:
     if left.empty:
         return out
     family_of = {m["name"]: f["name"]["en"] for f in data["families"] for m in f["models"]}
-    rows = []
     for (explainer, outcome), sub in left.groupby(["explainer", "outcome"]):
         kinds = sorted({re.sub(r" on \d+ modules?|: added .*", "", part) for text in sub["side_effects"]
                         for part in text.split("; ")})
-        rows.append([report.EXPLAINER_NAMES[explainer], outcome, "; ".join(kinds),
-                     "; ".join(sorted({family_of.get(m, m) for m in sub["model"]})), len(sub)])
-    return out + table(["explainer", "outcome", "left behind", "kinds of model", "cases"], rows) + [""]
+        out.append(f"- {report.EXPLAINER_NAMES[explainer]}, {outcome} ({len(sub)} cases): {', '.join(kinds)}; "
+                   f"{'; '.join(sorted({family_of.get(m, m) for m in sub['model']}))}")
+    return out + [""]
 
 
 def signatures(catalogue_data: dict) -> list[str]:
@@ -219,13 +254,10 @@ def transitions(catalogue_data: dict) -> list[str]:
            "`catalogue.transitions`).", ""]
     found = [b for b in catalogue_data["bisections"] if b.get("boundary")]
     if found:
-        out += ["Exact boundaries found by `nox -s bisect` (every release on the index between two versions):", ""]
-        for b in found:
-            last, first = b["boundary"]["last"], b["boundary"]["first"]
-            fixed = ", ".join(f"{k} {v}" for k, v in b["fixed"].items())
-            out.append(f"- `{b['case']}` along {b['axis']} ({fixed}): {last['version']} → {first['version']}, "
-                       f"`{short(last['label'], 70)}` → `{short(first['label'], 70)}`")
-        out.append("")
+        out += ["Exact boundaries found by `nox -s bisect` (every release on the index between two versions; each "
+                "card's range uses them): " + "; ".join(
+                    f"`{b['case']}` {b['axis']} {b['boundary']['last']['version']} → "
+                    f"{b['boundary']['first']['version']}" for b in found) + ".", ""]
     return out
 
 
@@ -236,7 +268,7 @@ def render(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict, pro
     out += ["Each case runs one reference model (models/) through `shap_values()` of one explainer on one device; "
             "the harness checks the numbers itself (additivity), since older shap does not.", ""]
     out += what_to_do(data) + problems_table(data) + by_kind(data) + grids(frame) + legend(frame, documents)
-    out += cards(data) + remedy_section(problems) + report.constraint_section(documents)
+    out += cards(data) + remedy_summary(problems) + constraint_summary(documents)
     out += oracle_summary(frame) + side_effect_summary(frame, data) + report.device_section(frame)
     out += signatures(catalogue_data) + transitions(catalogue_data)
     return "\n".join(report.wrap(line) for line in out)
