@@ -326,8 +326,9 @@ def axis_bounds(entry: dict, bisections: list[dict], axis: str) -> tuple[str | N
     return low, high, sorted(set(notes))
 
 
-def range_text(entry: dict, bisections: list[dict]) -> tuple[dict, dict]:
-    """(short, full): "torch 1.8.0 – 1.13.0 with shap >= 0.43.0", and the same with bisected and tested detail."""
+def range_text(entry: dict, bisections: list[dict]) -> tuple[dict, dict, dict]:
+    """(short, full, evidence): "torch 1.8.0 – 1.13.0 with shap >= 0.43.0", the same followed by the evidence, and
+    the evidence alone (the tested releases where it was seen, the boundaries bisection found)."""
     parts, notes = {lang: [] for lang in LANGS}, []
     for axis in AXES:
         r = entry["ranges"][axis]
@@ -341,18 +342,18 @@ def range_text(entry: dict, bisections: list[dict]) -> tuple[dict, dict]:
             en = zh = f"{axis} <= {high}"
         else:
             tested = span([r["oldest_tested"], r["newest_tested"]])
-            en, zh = f"every tested {axis} ({tested})", f"所有测试过的 {axis}（{tested}）"
+            en, zh = f"{axis} {tested} (all tested)", f"{axis} {tested}（所有测试过的版本）"
         parts["en"].append(en)
         parts["zh"].append(zh)
     short = {"en": " with ".join(parts["en"]), "zh": " 搭配 ".join(parts["zh"])}
     seen = ", ".join(f"{axis} {span([entry['ranges'][axis]['first_bad'], entry['ranges'][axis]['last_bad']])}"
                      if entry["ranges"][axis]["first_bad"] != entry["ranges"][axis]["last_bad"]
                      else f"{axis} {entry['ranges'][axis]['first_bad']}" for axis in AXES)
-    full = {"en": f"{short['en']} (seen in the grid: {seen}" + (f"; boundaries found by bisection: {', '.join(notes)}"
-                                                                 if notes else "") + ")",
-            "zh": f"{short['zh']}（在测试矩阵中出现于：{seen}" + (f"；二分查找确定的边界：{'，'.join(notes)}"
-                                                         if notes else "") + "）"}
-    return short, full
+    evidence = both(f"seen in the grid: {seen}" + (f"; boundaries found by bisection: {', '.join(notes)}"
+                                                   if notes else ""),
+                    f"在测试矩阵中出现于：{seen}" + (f"；二分查找确定的边界：{'，'.join(notes)}" if notes else ""))
+    full = both(f"{short['en']} ({evidence['en']})", f"{short['zh']}（{evidence['zh']}）")
+    return short, full, evidence
 
 
 # ---------------------------------------------------------------------------------------------------- problems
@@ -471,7 +472,7 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
     universe = sorted(set(hits["model"]))
     per_family = hits.groupby(hits["model"].map(lambda m: info[m]["family"])).size()
     families = sorted(_families_of(universe, info), key=lambda f: -per_family.get(f, 0))
-    short, full = range_text(entry, bisections)
+    short, full, evidence = range_text(entry, bisections)
     fixes, refused = [], {}
 
     def refuse(label: dict, turn: dict, where: dict = NOWHERE):
@@ -487,16 +488,17 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
             continue
         passes = _stripped(item["passes"])
         always = sorted(set(passes) - {m for t in item["instead"] for m in _stripped(t["models"])})
-        name = EXPLAINER_NAMES["gradient"] if item["remedy"] == "gradient_explainer" else label["en"]
         verified = cases_text(item["passed"], item["tried"])
+        if item["remedy"] == "gradient_explainer":  # "GradientExplainer: passed in 24 of 24 cases"
+            verified = {lang: f"{EXPLAINER_NAMES['gradient']}{': ' if lang == 'en' else '：'}{text}"
+                        for lang, text in verified.items()}
         complete = item["works"] == "yes" and set(passes) >= set(universe)
         wheres = sorted({t["where"] for t in item["instead"] if t["where"]})
         fixes.append({"label": label, "for": None if complete or not always else _who_models(always, universe, info),
                       "except": both(f"not with {' or '.join(wheres)}", f"{' 或 '.join(wheres)} 时除外")
                       if wheres and not always else None,
                       "code": code, "install": None, "kind": item["remedy"],
-                      "verified": both(f"{name}: {verified['en']}", f"{name}：{verified['zh']}"),
-                      "passed": item["passed"], "complete": complete})
+                      "verified": verified, "passed": item["passed"], "complete": complete})
     # releases, judged per kind of model: "upgrade torch" is a fix for one kind and not for another
     releases: dict[tuple, dict] = {}
     for family in families:
@@ -540,7 +542,7 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
                       "text": signature},
         "title": both(f"{entry['id']}: {names['en']} {it['en']}", f"{entry['id']}：{names['zh']} {it['zh']}"),
         "sentence": both(f"{first['en']} {todo['en']}", f"{first['zh']}{todo['zh']}"),
-        "families": families, "range": full, "range_short": short,
+        "families": families, "range": full, "range_short": short, "range_evidence": evidence,
         "fixes": [{k: v for k, v in f.items() if k not in ("passed", "complete")} for f in fixes],
         "not_fixes": refusals,
         "models": [{"name": m, "family": info[m]["family"], "description": info[m]["description"]} for m in universe],

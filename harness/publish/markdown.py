@@ -92,7 +92,7 @@ def by_kind(data: dict) -> list[str]:
     out = ["## By kind of model", "",
            "I have this kind of model: cases passed / ran per explainer, the tested releases where every model of "
            "the kind passes, and the problems (above) elsewhere.", ""]
-    rows = [[f"**{f['name']['en']}** ({len(f['models'])} models)",
+    rows = [[f"**{f['name']['en']}**",
              *(family_cell(f["explainers"][e]) for e in EXPLAINERS)] for f in data["families"]]
     return out + table(["kind of model", "DeepExplainer", "GradientExplainer"], rows) + [""]
 
@@ -138,8 +138,8 @@ def legend(frame: pd.DataFrame, documents: list[dict]) -> list[str]:
 def card_section(card: dict, shown: set) -> list[str]:
     """One problem's card: the same sentences as the page and the terminal lookup; a fix's code is written out
     the first time it appears in the file (``shown``: the fixes already written)."""
-    out = [f"### {card_heading(card)}", "", f"**{card['title']['en'].split(': ', 1)[-1]}.** {card['sentence']['en']}",
-           "", f"- Range: {card['range']['en']}"]
+    out = [f"### {card_heading(card)}", "", card["sentence"]["en"], "",
+           f"- Evidence: {card['range_evidence']['en']}"]
     for fix in card["fixes"]:
         out.append(f"- Fix: {answer_cards.fix_label(fix, 'en')} (verified: {fix['verified']['en']})")
         if (fix["code"] or fix["install"]) in shown:
@@ -156,7 +156,7 @@ def card_section(card: dict, shown: set) -> list[str]:
         out.append(f"- Reproduce (torch {reproducer['torch']}, shap {reproducer['shap']}): "
                    f"[{reproducer['path'].split('/')[-1]}](site/{reproducer['path']})")
     if card["reports"]:
-        out.append("- Public reports: " + " ".join(card["reports"][:3]))
+        out.append("- Public reports: " + " ".join(card["reports"][:2]))
     return out + [""]
 
 
