@@ -211,6 +211,10 @@ def sees(signature: str, plural: bool = False, brief: bool = False) -> dict:
         en, zh = "crashes the process", "使进程崩溃"
     elif kind == "timeout":
         en, zh = "hangs (timeout)", "卡住（超时）"
+    elif kind == "install-error":
+        en, zh = "does not install", "无法安装"
+    elif kind == "import-error":
+        en, zh = "fails at import torch, shap", "在 import torch, shap 时失败"
     else:
         en, zh = f"ends in {kind}", f"结果为 {kind}"
     if brief:
@@ -341,7 +345,7 @@ def range_text(entry: dict, bisections: list[dict]) -> tuple[dict, dict, dict]:
         elif high:
             en = zh = f"{axis} <= {high}"
         else:
-            tested = span([r["oldest_tested"], r["newest_tested"]])
+            tested = span(list(dict.fromkeys([r["oldest_tested"], r["newest_tested"]])))
             en, zh = f"{axis} {tested} (all tested)", f"{axis} {tested}（所有测试过的版本）"
         parts["en"].append(en)
         parts["zh"].append(zh)
