@@ -30,7 +30,7 @@ def check_contract(path: Path) -> None:
                                      ("def build()", "build" in functions)) if not ok]
     if missing:
         raise HarnessError(f"models file {path} does not follow the models contract: no {' and no '.join(missing)} "
-                           "(see README, 'Your own models')")
+                           "(see docs/models.md#your-own-models)")
 
 
 def user_models(paths: list[Path] | None) -> dict[str, Path]:
