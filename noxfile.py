@@ -47,10 +47,7 @@ PLANNED = grid_run.load(Path(os.environ.get("MATRIX_GRID_FILE", ROOT / "grid.tom
 
 
 def call_harness(session: nox.Session, function, *args, from_user=False):
-    """Call a harness function (from where nox was run, when ``from_user``), then come back to the noxfile's folder.
-
-    A HarnessError ends the session with its one line.
-    """
+    """Call a harness function (from where nox was run if ``from_user``); a HarnessError is the session's one line."""
     try:
         os.chdir(session.invoked_from if from_user else ROOT)
         return function(*args)
@@ -170,9 +167,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "harness.tools.bench", *session.posargs)
 
 
-# --- The scheduled fleet (.github/workflows/matrix.yml): `plan` turns `nox -l --json` into the workflow's job
-# matrix; `publish` merges the shards' results into results/, rebuilds the table, diffs it against the last
-# publish and builds the web page (harness/tools/fleet_plan.py, records/merge.py, publish/diff.py, regressions.py).
+# --- The scheduled fleet (.github/workflows/matrix.yml): its job matrix, and the publish of its shards' results.
 
 
 @nox.session(name="plan", python=False, default=False)
