@@ -484,7 +484,7 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
             (_stripped(turn["models"]), sees(turn["label"], brief=True), turn["id"] or turn["label"], where))
 
     # code changes, verified on the very cases in the same cells
-    for item in known["code"]:
+    for item in known.get("code") or []:  # absent in a cut matrix.json: no code remedy recorded
         label, code = FIX_CODE.get(item["remedy"], (both(item["title"], item["title"]), ""))
         for turn in item["instead"]:
             refuse(label, turn, both(f" with {turn['where']}", f"（{turn['where']} 时）") if turn["where"] else NOWHERE)
