@@ -649,14 +649,17 @@ def family_explainer(frame: pd.DataFrame, models: list[str], explainer: str, ids
     for sid in found:
         signature = next(s for s, i in ids.items() if i == sid)
         cells = {c for c, _ in rows[rows["signature"] == signature].groupby(["torch", "shap"])}
-        it = sees(signature)
+        it = sees(signature, brief=True)
         where = cells_text(cells, tested)
-        parts.append(both(f"{sid} ({it['en']}) with {where['en']}", f"{sid}（{it['zh']}）：{where['zh']}"))
+        parts.append(both(f"{sid} ({it['en']}) on {where['en']}", f"{sid}（{it['zh']}）：{where['zh']}"))
     fails = {"en": "; ".join(p["en"] for p in parts), "zh": "；".join(p["zh"] for p in parts)}
     if good:
         works = cells_text(good, tested)
         return dict(result, text=both(f"Works with {works['en']} ({count['en']}). Elsewhere: {fails['en']}.",
                                       f"可用于 {works['zh']}（{count['zh']}）。其他版本：{fails['zh']}。"))
+    if not passed:
+        return dict(result, text=both(f"Fails everywhere tested ({count['en']}): {fails['en']}.",
+                                      f"所有测试过的版本都不可用（{count['zh']}）：{fails['zh']}。"))
     return dict(result, text=both(f"No tested release works for every model of this kind ({count['en']}): "
                                   f"{fails['en']}.",
                                   f"没有一个测试过的版本能让这类模型全部通过（{count['zh']}）：{fails['zh']}。"))
