@@ -117,6 +117,8 @@ def test_close_problems_are_both_shown_with_what_tells_them_apart(problems):
     found = lookup.match(cut, problems)
     assert {f["id"] for f in found} == {"S4", "S9"}
     assert "S4 names BackwardHookFunctionBackward" in found[0]["close"][0]["differs"]
+    other = paste("transformers #41535").replace("SliceBackward0", "AliasBackward0").split("RuntimeError: ")[1]
+    assert lookup.match(other.replace("```", ""), problems) == []  # another node is another error, frames or not
     named = lookup.match(paste("shap #3565"), problems)  # the node named: S4 only, S9 told apart
     assert [f["id"] for f in named] == ["S4"] and named[0]["close"][0]["id"] == "S9"
 

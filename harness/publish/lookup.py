@@ -83,7 +83,7 @@ SYMPTOMS = {  # a symptom told in words, and which recorded signatures show it
     "attributions do not add up to the output": re.compile(
         r"(?:do(?:es)?n'?t|do(?:es)? not|not|never)\s+(?:sum|add)(?:\s+up)?|not equal to (?:the )?(?:predicted|"
         r"prediction|model'?s?|output)|(?:sum|total) of (?:the )?(?:shap|attribution)[a-z ]{0,20}(?:is|are) not"
-        r"|additivity"),
+        r"|(?<![a-z_])additivity"),
     "NaN attributions": re.compile(r"(?<![a-z])nans?(?![a-z])|not a number|non-finite"),
     "all-zero attributions": re.compile(r"all (?:the )?(?:zeros?|0s?)(?![a-z0-9])|(?:are|is|were|all) zeros?(?![a-z])"
                                         r"|\u5168(?:\u4e3a|\u662f)?(?:0|\u96f6)"),

@@ -35,7 +35,7 @@
   const COMMON = new Set(["the", "of", "is", "to", "in", "and", "or", "not", "be", "for", "on", "at", "by", "this",
     "that", "with", "your", "it", "as", "an", "if", "was", "are", "from", "you", "can", "has", "have", "its"]);
   const SYMPTOMS = {
-    "attributions do not add up to the output": /(?:do(?:es)?n'?t|do(?:es)? not|not|never)\s+(?:sum|add)(?:\s+up)?|not equal to (?:the )?(?:predicted|prediction|model'?s?|output)|(?:sum|total) of (?:the )?(?:shap|attribution)[a-z ]{0,20}(?:is|are) not|additivity/,
+    "attributions do not add up to the output": /(?:do(?:es)?n'?t|do(?:es)? not|not|never)\s+(?:sum|add)(?:\s+up)?|not equal to (?:the )?(?:predicted|prediction|model'?s?|output)|(?:sum|total) of (?:the )?(?:shap|attribution)[a-z ]{0,20}(?:is|are) not|(?<![a-z_])additivity/,
     "NaN attributions": /(?<![a-z])nans?(?![a-z])|not a number|non-finite/,
     "all-zero attributions": /all (?:the )?(?:zeros?|0s?)(?![a-z0-9])|(?:are|is|were|all) zeros?(?![a-z])|\u5168(?:\u4e3a|\u662f)?(?:0|\u96f6)/,
   };
