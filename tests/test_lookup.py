@@ -291,3 +291,15 @@ def test_pasted_markup_stays_text(page):
                               "ScriptModules <script>alert(2)</script> (shap DeepExplainer)")
     assert page.locator("#lookup-result .lookup-hit").count() == 1
     assert page.locator("#lookup-result img, #lookup-result script").count() == 0
+
+
+def test_the_page_says_not_observed_in_shap_and_what_shap_reports(page):
+    page.fill("#lookup-text", paste("BSN #5"))
+    text = page.inner_text("#lookup-result")
+    assert text.startswith("not observed in these results")
+    assert "not observed in shap: this traceback never passes through shap. When shap raises the same message" in text
+    page.fill("#lookup-text", paste("shap #2785"))
+    hits = page.locator("#lookup-result .lookup-hit")
+    assert hits.count() == 2
+    assert "attributions do not add up to the output: loud (shap reports it)" in hits.nth(0).inner_text()
+    assert "attributions do not add up to the output: silent (shap does not report it)" in hits.nth(1).inner_text()

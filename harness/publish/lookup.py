@@ -79,7 +79,7 @@ _SHAP_WORD = re.compile(r"(?<![a-z])(?:shap|deep ?explainer|gradient ?explainer)
 _WORD = re.compile(r"[a-z_][a-z0-9_]+")
 _COMMON = {"the", "of", "is", "to", "in", "and", "or", "not", "be", "for", "on", "at", "by", "this", "that", "with",
            "your", "it", "as", "an", "if", "was", "are", "from", "you", "can", "has", "have", "its"}
-SYMPTOMS = {  # a symptom told in words, and which recorded signatures show it
+SYMPTOMS = {  # a symptom told in words; _SHOWS: the parts of the recorded signatures that show it
     "attributions do not add up to the output": re.compile(
         r"(?:do(?:es)?n'?t|do(?:es)? not|not|never)\s+(?:sum|add)(?:\s+up)?|not equal to (?:the )?(?:predicted|"
         r"prediction|model'?s?|output)|(?:sum|total) of (?:the )?(?:shap|attribution)[a-z ]{0,20}(?:is|are) not"
@@ -299,7 +299,8 @@ def answer(text: str, problems: list[dict]) -> dict:
     if not found and not aside and not any(p["type"] for p in pasted):
         for symptom in seen["symptoms"]:
             for problem in problems:
-                if problem["signature"].startswith(_SHOWS[symptom]) and problem["id"] not in {f["id"] for f in found}:
+                shows = any(part in problem["signature"] for part in _SHOWS[symptom])
+                if shows and problem["id"] not in {f["id"] for f in found}:
                     found.append({**problem, "match": "symptom", "score": 1.0, "close": [], "symptom": symptom})
     found.sort(key=lambda f: (RANK[f["match"]], -f["score"], -f["n_cases"]))
     return {"found": found, "set_aside": aside, "read": seen}

@@ -219,7 +219,7 @@
     });
     if (!found.length && !setAside.length && !pasted.some((p) => p.type)) {
       seen.symptoms.forEach((symptom) => problems.forEach((problem) => {
-        if (SHOWS[symptom].some((s) => problem.signature.startsWith(s)) && !found.some((f) => f.id === problem.id)) {
+        if (SHOWS[symptom].some((s) => problem.signature.includes(s)) && !found.some((f) => f.id === problem.id)) {
           found.push(Object.assign({}, problem, { match: "symptom", score: 1, close: [], symptom }));
         }
       }));
