@@ -3,22 +3,30 @@
     python -m harness.publish.lookup "RuntimeError: Module backward hook ..." [--results results]
     nox -s lookup -- "PASTED ERROR"
 
-A reader has a traceback, not a signature.  The pasted text is cut down the way
-the harness records errors (traceback frames dropped, the last ``Type: message``
-kept, lines joined) and normalized by harness.analysis.signatures.normalize (numbers,
-addresses and paths stripped).  Then, per recorded problem:
+A reader has a paste, not a signature: a traceback from a terminal, a notebook or
+Colab, quoted in Markdown, cut short, or quoted inside a sentence in any language
+(docs/lookup.md lists the forms).  extract() cuts it into messages the way the
+harness records errors (the last ``Type: message`` of each block, plus quoted
+spans) and normalizes them like harness.analysis.signatures.normalize (numbers,
+addresses and paths stripped); read() reads the traceback itself (frames through
+shap or not, the explainer, the autograd node named).  Then, per recorded problem:
 
 - exact: the same message after normalization (whitespace ignored, so line
   wrapping does not matter), and the same exception type when both name one;
-- part: a piece of at least 20 characters of a recorded message, or a recorded
-  message inside the paste (extra log lines around it);
-- similar: Dice overlap of the word sets >= SIMILAR.  Distinct signatures of the
-  default grid overlap by at most 0.32 (except the two wordings of the same
-  view+inplace error, 0.98), and a message with a few words changed still scores
-  above 0.8, so 0.6 separates "the same problem reworded" from "another error".
+- part: a piece of at least 20 characters of a recorded message, a recorded
+  message inside the paste, or every piece of an elided paste ("(...)", "...");
+- similar: Dice overlap of the word sets >= SIMILAR, or a short paste whose
+  content words are >= COVERED inside one recorded message.  Distinct signatures
+  of the default grid overlap by at most 0.32 (except the two wordings of the
+  same view+inplace error, 0.98, told apart by their autograd node), and a
+  message with a few words changed still scores above 0.8.
 
-harness/templates/lookup.js repeats extract/score for the web page; both are
-tested on tests/fixtures/lookup/examples.json.
+answer() sets aside, never a plain match: a traceback that never passes through
+shap, and a generic short message with nothing that says shap.  A symptom told
+in words answers with the problems that show it, loud or silent.
+
+harness/publish/templates/lookup.js repeats all of it for the web page; both run
+tests/fixtures/lookup/ (examples.json and the real pastes of pastes.json).
 """
 from __future__ import annotations
 
