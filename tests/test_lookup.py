@@ -305,9 +305,9 @@ def test_the_page_says_not_observed_in_shap_and_what_shap_reports(page):
     assert "attributions do not add up to the output: silent (shap does not report it)" in hits.nth(1).inner_text()
 
 
-def test_real_pastes_against_the_shipped_results(shipped):
-    """The same answers from the whole shipped table (S8, too many indices, is there: a generic message too)."""
-    table = lookup.problems(json.loads((shipped / "matrix.json").read_text()))
+def test_real_pastes_against_the_real_results(frozen_results):
+    """The same answers from the whole real table (S8, too many indices, is there: a generic message too)."""
+    table = lookup.problems(json.loads((frozen_results / "matrix.json").read_text()))
     for paste in PASTES:
         found = [f["id"] for f in lookup.match(paste["text"], table)]
         assert set(found[:len(paste["expect"])]) == set(paste["expect"]), paste["name"]
