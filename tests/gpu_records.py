@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from harness.plan import suite
+from harness.plan.settings import SuiteSettings
 from harness.records import store
 from harness.run import supplied
 
@@ -24,7 +25,7 @@ def document(shap: str) -> dict:
     python = "/opt/env/bin/python"
     found = {"python": reference["python"], "prefix": "/opt/env", "platform": reference["platform"],
              "packages": dict(reference["versions"], shap=shap)}  # torch, numpy and the shap of this record
-    options = argparse.Namespace(explainer=None, repeats=3, timeout=60.0, threads=4, memory_limit=0.0, device=None)
+    options = argparse.Namespace(suite=SuiteSettings(repeats=3, timeout=60.0, threads=4, memory_limit=0.0))
     models = suite.select(sorted({c["model"] for c in cases["cases"]}))
     run = {"date": "2026-11-29T21:40:00+00:00", "harness_commit": "0a309d31c48b",
            "host": {"name": "h200-node", "platform": reference["platform"], "machine": "x86_64",
