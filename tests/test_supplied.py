@@ -131,7 +131,7 @@ def test_reuse_never_takes_a_supplied_record_for_an_installed_cell(record, tmp_p
     disguised = dict(document, cell=dict(document["cell"], id=cell.id),
                      reuse={"key": "x", "parts": {"devices": reuse.host_devices()}})
     store.write_atomic(store.raw_dir(results) / f"{cell.id}.json", json.dumps(disguised))
-    assert reuse.previous(results, cell)["provenance"] == "supplied environment"
+    assert reuse.previous(results, cell).provenance == "supplied environment"
     options = type("Options", (), {"explainer": None, "repeats": 3, "timeout": 120.0, "threads": 1,
                                    "memory_limit": 0.0, "device": None})()
     models = {"mlp": ROOT / "models" / "mlp.py"}

@@ -22,7 +22,7 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.plan import hostinfo
 from harness.records import store
-from harness.records.model import cell_record
+from harness.records.model import CellRecord
 
 CELL_CODE = Path(__file__).resolve().parents[1] / "cell"
 _LOCKS: dict[Path, int] = {}
@@ -107,7 +107,7 @@ def parse_pins(text: str) -> dict[str, str]:
     return packages
 
 
-def previous(results: Path, cell) -> dict | None:
+def previous(results: Path, cell) -> CellRecord | None:
     """The cell's earlier raw result, if there is a readable one of this schema."""
     return store.earlier_cell(store.raw_dir(results) / f"{cell.id}.json")
 
@@ -117,22 +117,22 @@ def plan_reuse(cells, results: Path, options, models: dict[str, Path]) -> tuple[
     devices, suite, wanted = host_devices(), suite_hash(models), settings(options, models)
     candidates = []
     for cell in cells:
-        doc = previous(results, cell) if cell.python else None
-        record = cell_record(doc) if doc else None
+        record = previous(results, cell) if cell.python else None
         parts = record.reuse.get("parts") if record else None
         installed = record and record.provenance == store.INSTALLED  # never a supplied environment's
         if installed and record.status == "ran" and parts and parts.get("devices") == devices \
                 and parts.get("suite") == suite and parts.get("settings") == wanted:
-            candidates.append((cell, doc))
+            candidates.append((cell, record))
     versions = {c.interpreter: None for c, _ in candidates}
     with ThreadPoolExecutor(max_workers=8) as pool:
         versions = dict(zip(versions, pool.map(python_version, versions)))
         resolved = list(pool.map(lambda pair: resolve(pair[0]), candidates))
     reused = set()
-    for (cell, doc), packages in zip(candidates, resolved):
-        parts = key_parts(packages or {}, versions[cell.interpreter], models, options, devices,
-                          cell.constraint_lines)
-        if packages is not None and key(parts) == doc["reuse"]["key"]:
+    for (cell, record), packages in zip(candidates, resolved):
+        if packages is None:  # the pins did not resolve: run the cell
+            continue
+        parts = key_parts(packages, versions[cell.interpreter], models, options, devices, cell.constraint_lines)
+        if key(parts) == record.reuse.get("key"):
             reused.add(cell.id)
     return [c for c in cells if c.id in reused], [c for c in cells if c.id not in reused]
 
@@ -142,10 +142,10 @@ def provenance_line(cells, results: Path, reused: list) -> str:
     here = hostinfo.host()
     others = {}
     for cell in cells:
-        doc = previous(results, cell)
-        host = cell_record(doc).host if doc else {}
-        if doc and host.get("machine_id") != here["machine_id"]:
-            others[f"{host.get('name', '?')} (id {host.get('machine_id', 'none recorded')})"] = True
+        record = previous(results, cell)
+        if record and record.host.machine_id != here["machine_id"]:
+            host = record.host
+            others[f"{host.name or '?'} (id {host.machine_id or 'none recorded'})"] = True
     mine = f"this machine is {here['name']} (id {here['machine_id']})"
     if others:
         return (f"{mine}; {results} holds results from another machine ({', '.join(others)}): "
