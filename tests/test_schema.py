@@ -2,9 +2,9 @@
 from harness.records.row.Row, and the datapackage.json the report derives from it for CSV readers).
 
 The schema is what a reader loads the data with, so these tests hold it to the real files: the committed schema is
-the generated one; every column the report writes is documented, in order; the shipped results and the fixtures
-validate; a broken row does not; and matrix.csv reads as it looks with a plain pandas.read_csv: versions stay text
-("3.10" is not 3.1), no column is empty in every row, and reproducer paths resolve from the CSV's own folder.
+the generated one; every column the report writes is documented, in order; the (frozen) shipped results and the
+fixtures validate; a broken row does not; and matrix.csv reads as it looks with a plain pandas.read_csv: versions
+stay text ("3.10" is not 3.1), no column is empty in every row, and reproducer paths resolve from the CSV's own folder.
 """
 import csv
 import json
@@ -89,13 +89,12 @@ def test_a_foreign_matrix_is_one_line(matrix, complaint):
         rows(matrix)
 
 
-@pytest.mark.parametrize("where", ["fixtures", "shipped results"])
+@pytest.mark.parametrize("where", ["fixtures", "frozen results"])
 def test_real_matrices_validate(results, where, request):
     if where == "fixtures":
         report.write(results)
     else:
-        results = request.getfixturevalue("shipped")
-        assert (ROOT / "results" / "matrix.csv").read_text() == (results / "matrix.csv").read_text()  # up to date
+        results = request.getfixturevalue("frozen_results")  # results/ itself: tests/test_shipped_results.py
     matrix = json.loads((results / "matrix.json").read_text())
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(matrix)]
     assert errors == []
@@ -104,17 +103,17 @@ def test_real_matrices_validate(results, where, request):
     assert list(frame["python"].fillna("")) == [f"py{r['python']}" if r["python"] else "" for r in matrix["cases"]]
 
 
-def test_matrix_csv_reads_as_it_looks(shipped):
+def test_matrix_csv_reads_as_it_looks(frozen_results):
     """A plain read_csv, no dtype: versions are text, no column is empty in every row (issue 17 item 7)."""
-    frame = pd.read_csv(shipped / "matrix.csv")
+    frame = pd.read_csv(frozen_results / "matrix.csv")
     for name in ("torch", "shap", "python", "resolved_torch", "resolved_python"):
         assert not pd.api.types.is_numeric_dtype(frame[name]), name
     assert {v for v in frame["python"].dropna()} <= {f"py3.{minor}" for minor in range(8, 15)}
     assert [name for name in frame if frame[name].isna().all()] == []
-    header = (shipped / "matrix.csv").read_text().splitlines()[0].split(",")
+    header = (frozen_results / "matrix.csv").read_text().splitlines()[0].split(",")
     left_out = [c for c in COLUMNS if c not in header]
-    assert left_out, "the shipped results have columns with no value (no GPU ran): they are left out"
-    matrix = json.loads((shipped / "matrix.json").read_text())
+    assert left_out, "the frozen shipped results have columns with no value (no GPU ran): they are left out"
+    matrix = json.loads((frozen_results / "matrix.json").read_text())
     assert all(all(row[c] in (None, "") for row in matrix["cases"]) for c in left_out)
 
 
@@ -166,9 +165,9 @@ def test_python_3_10_stays_a_string(results):
     assert "py3.10" in {row["python"] for row in package.get_resource("matrix").read_rows()}
 
 
-@pytest.mark.parametrize("where", ["fixtures", "shipped results"])
+@pytest.mark.parametrize("where", ["fixtures", "frozen results"])
 def test_the_csv_validates_as_a_frictionless_data_package(tmp_path, where):
-    source = RAW if where == "fixtures" else ROOT / "results" / "raw"
+    source = RAW if where == "fixtures" else ROOT / "tests" / "fixtures" / "results" / "raw"
     if not any(source.glob("*.json")):
         pytest.skip(f"no raw results in {source}")
     shutil.copytree(source, tmp_path / "raw")

@@ -16,6 +16,8 @@ import json
 import sys
 import textwrap
 from dataclasses import replace
+from types import MappingProxyType
+from typing import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -54,11 +56,11 @@ EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
 PROSE_WIDTH = 200  # COMPATIBILITY.md is read as text too: no prose line wider than this
 
 
-def case_rows(document: CellRecord, links: dict | None = None) -> list[Row]:
+def case_rows(document: CellRecord, links: Mapping = MappingProxyType({})) -> list[Row]:
     """One cell's cases as tidy rows; ``links``: (cell, model, explainer, device) -> its reproducer's path."""
     record = cell_record(document)
     cell, run, resolved, env = record.cell, record.run, record.resolved, record.environment
-    label, links = store.row_label(record), links or {}
+    label = store.row_label(record)
     rows = []
     for case in record.cases:
         error, check, devices, oracle = case.error, case.additivity, case.device_agreement, case.oracles
@@ -361,8 +363,8 @@ def provenance(documents: list[CellRecord]) -> list[str]:
     for d in records:
         if d.provenance != store.INSTALLED:
             supplied = d.supplied
-            lines.append(f"- {d.provenance} `{supplied.get('label')}` (row `{store.row_label(d)}`): "
-                         f"`{supplied.get('interpreter')}` on host `{d.host.name}`, installed nothing; "
+            lines.append(f"- {d.provenance} `{supplied.label}` (row `{store.row_label(d)}`): "
+                         f"`{supplied.interpreter}` on host `{d.host.name}`, installed nothing; "
                          f"torch {d.cell.torch}, shap {d.cell.shap}, Python {d.resolved.python}, "
                          f"{len(d.packages)} distributions recorded")
     axes = {}

@@ -67,7 +67,7 @@ def requirements(document: CellRecord) -> str:
     constraints = "".join(f"# under the grid's constraint {', '.join(c.requires)} ({c.applies_to}): {c.reason}\n"
                           for c in cell.constraints)
     pair = f"torch=={cell.torch} shap=={cell.shap}"
-    what = (f"every distribution installed in the supplied environment {supplied.get('interpreter')}" if supplied
+    what = (f"every distribution installed in the supplied environment {supplied.interpreter}" if supplied
             else f"every package `uv pip install {pair}` resolved")
     return (f"# torch {cell.torch} x shap {cell.shap}: {what},\n"
             f"# on Python {resolved.python} ({resolved.platform}).\n{constraints}{pins}\n")
@@ -123,7 +123,7 @@ import torch
                   _embedded("ADDITIVITY_SOURCE", (CELL_DIR / "additivity.py").read_text()),
                   _embedded("ORACLES_SOURCE", (CELL_DIR / "oracles.py").read_text()), "\n"]
     fields = dict(device=case.device, explainer=explainer, kind=case.explainer, seed=case.extra.get("seed", 0),
-                  threads=document.settings.get("threads", 1),
+                  threads=document.settings.threads or 1,
                   kwargs='{}' if case.explainer == "deep" else '{"rseed": 0}')
     ending = (ENDING_CHECK if needs_checks else ENDING_CALL).format(**fields)
     parts += [MAIN.format(ending=ending, **fields), FOOTER]

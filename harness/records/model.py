@@ -373,11 +373,61 @@ class Probe(_Record):
 
 
 @dataclass
+class Settings(_Record):
+    """The suite settings the cell ran with (its reuse key hashes them)."""
+    WHAT = "the settings'"
+    models: list = field(default_factory=list)
+    explainers: list = field(default_factory=list)
+    repeats: Optional[int] = None
+    timeout: Optional[float] = None
+    threads: Optional[int] = None
+    memory_limit: Optional[float] = None
+    extra: dict = field(default_factory=dict)  # devices, where the run was narrowed to some
+
+
+@dataclass
+class Install(_Record):
+    """How long ``uv pip install torch==X shap==Y`` took, and the resolver's words where it failed."""
+    WHAT = "the install's"
+    seconds: Optional[float] = None
+    message: Optional[str] = None
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Reuse(_Record):
+    """The reuse key of an installed cell and the parts it hashes (packages, python, host, suite, settings)."""
+    WHAT = "the reuse key's"
+    key: Optional[str] = None
+    parts: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Supplied(_Record):
+    """A supplied environment (harness.run.supplied): its label and interpreter."""
+    WHAT = "the supplied environment's"
+    label: Optional[str] = None
+    interpreter: Optional[str] = None
+    extra: dict = field(default_factory=dict)  # prefix, seconds, devices, gpus
+
+
+@dataclass
+class Concurrency(_Record):
+    """How many cells ran at once while the cell's cases were timed."""
+    WHAT = "the concurrency's"
+    cells_at_once: Optional[int] = None
+    jobs: Optional[int] = None
+    extra: dict = field(default_factory=dict)  # load_average, timing
+
+
+@dataclass
 class CellRecord(_Record):
     """One cell's raw document: what ran where, how it was installed, and its cases."""
     WHAT = "the record's"
     PARTS = {"cell": CellInfo, "run": RunInfo, "resolved": Resolved, "environment": Environment,
-             "unconstrained": Probe, "cases": CaseRecord}
+             "settings": Settings, "install": Install, "reuse": Reuse, "supplied": Supplied, "unconstrained": Probe,
+             "concurrency": Concurrency, "cases": CaseRecord}
     schema: Optional[int] = None
     cell: CellInfo = field(default_factory=CellInfo)
     run: RunInfo = field(default_factory=RunInfo)
@@ -385,12 +435,12 @@ class CellRecord(_Record):
     provenance: str = INSTALLED  # or SUPPLIED; records without the field were installed by the harness
     resolved: Resolved = field(default_factory=Resolved)
     environment: Environment = field(default_factory=Environment)
-    settings: dict = field(default_factory=dict)  # threads, timeouts
-    install: dict = field(default_factory=dict)  # seconds, message
-    reuse: dict = field(default_factory=dict)  # key, parts
-    supplied: dict = field(default_factory=dict)  # label, interpreter: a supplied environment's
+    settings: Settings = field(default_factory=Settings)
+    install: Install = field(default_factory=Install)
+    reuse: Reuse = field(default_factory=Reuse)
+    supplied: Supplied = field(default_factory=Supplied)  # a supplied environment's label and interpreter
     unconstrained: Probe = field(default_factory=Probe)
-    concurrency: dict = field(default_factory=dict)
+    concurrency: Concurrency = field(default_factory=Concurrency)
     model_sources: dict = field(default_factory=dict)  # model name -> the source the cell ran
     worker_starts: Optional[int] = None
     suite_seconds: Optional[float] = None

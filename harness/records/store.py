@@ -115,7 +115,7 @@ def row_label(document: CellRecord) -> str:
     """A cell's table row: its torch release; a supplied environment's row also names it, so that its cases are
     never counted with those of a cell the harness installed."""
     record = cell_record(document)
-    torch, label = record.cell.torch, record.supplied.get("label")
+    torch, label = record.cell.torch, record.supplied.label
     if record.provenance == INSTALLED or not label:
         return torch
     return f"{torch} · supplied: {label}"

@@ -14,10 +14,12 @@ from pathlib import Path
 import nox
 
 from harness.plan import hostinfo, reuse, suite
+from harness.plan.resolution import constraint_args, parse_pins, python_version
 from harness.plan.cells import Cell
 from harness.records import outcomes, store
-from harness.records.model import (CaseRecord, CellInfo, CellRecord, Constraint, Environment, ErrorInfo, Outcome,
-                                   Probe, Resolved, RunInfo)
+from harness.records.model import (CaseRecord, CellInfo, CellRecord, Concurrency, Constraint, Environment, ErrorInfo, Install,
+                                   Outcome, Probe, Resolved, Reuse, RunInfo, Settings)
+from harness.records.lock import hold_lock
 from harness.run import parallel
 
 SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
@@ -34,7 +36,7 @@ def document(cell: Cell, options, models, outcome: str) -> CellRecord:
         cell=CellInfo.of(id=cell.id, torch=str(cell.torch), shap=str(cell.shap), python=cell.python,
                          python_reason=cell.python_reason, notes=cell.notes, grids=cell.grids, grid_axes=axes,
                          constraints=[Constraint.from_dict(c.record()) for c in cell.constraints]),
-        settings=reuse.settings(options, models),
+        settings=Settings.from_dict(options.suite.record(models)),
         provenance=store.INSTALLED,
         status=outcome,
         # the exact model files that ran, so a reproducer can rebuild them later
@@ -56,7 +58,7 @@ def resolver_message(output: str) -> str:
 
 
 def run(session: nox.Session, cell: Cell, options) -> Path:
-    reuse.hold_lock(options.results)
+    hold_lock(options.results)
     models = suite.select(options.model, extra=options.models)
     if cell.python is None:
         doc = document(cell, options, models, "n/a")
@@ -71,23 +73,24 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     with log.open("w") as handle:
         try:
             session.install(f"torch=={cell.torch}", f"shap=={cell.shap}",
-                            *reuse.constraint_args(cell.constraint_lines, tmp), silent=False, stdout=handle)
+                            *constraint_args(cell.constraint_lines, tmp), silent=False, stdout=handle)
             failure = None
         except nox.command.CommandFailed:
             failure = resolver_message(log.read_text())
     install_seconds = round(time.perf_counter() - started, 3)
     if failure is not None:
         doc = document(cell, options, models, "install-error")
-        doc.install = {"seconds": install_seconds, "message": failure}
+        doc.install = Install.of(seconds=install_seconds, message=failure)
         lines = failure.splitlines()
         headline = lines[0] if len(lines) == 1 else f"{lines[0].strip()} … {lines[-1].strip()}"
         doc.cases = every_case(models, options, outcome=Outcome.INSTALL_ERROR,
                                error=ErrorInfo.of(type="InstallError", message=headline))
         return _write(session, options, doc)
 
-    packages = reuse.parse_pins(session.run("uv", "pip", "freeze", silent=True, external=True))
-    python = reuse.python_version(cell.interpreter)
-    parts = reuse.key_parts(packages, python, models, options, reuse.host_devices(), cell.constraint_lines)
+    packages = parse_pins(session.run("uv", "pip", "freeze", silent=True, external=True))
+    python = python_version(cell.interpreter)
+    parts = reuse.key_parts(packages, python, models, options.suite, hostinfo.host_devices(),
+                           cell.constraint_lines)
     slot.exclusive()
     suite_started = time.time()
     cases = run_supervisor(session, "python", tmp / "cases.json", models, options)
@@ -96,14 +99,14 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
 
     doc = document(cell, options, models, "ran")
     env = Environment.from_dict(cases["environment"])  # the cell side writes plain JSON: read it as a record
-    doc.install = {"seconds": install_seconds}
-    doc.reuse = {"key": reuse.key(parts), "parts": parts}
+    doc.install = Install.of(seconds=install_seconds)
+    doc.reuse = Reuse.of(key=reuse.key(parts), parts=parts)
     doc.resolved = Resolved.of(python=python, platform=env.platform, torch=packages.get("torch"),
                                shap=packages.get("shap"), numpy=packages.get("numpy"), packages=packages)
     doc.environment = env
     doc.worker_starts = cases["worker_starts"]
     doc.suite_seconds = cases["seconds"]
-    doc.concurrency = concurrency  # how many cells ran at once while these cases were timed
+    doc.concurrency = Concurrency.from_dict(concurrency)  # how many cells ran at once while these were timed
     doc.cases = [CaseRecord.from_dict(dict(case, concurrent_cells=concurrency["cells_at_once"]))
                  for case in cases["cases"]]
     if cell.constraints:
@@ -152,7 +155,7 @@ def unconstrained_probe(session: nox.Session, cell: Cell, models, options, const
                     silent=True, external=True)
     except nox.command.CommandFailed:
         return dict(finding, status="install-error")
-    packages = reuse.parse_pins(session.run("uv", "pip", "freeze", "--python", str(python), silent=True,
+    packages = parse_pins(session.run("uv", "pip", "freeze", "--python", str(python), silent=True,
                                             external=True))
     finding["differs"] = {name: {"constrained": constrained.get(name), "unconstrained": version}
                           for name, version in sorted(packages.items()) if constrained.get(name) != version}

@@ -167,7 +167,7 @@ def creation_section(cell, work: Path) -> None:
                           "--explainer", "deep"), cwd=ROOT, env=dict(os.environ, UV_CACHE_DIR=str(harness_cache)))
         session = time.perf_counter() - started
         document = store.read_cell(store.raw_dir(results) / f"{cell.id}.json")
-        rows[f"{temperature}: harness install step (venv by nox + uv pip install)"] = document.install["seconds"]
+        rows[f"{temperature}: harness install step (venv by nox + uv pip install)"] = document.install.seconds
         rows[f"{temperature}: harness whole cell session (2 cases)"] = session
         venv = work / f"creation-floor-{temperature}"
         env = dict(os.environ, UV_CACHE_DIR=str(floor_cache))
