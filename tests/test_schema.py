@@ -193,3 +193,19 @@ def test_a_broken_csv_fails_the_data_package(results):
     result = frictionless.validate(str(results / "datapackage.json"))
     assert not result.valid
     assert [field for field, in result.flatten(["fieldName"])] == ["warm_n"]
+
+
+def test_matrix_json_reads_as_a_typed_matrix(frozen_results):
+    """What page, lookup and the regression issues read once per matrix.json, without guards for absent keys."""
+    from harness.records.row import matrix_of
+
+    document = json.loads((frozen_results / "matrix.json").read_text())
+    matrix = matrix_of(document)
+    assert len(matrix.rows) == len(document["cases"]) and matrix.devices_run == ["cpu"]
+    assert set(matrix.criteria) == {"deep", "gradient"} and "cuda" in matrix.devices_left_out
+    with_reproducer = [row for row in matrix.rows if row.reproducer]
+    assert with_reproducer and all(matrix.command(row).startswith("cd results/site/reproducers/")
+                                   for row in with_reproducer)
+    assert matrix.command(next(row for row in matrix.rows if not row.reproducer)) is None
+    assert set(matrix.problems) <= {row.signature for row in matrix.rows}
+    assert set(matrix.signatures) == {row.signature for row in matrix.rows if row.signature}

@@ -263,8 +263,9 @@ def index(documents: list[dict]) -> dict[str, dict]:
 
 
 def command_of(matrix: dict, row: dict) -> str | None:
-    """A matrix.json row's reproducer command: kept once per reproducer under "reproducers" (older files: per row)."""
-    entry = (matrix.get("reproducers") or {}).get(row.get("reproducer")) or {}
+    """A matrix.json row's reproducer command: kept once per reproducer under "reproducers" (older files: per row).
+    A reader of typed rows takes ``harness.records.row.matrix_of(matrix).command(row)``."""
+    entry = matrix.get("reproducers", {}).get(row.get("reproducer"), {})
     return row.get("reproducer_command") or entry.get("command")
 
 

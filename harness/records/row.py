@@ -165,6 +165,50 @@ def rows(matrix) -> list[Row]:
     return [row_from(data, criteria if isinstance(criteria, dict) else None) for data in cases]
 
 
+@dataclass(frozen=True)
+class Reproducer:
+    """A shipped reproducer as matrix.json keeps it once (under "reproducers"), not on every row."""
+    command: str = ""  # runs it from the repository root
+    signature: Optional[str] = None
+    pinned: Optional[str] = None  # the cell whose pins its requirements.txt holds (the newest)
+    cells: list = field(default_factory=list)  # every cell it holds for
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """matrix.json read once, typed: its rows and what it keeps once rather than per row.
+
+    ``problems`` (known_problems) and ``signatures`` (the catalogue's entries) stay the dicts their builders in
+    harness.analysis write, keyed by failure signature, so a reader takes ``matrix.problems.get(signature)``."""
+    rows: list  # Row
+    criteria: dict  # explainer -> the additivity rule in words
+    devices_run: list
+    devices_left_out: dict  # device -> why its rows are not in the files
+    notes: list  # {"note", "cells"}
+    problems: dict  # signature -> its known-problems entry
+    signatures: dict  # signature -> its catalogue entry
+    reproducers: dict  # path under the page's folder -> Reproducer
+
+    def command(self, row: Row) -> Optional[str]:
+        """The command that runs a row's reproducer (None where it has none)."""
+        found = self.reproducers.get(row.reproducer)
+        return found.command if found else None
+
+
+def matrix_of(document) -> Matrix:
+    """A matrix.json document as a Matrix; a foreign or empty document is a one-line error (see rows)."""
+    typed = rows(document)
+    devices = document.get("devices", {})
+    reproducers = {path: Reproducer(**{k: v for k, v in entry.items() if k in ("command", "signature", "pinned",
+                                                                               "cells")})
+                   for path, entry in document.get("reproducers", {}).items()}
+    return Matrix(rows=typed, criteria=document.get("criteria", {}), devices_run=devices.get("run", []),
+                  devices_left_out=devices.get("left_out", {}), notes=document.get("notes", []),
+                  problems={p["signature"]: p for p in document.get("known_problems", [])},
+                  signatures={e["signature"]: e for e in document.get("catalogue", {}).get("signatures", [])},
+                  reproducers=reproducers)
+
+
 # --- the data dictionary, generated -------------------------------------------------------------------------
 _JSON_TYPES = {int: "integer", float: "number", str: "string", bool: "boolean", type(None): "null"}
 
