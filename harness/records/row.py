@@ -12,6 +12,8 @@ import typing
 from dataclasses import asdict, dataclass, field, fields
 from typing import Optional, Union
 
+from packaging.version import InvalidVersion, Version
+
 from harness.errors import HarnessError
 from harness.records.model import Outcome
 
@@ -161,6 +163,10 @@ def rows(matrix) -> list[Row]:
         missing = [k for k in REQUIRED if not isinstance(data, dict) or not isinstance(data.get(k), str)]
         if missing:
             raise HarnessError(f"matrix.json case {number} lacks {', '.join(missing)}")
+        try:
+            Version(data["torch"]), Version(data["shap"])
+        except InvalidVersion as exc:
+            raise HarnessError(f"matrix.json case {number}: {exc}") from None
     criteria = matrix.get("criteria")
     return [row_from(data, criteria if isinstance(criteria, dict) else None) for data in cases]
 
