@@ -178,3 +178,35 @@ def test_a_malformed_record_is_one_line_naming_it(change, words, tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(document))
     _one_line_error(path, *words)
+
+
+def test_the_cell_session_builds_the_record_it_always_wrote():
+    """run/cell_session builds typed records; an n/a cell built today is the shipped record of it, key for key
+    (apart from when and where it ran and today's model files)."""
+    from types import SimpleNamespace
+
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    from harness.plan import suite
+    from harness.plan.cells import Cell
+    from harness.plan.grid import Constraint
+    from harness.plan.settings import SuiteSettings
+    from harness.run import cell_session
+
+    path = ROOT / "tests" / "fixtures" / "results" / "raw" / "torch_1_13_0-shap_0_54_1.json"
+    shipped = json.loads(path.read_text(encoding="utf-8"))
+    info = shipped["cell"]
+    cell = Cell(Version(info["torch"]), Version(info["shap"]), None, info["python_reason"], grids=info["grids"],
+                notes=info["notes"], grid_axes=info["grid_axes"],
+                constraints=[Constraint({"torch": SpecifierSet(c["applies_to"][len("torch"):])}, c["requires"], c["reason"])
+                             for c in info["constraints"]])
+    options = SimpleNamespace(suite=SuiteSettings(), device=None, explainer=None)
+    models = suite.select(shipped["settings"]["models"])
+    record = cell_session.document(cell, options, models, "n/a")
+    record.cases = cell_session.every_case(models, options, outcome=Outcome.NA, reason=cell.python_reason)
+    built = json.loads(store.json_with_cases(record.to_dict(), sort_keys=True))
+    assert sorted(built) == sorted(shipped)
+    for key in ("cell", "settings", "provenance", "status", "schema", "cases"):
+        assert built[key] == shipped[key], key
+    assert sorted(built["run"]) == sorted(shipped["run"]) and sorted(built["model_sources"]) == sorted(models)
