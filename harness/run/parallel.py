@@ -156,22 +156,22 @@ VALUED = {"--envdir", "--reuse-venv", "-db", "--default-venv-backend", "-fb", "-
 SWITCHES = {"-r", "-R", "--reuse-existing-virtualenvs", "--no-reuse-existing-virtualenvs", "--no-install", "--no-venv"}
 
 
-def nox_flags(argv: list[str]) -> list[str]:
-    """The options of the parent's nox command line that decide where and how a cell's virtualenv is made.
+def nox_flags(envdir: Path, argv: list[str]) -> list[str]:
+    """The parent's options that decide where and how a cell's virtualenv is made: ``--envdir`` and the rest.
 
-    Picked from the command line as typed (nox's parsed configuration is private): --envdir (made absolute;
-    nox's default .nox is beside the noxfile), the reuse options, --no-install, --no-venv and the venv backends.
+    ``envdir`` comes from the session (``session.env_dir``'s folder); the reuse options, --no-install, --no-venv
+    and the venv backends are picked from the parent's command line as typed (nox's parsed configuration is
+    private).
     """
     words = argv[:argv.index("--")] if "--" in argv else list(argv)
-    envdir, flags = ".nox", []
+    flags = []
     for at, word in enumerate(words):
         option, _, value = word.partition("=")
-        if option in VALUED and (value or at + 1 < len(words)):
-            value = value or words[at + 1]
-            envdir, flags = (value, flags) if option == "--envdir" else (envdir, flags + [option, value])
+        if option in VALUED and option != "--envdir" and (value or at + 1 < len(words)):
+            flags += [option, value or words[at + 1]]
         elif word in SWITCHES:
             flags.append(word)
-    return ["--envdir", str(ROOT / envdir), *flags]  # ROOT / an absolute path is that path
+    return ["--envdir", str(envdir), *flags]
 
 
 class Child:
@@ -222,8 +222,9 @@ class Run:
 
     def __init__(self, session, options, jobs: int, to_run: int, reused: int):
         self.session, self.options, self.jobs = session, options, jobs
-        self.flags = nox_flags(sys.argv[1:])  # the parent's --envdir, --reuse-venv, backends
-        self.logs = Path(self.flags[1]) / "matrix-logs"
+        envdir = Path(session.env_dir).parent.resolve()  # the parent's --envdir (nox's default: .nox)
+        self.flags = nox_flags(envdir, sys.argv[1:])
+        self.logs = envdir / "matrix-logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix="matrix-run-", dir=self.logs))
         self.activity = self.folder / "activity"
