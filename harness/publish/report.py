@@ -387,7 +387,7 @@ def write(results: Path) -> dict:
                               key=lambda col: col.map(Version) if col.name in ("torch", "shap") else col)
     catalogue_data = catalogue.build(frame, store.bisect_records(results))
     problems = known_problems.build(frame, catalogue_data)
-    schema = store.read_json(SCHEMA, "data dictionary")
+    schema = matrix_file.schema()
     covered = devices(frame)
     criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
     ran = frame["device"].isin(covered["run"])
@@ -401,8 +401,9 @@ def write(results: Path) -> dict:
                "notes": grid_notes(documents), "known_problems": problems, "catalogue": catalogue_data,
                "reproducers": reproducers.index(documents)}
     store.write_atomic(results / "matrix.json", store.json_with_cases(dict(payload, cases=rows)))
-    store.write_atomic(results / SCHEMA.name, SCHEMA.read_text(encoding="utf-8"))
-    store.write_atomic(results / "datapackage.json", json.dumps(datapackage(schema), indent=1, ensure_ascii=False) + "\n")
+    store.write_atomic(results / SCHEMA.name, matrix_file.schema_text())
+    store.write_atomic(results / "datapackage.json",
+                       json.dumps(datapackage(schema, list(table)), indent=1, ensure_ascii=False) + "\n")
     from harness.publish import markdown  # it renders with this module's grids: imported here, not at the top
     cards = answers.build(dict(payload, cases=rows), results)
     store.write_atomic(results / "COMPATIBILITY.md", markdown.render(frame, documents, catalogue_data, problems, cards))
