@@ -24,6 +24,7 @@ from packaging.version import Version
 from harness.analysis import known_problems
 from harness.analysis.catalogue import AXES
 from harness.plan.suite import MODELS_DIR, discover
+from harness.records import store
 from harness.records.outcomes import EXPLAINERS, PASS, RAN
 
 LANGS = ("en", "zh")
@@ -91,7 +92,8 @@ FAMILIES = {
         "description": {
             "en": "Self-attention (nn.MultiheadAttention), transformer encoder layers, LayerNorm + GELU blocks, or "
                   "softmax attention pooling.",
-            "zh": "自注意力（nn.MultiheadAttention）、Transformer 编码层、LayerNorm + GELU 块，或 softmax 注意力池化。"},
+            "zh": "自注意力（nn.MultiheadAttention）、Transformer 编码层、LayerNorm + GELU 块，"
+                  "或 softmax 注意力池化。"},
         "example": "transformer_encoder_layer"},
     "activations": {
         "name": {"en": "Other activations (F.relu, SELU, ELU, ...)", "zh": "其他激活函数（F.relu、SELU、ELU 等）"},
@@ -100,7 +102,8 @@ FAMILIES = {
         "description": {
             "en": "Activations called as functions (F.relu, torch.sigmoid), or activation modules other than ReLU: "
                   "SELU, ELU, LeakyReLU, Softplus.",
-            "zh": "以函数形式调用的激活（F.relu、torch.sigmoid），或 ReLU 以外的激活模块：SELU、ELU、LeakyReLU、Softplus。"},
+            "zh": "以函数形式调用的激活（F.relu、torch.sigmoid），"
+                  "或 ReLU 以外的激活模块：SELU、ELU、LeakyReLU、Softplus。"},
         "example": "functional_activations"},
     "custom_blocks": {
         "name": {"en": "Custom blocks and multi-head outputs", "zh": "自定义模块块与多头输出"},
@@ -235,6 +238,9 @@ def span(versions: list[str]) -> str:
 
 # ---------------------------------------------------------------------------------------------------- models
 
+REPORT = re.compile(r"https://github\.com/[\w./-]+/(?:issues|pull)/\d+")  # a public report a docstring cites
+
+
 def model_constants(path: Path) -> dict:
     """A model module's string constants (FAMILY, DESCRIPTION) and docstring, read without importing it."""
     tree = ast.parse(Path(path).read_text(encoding="utf-8"))
@@ -258,7 +264,7 @@ def models_info(names, models_dir: Path = MODELS_DIR) -> dict:
         info[name] = {"family": family if family in FAMILIES else OTHER,
                       "description": both(english, constants.get("DESCRIPTION_ZH") or english),
                       "doc": constants.get("doc", ""),
-                      "reports": re.findall(r"https://github\.com/[\w./-]+/(?:issues|pull)/\d+", constants.get("doc", ""))}
+                      "reports": REPORT.findall(constants.get("doc", ""))}
     return info
 
 
@@ -454,9 +460,10 @@ def not_fixes(refused: dict, who_of) -> list[dict]:
         does = {lang: (" or " if lang == "en" else "或").join(
             f"{it[lang]}{where[lang]} ({sid})" if lang == "en" else f"{it[lang]}{where[lang]}（{sid}）"
             for it, sid, where in outcomes) for lang in LANGS}
-        english = [labels[0]["en"]] + [l["en"][:1].lower() + l["en"][1:] for l in labels[1:]]
+        english = [labels[0]["en"]] + [label["en"][:1].lower() + label["en"][1:] for label in labels[1:]]
         advice = both(", ".join(english[:-1]) + (" or " if len(labels) > 1 else "") + english[-1],
-                      "、".join(l["zh"] for l in labels[:-1]) + ("或" if len(labels) > 1 else "") + labels[-1]["zh"])
+                      "、".join(label["zh"] for label in labels[:-1]) + ("或" if len(labels) > 1 else "")
+                      + labels[-1]["zh"])
         out.append(both(f"{advice['en']} does not help {who['en']}: it then {does['en']}.",
                         f"{advice['zh']}：对{who['zh']}无效，改后{does['zh']}。"))
     return out
@@ -705,8 +712,8 @@ def cell_rows(frame: pd.DataFrame, ids: dict) -> list[dict]:
             sentence = both(f"{pair}: not tested ({first['outcome']}{': ' + reason if reason else ''}).",
                             f"{zh_pair}：未测试（{first['outcome']}{'：' + reason if reason else ''}）。")
         else:
-            env = ", ".join(x for x in (f"Python {python}" if python else "", f"numpy {numpy}" if numpy else "") if x)
-            zh_env = "，".join(x for x in (f"Python {python}" if python else "", f"numpy {numpy}" if numpy else "") if x)
+            parts = [x for x in (f"Python {python}" if python else "", f"numpy {numpy}" if numpy else "") if x]
+            env, zh_env = ", ".join(parts), "，".join(parts)
             g, d = counts["gradient"], counts["deep"]
             best = max(EXPLAINERS, key=lambda e: counts[e]["pass"] / max(counts[e]["total"], 1))
             en = (f"{pair} ({env}): GradientExplainer passed {g['pass']} of {g['total']} cases, DeepExplainer "
@@ -740,14 +747,14 @@ def summary(frame: pd.DataFrame, families: list[dict]) -> list[dict]:
                       f"DeepExplainer {d[0]} of {d[1]}.",
                       f"在 {cells} 个测试过的版本组合中，GradientExplainer 在 {g[1]} 个用例中通过 {g[0]} 个，"
                       f"DeepExplainer 在 {d[1]} 个中通过 {d[0]} 个。"))
-    rank = {"works": 3, "partial": 2, "fails": 1, "untested": 0}
-    better = [f for f in families if rank[f["explainers"]["gradient"]["verdict"]] > rank[f["explainers"]["deep"]["verdict"]]
-              and f["explainers"]["gradient"]["verdict"] == "works"]
+    better = [f for f in families if f["explainers"]["gradient"]["verdict"] == "works"
+              and f["explainers"]["deep"]["verdict"] in ("partial", "fails")]
     if better:
         names = joined([f["name"] for f in better])
         lines.append(both(f"For {names['en']}: use GradientExplainer; it passed every tested case, DeepExplainer "
                           "did not.",
-                          f"对于{names['zh']}，请使用 GradientExplainer：它通过了所有测试用例，而 DeepExplainer 没有。"))
+                          f"对于{names['zh']}，请使用 GradientExplainer："
+                          "它通过了所有测试用例，而 DeepExplainer 没有。"))
     both_fine = [f for f in families if all(f["explainers"][e]["verdict"] == "works" for e in EXPLAINERS)]
     if both_fine:
         names = joined([f["name"] for f in both_fine])
@@ -804,13 +811,16 @@ def spaced(data):
 
 
 def build(matrix: dict, results: Path | None = None) -> dict:
-    """The answers to the three questions, from one matrix.json document (``results``: where it was read from)."""
+    """The answers to the three questions, from one matrix.json document.
+
+    ``results``: the folder it was read from, whose bisect records widen the ranges when the document carries none
+    (a matrix.json cut down for tests or older than the catalogue's bisections)."""
     frame = _frame(matrix)
     info = models_info(frame["model"])
     catalogue = matrix.get("catalogue") or {"signatures": [], "bisections": []}
     ids = {e["signature"]: e["id"] for e in catalogue["signatures"]}
     known = {p["signature"]: p for p in matrix.get("known_problems") or []}
-    bisections = catalogue.get("bisections") or []
+    bisections = catalogue.get("bisections") or (store.bisect_records(results) if results else [])
     families = family_rows(frame, info, ids)
     problems = [problem_card(entry, known[entry["signature"]], frame, info, matrix, ids, bisections)
                 for entry in catalogue["signatures"] if entry["signature"] in known]
@@ -842,8 +852,8 @@ def card_lines(card: dict, lang: str = "en") -> list[str]:
     lines += [f"{words[3]}{text[lang]}" for text in card["not_fixes"]]
     if card["reproducer"]:
         r = card["reproducer"]
-        lines.append(f"{words[4]}{' ' if lang == 'en' else ''}{left}{r['description'][lang].rstrip('.。')}{semi}torch {r['torch']}, shap {r['shap']}"
-                     f"{right}{colon}{r['command'] or r['path']}")
+        lines.append(f"{words[4]}{' ' if lang == 'en' else ''}{left}{r['description'][lang].rstrip('.。')}{semi}"
+                     f"torch {r['torch']}, shap {r['shap']}{right}{colon}{r['command'] or r['path']}")
     if card["reports"]:
         lines.append(f"{words[5]}{' '.join(card['reports'])}")
     return lines
