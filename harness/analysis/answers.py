@@ -3,8 +3,8 @@
 A user comes with "I got this error", "I have this kind of model" or "I have these
 versions".  ``build()`` answers all three from one matrix.json document, as plain JSON
 data whose every user-visible text is {"en": ..., "zh": ...}, so that the web page,
-COMPATIBILITY.md and the terminal lookup say the same sentences (the contract with the
-page is in the module's tests and docs/answers.md).
+COMPATIBILITY.md and the terminal lookup say the same sentences (the shape is in build()'s
+docstring; how a reader reads a card: docs/results.md).
 
 Every verdict and count is read from the recorded outcomes; the words come from the
 templates below (written by hand in both languages, never translated at run time), and
@@ -474,7 +474,7 @@ NOWHERE = both("", "")
 
 def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matrix: dict,
                  ids: dict, bisections: list[dict]) -> dict:
-    """One known problem as an answer card (see the contract in docs/answers.md)."""
+    """One known problem as an answer card (its fields: build()'s docstring)."""
     signature = entry["signature"]
     hits = frame[frame["signature"] == signature]
     counts = hits["explainer"].value_counts()
@@ -812,6 +812,19 @@ def spaced(data):
 
 def build(matrix: dict, results: Path | None = None) -> dict:
     """The answers to the three questions, from one matrix.json document.
+
+    Plain JSON data; T is {"en": ..., "zh": ...}:
+    - summary: [T] "what to do" lines; explainers: {"deep": T, "gradient": T};
+    - families: [{id, name: T, description: T, models: [{name, description: T}],
+      explainers: {deep|gradient: {verdict: works|partial|fails|untested, pass, total, problems: [S-id],
+      works: T|None (the tested releases where every model of the kind passes), text: T}}}];
+    - problems: [{id, explainer, explainers, outcome, loud, signature: {type, message, text}, title: T,
+      sentence: T, families, range: T, range_short: T, range_evidence: T, fixes: [{label: T, for: T|None,
+      except: T|None, code, install, kind, verified: T}], not_fixes: [T], models: [{name, family, description: T}],
+      reproducer: {model, explainer, device, torch, shap, path, command, description: T}, reports: [url],
+      cases, cells}];
+    - cells: [{id, torch, shap, python, numpy, status, explainers: {deep|gradient: {pass, total}}, problems,
+      sentence: T}].
 
     ``results``: the folder it was read from, whose bisect records widen the ranges when the document carries none
     (a matrix.json cut down for tests or older than the catalogue's bisections)."""
