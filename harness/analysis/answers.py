@@ -203,10 +203,10 @@ def sees(signature: str, plural: bool = False, brief: bool = False) -> dict:
     kind = signature.split(":", 1)[0]
     if signature.startswith("mismatch: shap's own additivity check fired"):
         en, zh = ("fails shap's own additivity check (the attributions do not add up)",
-                  "未通过 shap 自带的可加性检查（归因值加起来不等于模型输出）")
+                  "通不过 shap 自带的可加性检查（归因值加起来不等于模型输出）")
     elif kind == "mismatch":
         en, zh = ("gives wrong numbers without any error (the attributions do not add up)",
-                  "不报错，却给出错误的数值（归因值加起来不等于模型输出）")
+                  "在不报错的情况下给出错误的数值（归因值加起来不等于模型输出）")
     elif kind == "fail":
         error = signature.split(":")[1].strip()
         en, zh = f"raises {error}", f"抛出 {error}"
@@ -355,7 +355,7 @@ def range_text(entry: dict, bisections: list[dict]) -> tuple[dict, dict, dict]:
             en, zh = f"{axis} {tested} (all tested)", f"{axis} {tested}（所有测试过的版本）"
         parts["en"].append(en)
         parts["zh"].append(zh)
-    short = {"en": " with ".join(parts["en"]), "zh": " 搭配 ".join(parts["zh"])}
+    short = {"en": " with ".join(parts["en"]), "zh": "搭配".join(parts["zh"])}  # spaced() sets the spaces
     seen = ", ".join(f"{axis} {span([entry['ranges'][axis]['first_bad'], entry['ranges'][axis]['last_bad']])}"
                      if entry["ranges"][axis]["first_bad"] != entry["ranges"][axis]["last_bad"]
                      else f"{axis} {entry['ranges'][axis]['first_bad']}" for axis in AXES)
@@ -513,7 +513,8 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
     # releases, judged per kind of model: "upgrade torch" is a fix for one kind and not for another
     releases: dict[tuple, dict] = {}
     for family in families:
-        sub = frame[frame["model"].isin([m for m in universe if info[m]["family"] == family])]
+        sub = frame[frame["model"].isin([m for m in universe if info[m]["family"] == family])
+                    & frame["explainer"].isin(explainers)]
         for item in known_problems.remedies(sub, signature, ids):
             label = _release_label(dict(item, versions=item["versions"][:1] if item["direction"] != "downgrade"
                                         else item["versions"][-1:]))[0]
@@ -543,7 +544,7 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
     names = joined([both(EXPLAINER_NAMES[e], EXPLAINER_NAMES[e]) for e in explainers])
     who = _who(families)
     first = both(f"{names['en']} {it['en']}{quoted['en']} for {who['en']}, on {short['en']}.",
-                 f"在 {short['zh']} 时，对于{who['zh']}，{names['zh']} 会{it['zh']}{quoted['zh']}。")
+                 f"在 {short['zh']}时，对于{who['zh']}，{names['zh']} 会{it['zh']}{quoted['zh']}。")
     todo = _todo(fixes)
     return {
         "id": entry["id"], "explainer": explainer, "explainers": explainers, "outcome": signature.split(":")[0],
@@ -590,7 +591,7 @@ def _todo(fixes: list[dict]) -> dict:
     def lower(text: str) -> str:
         return text[:1].lower() + text[1:]
     en = f"What to do: {lower(fix_label(best, 'en'))} ({best['verified']['en']})."
-    zh = f"怎么办：{fix_label(best, 'zh')}（{best['verified']['zh']}）。"
+    zh = f"建议：{fix_label(best, 'zh')}（{best['verified']['zh']}）。"
     if not best["complete"]:
         en += " It does not cover every case: see what does not work."
         zh += "它不能覆盖所有情况：见“无效的做法”。"
@@ -649,8 +650,8 @@ def family_explainer(frame: pd.DataFrame, models: list[str], explainer: str, ids
     result = {"verdict": verdict_of(passed, total), "pass": passed, "total": total, "problems": found, "works": None}
     if not total:
         return dict(result, text=both("Not tested.", "未测试。"))
-    good = {c for c, g in rows.groupby(["torch", "shap"]) if (g["outcome"] == PASS).all()}
-    everywhere = {c for c, _ in rows.groupby(["torch", "shap"])}
+    passing = (rows["outcome"] == PASS).groupby([rows["torch"], rows["shap"]]).all()
+    good, everywhere = set(passing[passing].index), set(passing.index)
     result["works"] = cells_text(good, tested) if good and good != everywhere else \
         both("every tested release", "所有测试过的版本") if good else None
     count = cases_text(passed, total)
