@@ -20,7 +20,6 @@ from harness.publish import matrix_file, report, reproducers
 from harness.records import store
 from harness.records.row import REMEDIES, Row, rows
 
-ROOT = Path(__file__).resolve().parent.parent
 RAW = Path(__file__).parent / "fixtures" / "raw"
 SCHEMA = json.loads(report.SCHEMA.read_text())
 COLUMNS = SCHEMA["$defs"]["case"]["properties"]
@@ -166,19 +165,20 @@ def test_python_3_10_stays_a_string(results):
 
 
 @pytest.mark.parametrize("where", ["fixtures", "frozen results"])
-def test_the_csv_validates_as_a_frictionless_data_package(tmp_path, where):
-    source = RAW if where == "fixtures" else ROOT / "tests" / "fixtures" / "results" / "raw"
-    if not any(source.glob("*.json")):
-        pytest.skip(f"no raw results in {source}")
-    shutil.copytree(source, tmp_path / "raw")
-    report.write(tmp_path)
-    package = json.loads((tmp_path / "datapackage.json").read_text())
+def test_the_csv_validates_as_a_frictionless_data_package(tmp_path, where, request):
+    if where == "fixtures":
+        shutil.copytree(RAW, tmp_path / "raw")
+        report.write(tmp_path)
+        results = tmp_path
+    else:
+        results = request.getfixturevalue("frozen_results")  # reported once per test run
+    package = json.loads((results / "datapackage.json").read_text())
     fields = package["resources"][0]["schema"]["fields"]
-    header = (tmp_path / "matrix.csv").read_text().splitlines()[0].split(",")
+    header = (results / "matrix.csv").read_text().splitlines()[0].split(",")
     assert [f["name"] for f in fields] == header and all(f["description"] for f in fields)
     assert {f["name"]: f["type"] for f in fields if f["name"] in ("python", "torch", "warm_n", "date")} == {
         "torch": "string", "python": "string", "warm_n": "integer", "date": "datetime"}
-    result = frictionless.validate(str(tmp_path / "datapackage.json"))
+    result = frictionless.validate(str(results / "datapackage.json"))
     assert result.valid, result.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
 
 
