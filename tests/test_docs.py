@@ -143,7 +143,7 @@ def stale_names(text: str) -> list[str]:
 
 
 def test_a_stale_module_or_test_name_is_found():
-    text = ("`harness/cell/worker.py`, `harness/cell/gone.py`, `test_docs.py::test_a_stale_module_or_test_name_is_found`,"
+    text = ("`harness/cell/worker.py`, `harness/cell/gone.py`, `test_docs.py::test_a_broken_link_or_anchor_is_found`,"
             " `test_docs.py::test_gone`, `test_gone.py::test_x`")
     assert stale_names(text) == ["harness/cell/gone.py", "test_docs.py::test_gone", "test_gone.py::test_x"]
 
