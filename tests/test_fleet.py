@@ -102,6 +102,11 @@ def planned(tmp_path, *args) -> tuple[subprocess.CompletedProcess, dict]:
     return done, outputs
 
 
+def all_shards(outputs: dict) -> list[dict]:
+    """The CPU shards, then the GPU ones: two matrices, for two jobs."""
+    return json.loads(outputs["matrix"])["include"] + json.loads(outputs["gpu_matrix"])["include"]
+
+
 @pytest.mark.parametrize("grid", ["default", "full"])
 def test_the_matrix_has_every_runnable_cell_of_the_grid_in_exactly_one_shard(grid, tmp_path):
     cells = listed("-t", f"grid_{grid}")
@@ -132,8 +137,9 @@ def test_gpu_shards_only_with_a_gpu_runner(tmp_path):
     assert [s["kind"] for s in cpu_only] == ["cpu"]
     assert cpu_only[0]["sessions"] == "cell(torch_2_4_1-shap_0_46_0) cell(torch_2_4_1-shap_0_54_1)"
     done, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", '["self-hosted", "gpu"]')
-    shards = json.loads(outputs["matrix"])["include"]
+    shards = all_shards(outputs)
     assert [(s["kind"], s["runner"]) for s in shards] == [("cpu", "ubuntu-latest"), ("gpu", ["self-hosted", "gpu"])]
+    assert (outputs["shards"], outputs["gpu_shards"]) == ("1", "1")  # two jobs: the CPU one never waits for a GPU
     assert shards[0]["sessions"] == shards[1]["sessions"] and shards[0]["artifact"] != shards[1]["artifact"]
     assert "GPU shards skipped" not in done.stdout
 
@@ -383,7 +389,7 @@ def test_dry_run_prints_the_plan_and_a_real_run_needs_a_token(tmp_path, monkeypa
 def test_gpu_shards_run_only_cuda_cases_and_never_share_a_cache_entry_with_cpu_shards(tmp_path):
     select = "torch_2_4_1 and (shap_0_46_0 or shap_0_54_1)"
     _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu")
-    cpu, gpu = json.loads(outputs["matrix"])["include"]
+    cpu, gpu = all_shards(outputs)
     assert (cpu["device"], gpu["device"]) == ("", "cuda") and cpu["supplied_python"] == gpu["supplied_python"] == ""
     assert cpu["cache_key"].startswith("cpu-torch_2_4_1-") and gpu["cache_key"].startswith("gpu-torch_2_4_1-")
     text = (ROOT / ".github" / "workflows" / "matrix.yml").read_text()
@@ -395,7 +401,7 @@ def test_a_gpu_python_makes_one_supplied_shard_instead_of_installs(tmp_path):
     select = "torch_2_4_1 and shap_0_46_0"
     _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu",
                          "--gpu-python", "/opt/conda/bin/python")
-    cpu, gpu = json.loads(outputs["matrix"])["include"]
+    cpu, gpu = all_shards(outputs)
     assert cpu["kind"] == "cpu" and cpu["sessions"] == "cell(torch_2_4_1-shap_0_46_0)"
     assert gpu == {"name": "supplied environment on gpu: /opt/conda/bin/python", "kind": "gpu", "runner": "gpu",
                    "torch": "", "sessions": "", "cells": 0, "pythons": "", "artifact": "raw-gpu-supplied",

@@ -27,7 +27,7 @@ from harness.cell import oracles
 from harness.cell.remedies import REGISTRY as REMEDIES
 from harness.errors import HarnessError, command
 from harness.publish import reproducers
-from harness.records import outcomes, store
+from harness.records import merge, outcomes, store
 from harness.records.model import CaseRecord, CellRecord, cell_record
 from harness.records.outcomes import verdict
 
@@ -484,7 +484,8 @@ def write(results: Path) -> dict:
     frame["reproducer"] = [links.get(k) for k in zip(frame["cell"], frame["model"], frame["explainer"], frame["device"])]
     catalogue_data = catalogue.build(frame, store.bisect_records(results))
     problems = known_problems.build(frame, catalogue_data)
-    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems))
+    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems)
+                       + merge.status_markdown(results))  # fleet: cells a failed shard did not re-run
     schema = store.read_json(SCHEMA, "data dictionary")
     covered = devices(frame)
     criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
@@ -495,7 +496,7 @@ def write(results: Path) -> dict:
     rows = json.loads(tidy.to_json(orient="records"))
     payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "devices": covered,
                "criteria": dict(zip(criteria["explainer"], criteria["additivity_criterion"])),
-               "notes": grid_notes(documents), "known_problems": problems, "catalogue": catalogue_data,
+               "notes": grid_notes(documents) + merge.status_notes(results), "known_problems": problems, "catalogue": catalogue_data,
                "reproducers": reproducers.index(documents)}
     store.write_atomic(results / "matrix.json", store.json_with_cases(dict(payload, cases=rows)))
     store.write_atomic(results / SCHEMA.name, SCHEMA.read_text(encoding="utf-8"))
