@@ -118,7 +118,7 @@ def merge(artifacts: Path, results: Path) -> dict:
     before = {(kind, p.stem) for kind, folder in KINDS.items() for p in (raw / folder).glob("*.json")}
     for (kind, cell), (_, text) in sorted(records.items()):
         store.write_atomic(raw / KINDS[kind] / f"{cell}.json", text)
-    missing = sorted(key for key in planned if key not in records)
+    missing = sorted(key for key in planned if key not in records and key in before)  # kept, so marked
     if planned or (results / STATUS).is_file():
         run = run_link()
         touched = set(records) | set(missing)
