@@ -251,10 +251,10 @@ def test_a_constrained_cell_records_its_constraint_and_the_unconstrained_truth(r
     changed.write_text(GRID.replace("numpy<2.3", "numpy<2.2"))
     _, cells = plan(changed)
     options = parse(run["args"][3:])
-    reused, to_run = reuse.plan_reuse(cells, run["results"], options, select_models(None))
+    reused, to_run = reuse.plan_reuse(cells, run["results"], options.suite, select_models(None))
     assert [c.id for c in to_run] == [run["cell"]] and not reused
     _, cells = plan(run["grid"])
-    reused, to_run = reuse.plan_reuse(cells, run["results"], options, select_models(None))
+    reused, to_run = reuse.plan_reuse(cells, run["results"], options.suite, select_models(None))
     assert [c.id for c in reused] == [run["cell"]] and not to_run
 
 

@@ -1,13 +1,16 @@
 """Result keys and the results-folder lock."""
 import subprocess
 import sys
-from argparse import Namespace
+import dataclasses
 
 from harness.plan import reuse
+from harness.plan.resolution import parse_pins
+from harness.plan.settings import SuiteSettings
+from harness.records import lock
 from harness.plan.suite import discover
 from nox_runner import ROOT
 
-OPTIONS = Namespace(explainer=None, repeats=3, timeout=120.0, threads=1, memory_limit=0)
+OPTIONS = SuiteSettings()
 
 
 def test_key_changes_with_what_determines_a_result():
@@ -19,7 +22,7 @@ def test_key_changes_with_what_determines_a_result():
         reuse.key_parts({"torch": "2.4.1", "numpy": "2.2.0"}, "3.12.1", models, OPTIONS, "cpu"),
         reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.2", models, OPTIONS, "cpu"),
         reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.1", models, OPTIONS, "cpu+cuda:GPU 0: H200"),
-        reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.1", models, Namespace(**dict(vars(OPTIONS), repeats=5)),
+        reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.1", models, dataclasses.replace(OPTIONS, repeats=5),
                         "cpu"),
         reuse.key_parts({"torch": "2.4.1", "numpy": "2.1.0"}, "3.12.1", {"mlp": models["mlp"]}, OPTIONS, "cpu"),
     ]
@@ -35,15 +38,15 @@ def test_results_from_another_host_are_not_reused(monkeypatch):
 
 def test_pins_are_normalized():
     text = "# header\nNumPy==2.1.0\nnvidia_cublas_cu12==12.1.3.1\ntorch==2.4.1+cu121\n"
-    assert reuse.parse_pins(text) == {"numpy": "2.1.0", "nvidia-cublas-cu12": "12.1.3.1", "torch": "2.4.1+cu121"}
+    assert parse_pins(text) == {"numpy": "2.1.0", "nvidia-cublas-cu12": "12.1.3.1", "torch": "2.4.1+cu121"}
 
 
 def test_the_lock_is_shared_within_a_run_and_refused_to_another(tmp_path):
-    reuse.hold_lock(tmp_path)
-    reuse.hold_lock(tmp_path)  # the same process (one nox run) may take it again
+    lock.hold_lock(tmp_path)
+    lock.hold_lock(tmp_path)  # the same process (one nox run) may take it again
     child = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness.plan import reuse; "
-                               f"reuse.hold_lock({str(tmp_path)!r})"], capture_output=True, text=True)
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness.records import lock; "
+                               f"lock.hold_lock({str(tmp_path)!r})"], capture_output=True, text=True)
     assert child.returncode != 0
     assert "HarnessError: another matrix run (pid" in child.stderr and "is writing" in child.stderr
 
