@@ -28,10 +28,10 @@ LABEL = "matrix-fleet"
 
 
 def failed_jobs(needs: dict) -> dict[str, str]:
-    """{job: result} of the jobs that failed or were cancelled (skipped jobs follow from those)."""
+    """{job: result} of the jobs that failed (skipped ones follow from those; a superseded deploy is cancelled)."""
     if not all(isinstance(job, dict) and "result" in job for job in needs.values()):
         raise HarnessError("--needs is not GitHub's needs context: expected {job: {result, outputs}}")
-    return {name: job["result"] for name, job in sorted(needs.items()) if job["result"] in ("failure", "cancelled")}
+    return {name: job["result"] for name, job in sorted(needs.items()) if job["result"] == "failure"}
 
 
 def body_for(failed: dict[str, str], status: dict, run: str) -> str:
