@@ -266,21 +266,27 @@ def small_origin(tmp_path) -> Path:
     return source
 
 
+DISPATCHED = "on: workflow_dispatch\njobs:\n"
+
+
 def small_run(tmp_path, source, text, **options) -> Run:
+    """A run of a small workflow (its jobs under ``jobs:``), finished, its fake API closed."""
     workflow = tmp_path / "rules.yml"
     workflow.write_text(text)
     available = pythons.available()
     tools = make_tools(tmp_path / "tools", available.get("3.12", sys.executable), available)
-    return Run(workflow, tmp_path / "run", tools, inputs={}, variables={}, source=source,
-               missing_runners={"gpu"}, **options)
+    run = Run(workflow, tmp_path / "run", tools, inputs={}, variables={}, source=source,
+              missing_runners={"gpu"}, **options)
+    try:
+        run.run()
+    finally:
+        run.api.close()
+    return run
 
 
 def test_job_rules_are_githubs(tmp_path, small_origin):
     run = small_run(tmp_path, small_origin, RULES)
-    try:
-        jobs = run.run()
-    finally:
-        run.api.close()
+    jobs = run.jobs
     results = {name: job["result"] for name, job in jobs.items()}
     assert results == {
         "build": "failure", "test": "skipped",
@@ -298,9 +304,7 @@ def test_job_rules_are_githubs(tmp_path, small_origin):
 
 
 def test_a_cancelled_run_runs_only_what_asks_to(tmp_path, small_origin):
-    text = """
-on: workflow_dispatch
-jobs:
+    text = DISPATCHED + """
   first:
     runs-on: ubuntu-latest
     steps:
@@ -330,18 +334,12 @@ jobs:
       - run: "true"
 """
     run = small_run(tmp_path, small_origin, text, cancel_after="first")
-    try:
-        jobs = run.run()
-    finally:
-        run.api.close()
-    assert {name: job["result"] for name, job in jobs.items()} == {
+    assert {name: job["result"] for name, job in run.jobs.items()} == {
         "first": "success", "next": "cancelled", "cleanup": "success", "noticed": "success", "publish": "cancelled"}
 
 
 def test_checkout_gives_the_triggering_commit_or_the_branch_tip(tmp_path, small_origin):
-    text = """
-on: workflow_dispatch
-jobs:
+    text = DISPATCHED + """
   look:
     runs-on: ubuntu-latest
     steps:
@@ -368,10 +366,7 @@ jobs:
             moved.append(push_a_commit(run.origin, tmp_path / "elsewhere", "NEWS", "landed after the trigger\n"))
 
     run = small_run(tmp_path, small_origin, text, before_step=move_the_branch)
-    try:
-        outputs = run.run()["look"]["outputs"]
-    finally:
-        run.api.close()
+    outputs = run.jobs["look"]["outputs"]
     assert outputs["trigger"] == run.sha and outputs["tip"] == moved[0] != run.sha
 
 
