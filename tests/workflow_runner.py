@@ -655,9 +655,10 @@ class Run:
                            GITHUB_SHA=self.sha, GITHUB_REPOSITORY="example/torch-shap-matrix",
                            GITHUB_SERVER_URL="https://github.invalid", GITHUB_API_URL=self.api.url,
                            RUNNER_OS="Linux", RUNNER_ARCH="X64", RUNNER_TEMP=str(folder / "runner-temp"))
-        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)],
-                              cwd=cwd, env=process_env, capture_output=True, text=True, timeout=self.timeout)
-        tail = (done.stdout + done.stderr)[-6000:]
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script_file)], cwd=cwd,
+                              env=process_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=self.timeout)
+        tail = done.stdout[-20000:]  # stdout and stderr as they came, as a job's log shows them
         outputs = read_key_values(files["GITHUB_OUTPUT"].read_text())
         job["env"].update(read_key_values(files["GITHUB_ENV"].read_text()))
         job["path"] += [line for line in files["GITHUB_PATH"].read_text().splitlines() if line.strip()]
