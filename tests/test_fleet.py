@@ -111,6 +111,7 @@ def all_shards(outputs: dict) -> list[dict]:
     return json.loads(outputs["matrix"])["include"] + json.loads(outputs["gpu_matrix"])["include"]
 
 
+@pytest.mark.e2e  # nox -l plans the grid from the package index
 @pytest.mark.parametrize("grid", ["default", "full"])
 def test_the_matrix_has_every_runnable_cell_of_the_grid_in_exactly_one_shard(grid, tmp_path):
     cells = listed("-t", f"grid_{grid}")
@@ -134,6 +135,7 @@ def test_the_matrix_has_every_runnable_cell_of_the_grid_in_exactly_one_shard(gri
                if c["session"] in runnable)  # the Python the cell runs on, also as its py3_X tag
 
 
+@pytest.mark.e2e  # nox -l plans the grid from the package index
 def test_gpu_shards_only_with_a_gpu_runner(tmp_path):
     select = "torch_2_4_1 and (shap_0_46_0 or shap_0_54_1)"
     done, outputs = planned(tmp_path, "--grid", "default", "--select", select)
@@ -151,7 +153,7 @@ def test_gpu_shards_only_with_a_gpu_runner(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--grid", "nope"], "no cell sessions in grid 'nope'"),
     (["--select", "torch_2_4 and ("], "nox -l could not list the cells"),
-    (["--gpu-runner", "[1"], "neither a runner label nor a JSON list"),
+    pytest.param(["--gpu-runner", "[1"], "neither a runner label nor a JSON list", marks=pytest.mark.e2e),  # index
     (["--frobnicate"], "bad option"),
 ])
 def test_bad_plan_input_is_one_line(args, message, tmp_path):
@@ -205,9 +207,9 @@ def test_merge_replaces_this_runs_records_and_keeps_the_rest(published):
 def test_cpu_cases_come_from_the_cpu_runner_and_cuda_cases_from_the_gpu_runner(published):
     results, _ = published
     rows = [row for doc in store.read_cells(results) for row in report.case_rows(doc)]
-    keys = [(r["cell"], r["model"], r["explainer"], r["device"]) for r in rows]
+    keys = [r.key for r in rows]
     assert len(keys) == len(set(keys)) == 5 * 8  # five cells, no case twice
-    hosts = {(r["cell"], r["device"]): r["host"] for r in rows}
+    hosts = {(r.cell, r.device): r.host for r in rows}
     assert hosts[(FIXED, "cpu")] == "vm" and hosts[(FIXED, "cuda")] == "gpu-runner-1"
     assert hosts[(REGRESSED, "cuda")] == "gpu-runner-1"  # the older GPU record survives a CPU-only run
     assert hosts[(KEPT, "cuda")] == "vm"  # skip: never run on a GPU
@@ -286,6 +288,7 @@ def test_bad_artifacts_are_one_line(layout, message, tmp_path, capsys):
     assert not (tmp_path / "results" / "raw").exists()
 
 
+@pytest.mark.e2e  # the publish session installs its dependencies from the package index
 def test_publish_session_merges_reports_diffs_and_builds_the_page(tmp_path):
     """The real `nox -s publish` on the fixtures, as the workflow runs it."""
     results = tmp_path / "results"
@@ -390,6 +393,7 @@ def test_dry_run_prints_the_plan_and_a_real_run_needs_a_token(tmp_path, monkeypa
     assert "cannot read the diff" in capsys.readouterr().err
 
 
+@pytest.mark.e2e  # nox -l plans the grid from the package index
 def test_gpu_shards_run_only_cuda_cases_and_never_share_a_cache_entry_with_cpu_shards(tmp_path):
     select = "torch_2_4_1 and (shap_0_46_0 or shap_0_54_1)"
     _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu")
@@ -401,6 +405,7 @@ def test_gpu_shards_run_only_cuda_cases_and_never_share_a_cache_entry_with_cpu_s
     assert "key: ${{ steps.pins.outputs.key }}" in text and "sha256sum shard-pins.txt" in text
 
 
+@pytest.mark.e2e  # nox -l plans the grid from the package index
 def test_a_gpu_python_makes_one_supplied_shard_instead_of_installs(tmp_path):
     select = "torch_2_4_1 and shap_0_46_0"
     _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu",

@@ -275,8 +275,8 @@ def test_the_disk_budget_runs_a_row_in_parallel_then_deletes_it(tmp_path):
 
 
 def test_cells_are_started_with_the_parents_venv_options_read_from_its_command_line():
-    argv = ["-f", "noxfile.py", "--envdir", "/tmp/envs", "-s", "matrix", "-db", "uv", "-R", "--", "--envdir", "x"]
-    assert parallel.nox_flags(argv) == ["--envdir", "/tmp/envs", "-db", "uv", "-R"]
-    assert parallel.nox_flags(["-s", "matrix", "--reuse-venv=yes"]) == ["--envdir", str(ROOT / ".nox"),
-                                                                        "--reuse-venv", "yes"]
-    assert parallel.nox_flags(["--envdir=envs"])[:2] == ["--envdir", str(ROOT / "envs")]
+    envdir = Path("/tmp/envs")
+    argv = ["-f", "noxfile.py", "--envdir", "elsewhere", "-s", "matrix", "-db", "uv", "-R", "--", "-fb", "x"]
+    assert parallel.nox_flags(envdir, argv) == ["--envdir", "/tmp/envs", "-db", "uv", "-R"]
+    assert parallel.nox_flags(envdir, ["-s", "matrix", "--reuse-venv=yes", "--no-install"]) == [
+        "--envdir", "/tmp/envs", "--reuse-venv", "yes", "--no-install"]

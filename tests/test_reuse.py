@@ -2,6 +2,8 @@
 import subprocess
 import sys
 import dataclasses
+import json
+from pathlib import Path
 
 from harness.plan import reuse
 from harness.plan.resolution import parse_pins
@@ -88,3 +90,20 @@ def test_the_run_says_whether_it_measures_this_machine(monkeypatch, tmp_path):
     (tmp_path / "raw" / f"{Cell.id}.json").write_text(json.dumps(document))
     line = reuse.provenance_line([Cell], tmp_path, [])
     assert "holds results from another machine (vm (id bbbb))" in line and "this run measures this machine" in line
+
+
+def test_the_command_line_becomes_typed_settings_that_key_results_as_before(tmp_path):
+    """run/options.py turns the namespace into Options; a shipped result's settings are what the defaults give."""
+    from harness.run.options import Options, parse
+
+    given = parse(["--results", str(tmp_path), "--explainer", "deep", "--device", "cpu", "--repeats", "1"])
+    assert isinstance(given, Options)
+    assert given.results == tmp_path.resolve()
+    assert given.suite == SuiteSettings(explainers=("deep",), devices=("cpu",), repeats=1)
+    models = discover()
+    assert given.suite.record({"mlp": models["mlp"]}) == {"models": ["mlp"], "explainers": ["deep"], "repeats": 1,
+                                                         "timeout": 120.0, "threads": 1, "memory_limit": 0.0,
+                                                         "devices": ["cpu"]}
+    shipped = json.loads((ROOT / "tests" / "fixtures" / "results" / "raw" / "torch_2_4_1-shap_0_46_0.json").read_text())
+    recorded = {name: models.get(name, Path(name)) for name in shipped["settings"]["models"]}
+    assert parse([]).suite.record(recorded) == shipped["settings"] == shipped["reuse"]["parts"]["settings"]

@@ -31,7 +31,6 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.plan import reuse
 from harness.records import lock, outcomes, store
-from harness.records.model import cell_record
 from harness.run import options as harness_options
 from harness.run import progress
 
@@ -157,22 +156,22 @@ VALUED = {"--envdir", "--reuse-venv", "-db", "--default-venv-backend", "-fb", "-
 SWITCHES = {"-r", "-R", "--reuse-existing-virtualenvs", "--no-reuse-existing-virtualenvs", "--no-install", "--no-venv"}
 
 
-def nox_flags(argv: list[str]) -> list[str]:
-    """The options of the parent's nox command line that decide where and how a cell's virtualenv is made.
+def nox_flags(envdir: Path, argv: list[str]) -> list[str]:
+    """The parent's options that decide where and how a cell's virtualenv is made: ``--envdir`` and the rest.
 
-    Picked from the command line as typed (nox's parsed configuration is private): --envdir (made absolute;
-    nox's default .nox is beside the noxfile), the reuse options, --no-install, --no-venv and the venv backends.
+    ``envdir`` comes from the session (``session.env_dir``'s folder); the reuse options, --no-install, --no-venv
+    and the venv backends are picked from the parent's command line as typed (nox's parsed configuration is
+    private).
     """
     words = argv[:argv.index("--")] if "--" in argv else list(argv)
-    envdir, flags = ".nox", []
+    flags = []
     for at, word in enumerate(words):
         option, _, value = word.partition("=")
-        if option in VALUED and (value or at + 1 < len(words)):
-            value = value or words[at + 1]
-            envdir, flags = (value, flags) if option == "--envdir" else (envdir, flags + [option, value])
+        if option in VALUED and option != "--envdir" and (value or at + 1 < len(words)):
+            flags += [option, value or words[at + 1]]
         elif word in SWITCHES:
             flags.append(word)
-    return ["--envdir", str(ROOT / envdir), *flags]  # ROOT / an absolute path is that path
+    return ["--envdir", str(envdir), *flags]
 
 
 class Child:
@@ -223,8 +222,9 @@ class Run:
 
     def __init__(self, session, options, jobs: int, to_run: int, reused: int):
         self.session, self.options, self.jobs = session, options, jobs
-        self.flags = nox_flags(sys.argv[1:])  # the parent's --envdir, --reuse-venv, backends
-        self.logs = Path(self.flags[1]) / "matrix-logs"
+        envdir = Path(session.env_dir).parent.resolve()  # the parent's --envdir (nox's default: .nox)
+        self.flags = nox_flags(envdir, sys.argv[1:])
+        self.logs = envdir / "matrix-logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix="matrix-run-", dir=self.logs))
         self.activity = self.folder / "activity"
@@ -332,14 +332,13 @@ def outcome_summary(results: Path, cell, since: float) -> str:
     document = store.earlier_cell(path)
     if document is None:
         return "no result written"
-    cases = document.get("cases", [])
-    if document.get("status") != "ran":
-        return f"{document.get('status')} ({len(cases)} cases)"
-    return outcomes.tally(cases)
+    if document.status != "ran":
+        return f"{document.status} ({len(document.cases)} cases)"
+    return outcomes.tally(document.cases)
 
 
 def retime(reused, to_run, results: Path):
     """Under --timing exclusive, results timed beside other cells are not reused: their cells run again."""
     records = {c: reuse.previous(results, c) for c in reused}
-    shared = [c for c, doc in records.items() if doc and cell_record(doc).concurrency.get("cells_at_once", 1) > 1]
+    shared = [c for c, record in records.items() if record and (record.concurrency.cells_at_once or 1) > 1]
     return [c for c in reused if c not in shared], sorted(to_run + shared, key=lambda c: (c.torch, c.shap))
