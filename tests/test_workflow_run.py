@@ -387,7 +387,8 @@ def push_a_commit(origin: Path, clone: Path, name: str, text: str) -> str:
 def test_a_run_from_a_tag_refuses_to_publish_in_one_line(tmp_path):
     """The commit job's own first step, as the workflow has it."""
     spec = yaml.safe_load(WORKFLOW.read_text())
-    [step] = [s for s in spec["jobs"]["commit"]["steps"] if s.get("name") == "Refuse to publish from a tag or a detached ref"]
+    refuse = "Refuse to publish from a tag or a detached ref"
+    [step] = [s for s in spec["jobs"]["commit"]["steps"] if s.get("name") == refuse]
     said = {}
     for ref_type, ref in (("tag", "refs/tags/v1"), ("branch", "refs/heads/main")):
         done = subprocess.run(["bash", "-eo", "pipefail", "-c", step["run"]], capture_output=True, text=True,

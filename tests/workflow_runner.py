@@ -642,7 +642,8 @@ class Run:
         script_file.write_text(script)
         # what setup-* put first, then the runner image's interpreters, then this machine's PATH
         path = os.pathsep.join(job["path"][::-1] + [str(self.tools.interpreters_bin), os.environ.get("PATH", "")])
-        process_env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "RUNNER_", "UV_", "NOX", "PIP_"))
+        process_env = {k: v for k, v in os.environ.items()
+                       if not k.startswith(("GITHUB_", "RUNNER_", "UV_", "NOX", "PIP_"))
                        and k not in ("VIRTUAL_ENV", "PYTHONPATH", "CI", "XDG_CACHE_HOME")}
         process_env["UV_CACHE_DIR"] = str(self.tools.uv_cache)  # a job's own UV_CACHE_DIR (below) comes first
         if self.tools.wheelhouse:
@@ -701,7 +702,8 @@ class Run:
         venv = job["workspace"].parent / "setup-python"
         subprocess.run(["uv", "venv", "-q", "--seed", "--python", self.tools.python, str(venv)], check=True,
                        env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"})
-        version = subprocess.run([str(venv / "bin" / "python"), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        version = subprocess.run([str(venv / "bin" / "python"), "-c",
+                                  "import sys; print('%d.%d' % sys.version_info[:2])"],
                                  capture_output=True, text=True, check=True).stdout.strip()
         if version != str(inputs.get("python-version")):
             raise WorkflowError(f"setup-python asks for {inputs.get('python-version')}, the stand-in has {version}")

@@ -1,7 +1,8 @@
 #!/bin/bash
 # How docs/fleet.md "The cache" was measured: one default-grid torch row into an empty uv cache (cold, from PyPI),
 # its size as actions/cache would archive it (tar + zstd), the restore and warm install, then the same after
-# `uv cache prune --ci`. Run it in a scratch folder with ~20 GB free; it deletes what it filled. PY311/PY312 name the interpreters.
+# `uv cache prune --ci`. Needs ~20 GB free under $SCRATCH; it deletes what it filled.
+# PY311/PY312 name the interpreters.
 set -u
 W=${SCRATCH:-/tmp/fleet-measure}; mkdir -p $W; export UV_CACHE_DIR=$W/cache; rm -rf $W/cache $W/venvs $W/*.tar.zst
 cells="3.11:0.42.1 3.11:0.43.0 3.11:0.44.1 3.12:0.46.0 3.12:0.49.1 3.12:0.54.1"

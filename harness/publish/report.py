@@ -511,7 +511,8 @@ def write(results: Path) -> dict:
     rows = json.loads(tidy.to_json(orient="records"))
     payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "devices": covered,
                "criteria": dict(zip(criteria["explainer"], criteria["additivity_criterion"])),
-               "notes": grid_notes(documents) + merge.status_notes(results), "known_problems": problems, "catalogue": catalogue_data,
+               "notes": grid_notes(documents) + merge.status_notes(results),  # fleet: the cells not re-run
+               "known_problems": problems, "catalogue": catalogue_data,
                "reproducers": reproducers.index(documents)}
     store.write_atomic(results / "matrix.json", store.json_with_cases(dict(payload, cases=rows)))
     store.write_atomic(results / SCHEMA.name, matrix_file.schema_text())

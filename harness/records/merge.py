@@ -125,8 +125,8 @@ def merge(artifacts: Path, results: Path) -> dict:
         marks = [e for e in read_status(results)["not_rerun"] if (e["kind"], e["cell"]) not in touched]
         marks += [{"cell": cell, "kind": kind, "shard": planned[(kind, cell)], "run": run, "note": not_rerun_note(run)}
                   for kind, cell in missing]
-        store.write_atomic(results / STATUS, json.dumps({"not_rerun": sorted(marks, key=lambda e: (e["kind"], e["cell"]))},
-                                                        indent=1) + "\n")
+        marks.sort(key=lambda e: (e["kind"], e["cell"]))
+        store.write_atomic(results / STATUS, json.dumps({"not_rerun": marks}, indent=1) + "\n")
     return {
         "replaced": sorted(key for key in records if key in before),
         "added": sorted(key for key in records if key not in before),
