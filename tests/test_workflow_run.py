@@ -442,8 +442,9 @@ done
 '''
 
 
-def tip_file(origin: Path, path: str) -> str:
-    return subprocess.run(["git", "show", f"main:{path}"], cwd=origin, capture_output=True, text=True,
+def tip_file(run, path: str) -> str:
+    """A file as the branch held it when this run ended (later runs of the week move the branch on)."""
+    return subprocess.run(["git", "show", f"{run.after}:{path}"], cwd=run.origin, capture_output=True, text=True,
                           check=True).stdout
 
 
@@ -467,6 +468,8 @@ def fleet_week(tmp_path_factory):
         run.before = {"tip": subprocess.run(["git", "rev-parse", "main"], cwd=run.origin, capture_output=True,
                                             text=True, check=True).stdout.strip()}
         run.run()
+        run.after = subprocess.run(["git", "rev-parse", "main"], cwd=run.origin, capture_output=True, text=True,
+                                   check=True).stdout.strip()
         runs[name] = run
         return run
 
@@ -519,14 +522,14 @@ def test_one_failed_cpu_shard_still_publishes_marks_its_cells_and_opens_one_issu
     assert shard["torch"] == "1.13.1"
     cells = re.findall(r"cell\(([^)]+)\)", shard["sessions"])
     # the failed shard's cells keep their previous records, marked with the run; the others are this run's
-    status = json.loads(tip_file(run.origin, "results/fleet-status.json"))
+    status = json.loads(tip_file(run, "results/fleet-status.json"))
     run_link = "https://github.invalid/example/torch-shap-matrix/actions/runs/4242"
     assert {(m["kind"], m["cell"]) for m in status["not_rerun"]} == {("cpu", cell) for cell in cells}
     assert {m["note"] for m in status["not_rerun"]} == {f"not re-run this week (shard failed: {run_link})"}
     for mark in status["not_rerun"]:
         path = f"results/raw/{mark['cell']}.json"
-        assert tip_file(run.origin, path) == (ROOT / path).read_text()
-    table = tip_file(run.origin, "results/COMPATIBILITY.md")
+        assert tip_file(run, path) == (ROOT / path).read_text()
+    table = tip_file(run, "results/COMPATIBILITY.md")
     assert f"- {cells[0]}: not re-run this week (shard failed: {run_link}) [cpu]" in table
     assert "not re-run this week" in (run.artifacts / "github-pages-cpu" / "index.html").read_text()
     # one failure issue, naming the failed job and the marked cells
@@ -542,7 +545,7 @@ def test_a_missing_gpu_runner_never_delays_the_cpu_table(fleet_week):
     assert all("gpu-cells" not in run.ancestors(job) for job in ("publish", "commit", "deploy", "regressions"))
     assert "deploy" in run.deployments  # the CPU page went out in the same run
     # no GPU record arrived, and no cell had one before: nothing is marked for the GPU
-    status = json.loads(tip_file(run.origin, "results/fleet-status.json"))
+    status = json.loads(tip_file(run, "results/fleet-status.json"))
     assert {m["kind"] for m in status["not_rerun"]} == {"cpu"}
 
 
@@ -551,7 +554,7 @@ def test_the_next_clean_run_closes_the_issue_and_clears_the_marks(fleet_week):
     run = fleet_week["clean"]
     assert failed_steps(run) == []
     assert results_of(run)["gpu-cells"] == "skipped" and results_of(run)["deploy"] == "success"
-    assert json.loads(tip_file(run.origin, "results/fleet-status.json"))["not_rerun"] == []
+    assert json.loads(tip_file(run, "results/fleet-status.json"))["not_rerun"] == []
     [issue] = [i for i in run.api.issues if i["title"] == "Scheduled matrix run failed"]
     assert issue["state"] == "closed" and "runs/4243 finished cleanly" in issue["comments"][-1]
 
@@ -578,6 +581,6 @@ def test_a_commit_landing_after_the_trigger_is_kept_and_the_rejected_push_retrie
     log = subprocess.run(["git", "log", "--format=%H %s", "main"], cwd=run.origin, capture_output=True, text=True,
                          check=True).stdout.splitlines()
     assert log[0].endswith("Matrix results (cpu) of workflow run 4244") and log[1].split()[0] == run.landed[0]
-    assert tip_file(run.origin, MOVED_RECORD) == (ROOT / "results" / "raw" / Path(MOVED_RECORD).name).read_text()
+    assert tip_file(run, MOVED_RECORD) == (ROOT / "results" / "raw" / Path(MOVED_RECORD).name).read_text()
     assert run.before["tip"] in subprocess.run(["git", "rev-list", "main"], cwd=run.origin, capture_output=True,
                                                text=True, check=True).stdout
