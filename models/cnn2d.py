@@ -2,6 +2,8 @@
 from torch import nn
 
 INPUT_SHAPES = [(1, 8, 8)]
+FAMILY = "cnn"
+DESCRIPTION = "A small image classifier: convolution, batch norm, max pooling and a softmax output."
 
 
 def build():

@@ -9,6 +9,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(2, 16)]
+FAMILY = "cnn"
+DESCRIPTION = "A 1-D convolution over a two-channel signal, with max pooling."
 
 
 def build():

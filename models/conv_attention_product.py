@@ -9,6 +9,8 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(5, 2)]  # (time, features), as in the report; 10 features
+FAMILY = "attention"
+DESCRIPTION = "Attention pooling: a 1-D convolution, softmax scores over time, and a weighted sum (h * a)."
 
 
 class Model(nn.Module):

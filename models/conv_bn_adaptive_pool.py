@@ -11,6 +11,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(2, 6, 6)]
+FAMILY = "cnn"
+DESCRIPTION = "Convolution, batch norm and adaptive average pooling before a linear classifier (AlexNet-style)."
 
 
 def build():

@@ -3,6 +3,8 @@ from torch import nn
 
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "custom_blocks"
+DESCRIPTION = "A sub-block that holds its own layers returns a dict; the parent reads one entry."
 
 
 class Encoder(nn.Module):

@@ -12,6 +12,8 @@ import torch.nn.functional as F
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "activations"
+DESCRIPTION = "An MLP whose activations are partly functions (F.relu, torch.sigmoid), not nn modules."
 
 
 class Model(nn.Module):

@@ -9,6 +9,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(6, 4)]
+FAMILY = "rnn_output"
+DESCRIPTION = "A GRU classifier whose head reads the final hidden state h_n."
 
 
 class Model(nn.Module):

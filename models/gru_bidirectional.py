@@ -10,6 +10,8 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(5, 2)]  # 10 features: exact Shapley values still apply
+FAMILY = "rnn_output"
+DESCRIPTION = "A bidirectional GRU whose head reads both directions' final hidden states."
 
 
 class Model(nn.Module):

@@ -26,6 +26,8 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(6,)]
+FAMILY = "container_output"
+DESCRIPTION = "A custom layer with its own weights and no sub-layers that returns a dict."
 
 
 class Encoder(nn.Module):

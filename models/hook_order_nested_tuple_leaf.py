@@ -23,6 +23,8 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(6,)]
+FAMILY = "container_output"
+DESCRIPTION = "A custom layer with no sub-layers that returns a nested tuple (y, (a, b)), shaped like an LSTM's output."
 
 
 class Cell(nn.Module):

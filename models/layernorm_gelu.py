@@ -9,6 +9,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(12,)]
+FAMILY = "attention"
+DESCRIPTION = "A transformer-style feed-forward block: Linear, LayerNorm and GELU."
 
 
 def build():

@@ -9,6 +9,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(8,)]
+FAMILY = "activations"
+DESCRIPTION = "An MLP with LeakyReLU, ELU and Softplus activations."
 
 
 def build():

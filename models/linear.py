@@ -3,6 +3,8 @@ from torch import nn
 
 INPUT_SHAPES = [(8,)]
 CLOSED_FORM = "linear"  # affine in its inputs: the harness checks both explainers against the closed form
+FAMILY = "mlp"
+DESCRIPTION = "A single linear layer with two outputs (exact SHAP values are known)."
 
 
 def build():

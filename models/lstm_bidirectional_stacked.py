@@ -9,6 +9,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(5, 3)]
+FAMILY = "rnn_output"
+DESCRIPTION = "A two-layer bidirectional LSTM whose head reads the last time step of the output."
 
 
 class Model(nn.Module):

@@ -9,6 +9,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(6, 4)]
+FAMILY = "lstm_final_state"
+DESCRIPTION = "An LSTM whose head reads the final hidden state h_n."
 
 
 class Model(nn.Module):

@@ -9,6 +9,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(4, 2)]  # (time, features) per sample: 8 features, small enough for exact Shapley values
+FAMILY = "lstm_final_state"
+DESCRIPTION = "An LSTM with the default sequence-first layout whose head reads h_n."
 
 
 class Model(nn.Module):

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(6, 3)]
+FAMILY = "rnn_output"
+DESCRIPTION = "An LSTM with softmax attention over its output sequence."
 
 
 class Model(nn.Module):

@@ -10,6 +10,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(1, 6, 6)]
+FAMILY = "cnn"
+DESCRIPTION = "An encoder-decoder CNN: convolution, max pooling, upsampling, convolution."
 
 
 def build():

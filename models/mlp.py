@@ -2,6 +2,8 @@
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "mlp"
+DESCRIPTION = "A plain MLP with ReLU activations and three outputs."
 
 
 def build():

@@ -2,6 +2,8 @@
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "one_d_output"
+DESCRIPTION = "An MLP whose output is 1-D, shape (N,): a regression head squeezed with .squeeze(-1)."
 
 
 class Model(nn.Module):

@@ -10,6 +10,8 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "custom_blocks"
+DESCRIPTION = "A multi-task model: a shared trunk and two heads concatenated into one output."
 
 
 class Model(nn.Module):

@@ -10,6 +10,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(4, 4)]  # (tokens, embedding)
+FAMILY = "attention"
+DESCRIPTION = "Self-attention with nn.MultiheadAttention over a short sequence, mean-pooled."
 
 
 class Model(nn.Module):

@@ -11,6 +11,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "custom_blocks"
+DESCRIPTION = "Custom nn.Module blocks nested two deep, the way model zoos are written."
 
 
 class Block(nn.Module):

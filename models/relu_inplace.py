@@ -9,6 +9,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "inplace"
+DESCRIPTION = "An MLP with nn.ReLU(inplace=True)."
 
 
 def build():

@@ -9,6 +9,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(8,)]
+FAMILY = "inplace"
+DESCRIPTION = "A residual block written out += x, as torchvision's ResNet does."
 
 
 class Model(nn.Module):

@@ -2,6 +2,8 @@
 from torch import nn
 
 INPUT_SHAPES = [(8,)]
+FAMILY = "mlp"
+DESCRIPTION = "A residual block written out-of-place: out = x + block(x)."
 
 
 class Model(nn.Module):

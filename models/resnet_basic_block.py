@@ -11,6 +11,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(2, 5, 5)]
+FAMILY = "inplace"
+DESCRIPTION = "A miniature ResNet BasicBlock: one in-place ReLU used twice and out += identity."
 
 
 class BasicBlock(nn.Module):

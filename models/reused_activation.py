@@ -11,6 +11,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "reused_module"
+DESCRIPTION = "One nn.ReLU object called at two places in forward()."
 
 
 class Model(nn.Module):

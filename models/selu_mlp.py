@@ -8,6 +8,8 @@ Reproduces the model in:
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "activations"
+DESCRIPTION = "An MLP with SELU activations."
 
 
 def build():

@@ -8,6 +8,8 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "torchscript"
+DESCRIPTION = "A small MLP compiled with torch.jit.script, as a deployed TorchScript model is loaded."
 
 
 class Model(nn.Module):

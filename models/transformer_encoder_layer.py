@@ -10,6 +10,8 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(4, 4)]  # (tokens, d_model)
+FAMILY = "attention"
+DESCRIPTION = "One nn.TransformerEncoderLayer (attention, residuals, LayerNorm) with a mean-pooled head."
 
 
 class Model(nn.Module):

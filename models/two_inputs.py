@@ -3,6 +3,8 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(6,), (2, 8)]
+FAMILY = "two_inputs"
+DESCRIPTION = "A model with two inputs (tabular features and a signal) fused before the head."
 
 
 class Model(nn.Module):
