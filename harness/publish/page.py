@@ -341,6 +341,7 @@ def write_site(results_dir, out_dir, diff_path=None, answers: dict | None = None
     case rows into ``out_dir/cells/``."""
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     matrix = read_matrix(results_dir)
+    check_matrix(matrix)  # a foreign document is one line, before the answers read it
     documents = read_cells(results_dir) if raw_dir(results_dir).is_dir() else []
     diff = read_json(Path(diff_path), "diff file") if diff_path else None
     downloads = tuple(name for name in DATA_FILES if (results_dir / name).is_file())
