@@ -152,8 +152,9 @@ def problems(matrix: dict) -> list[dict]:
         texts |= {normalize(r.get("shap_check_message") or "", limit=None) for r in rows}
         texts = sorted(t for t in texts if t) or [typed.group(2) if typed else sig.split(": ", 1)[-1]]
         keys = {(r["model"], r["explainer"], r["device"]) for r in rows}
+        seen_in = {(r["torch"], r["shap"]) for r in rows}  # once, not per case: a 308-cell grid has 22k cases
         elsewhere = [c for c in cases if (c["model"], c["explainer"], c["device"]) in keys and c.get("outcome") in RAN
-                     and (c["torch"], c["shap"]) not in {(r["torch"], r["shap"]) for r in rows}]
+                     and (c["torch"], c["shap"]) not in seen_in]
         entry = catalogue.get(sig) or {}
         reproducer = next((r for r in rows if r.get("reproducer")), None)
         out.append({
