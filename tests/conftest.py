@@ -7,17 +7,23 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+FROZEN_RESULTS = ROOT / "tests" / "fixtures" / "results"
 
-@pytest.fixture(scope="session")
-def shipped(tmp_path_factory):
-    """The shipped results/raw (and bisect records) reported afresh into a temporary folder: matrix.json is
-    generated, not kept in git, so tests on the real results build it the way `nox -s report` does."""
+
+def report_of(source: Path, folder: Path) -> Path:
+    """source's raw records (and bisect records) reported afresh into folder/results, the way `nox -s report` does:
+    matrix.json is generated, not kept in git."""
     from harness.publish import report
-    if not (ROOT / "results" / "raw").is_dir():
-        pytest.skip("no shipped results/raw")
-    results = tmp_path_factory.mktemp("shipped") / "results"
-    shutil.copytree(ROOT / "results" / "raw", results / "raw")
-    if (ROOT / "results" / "bisect").is_dir():
-        shutil.copytree(ROOT / "results" / "bisect", results / "bisect")
+    results = folder / "results"
+    shutil.copytree(source / "raw", results / "raw")
+    if (source / "bisect").is_dir():
+        shutil.copytree(source / "bisect", results / "bisect")
     report.write(results)
     return results
+
+
+@pytest.fixture(scope="session")
+def frozen_results(tmp_path_factory):
+    """The frozen copy of the shipped results (tests/fixtures/results), reported once per test run: re-running the
+    matrix rewrites results/, not the tests' input. tests/test_shipped_results.py checks results/ itself."""
+    return report_of(FROZEN_RESULTS, tmp_path_factory.mktemp("frozen"))

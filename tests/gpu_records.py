@@ -4,7 +4,6 @@ Those files are the supervisor's raw output from an H200 with no network (see th
 packages and date below are what that README and the records themselves say, and the document is built by
 harness.run.supplied.build_document, the code that writes a supplied environment's record.
 """
-import argparse
 import json
 from pathlib import Path
 
@@ -24,7 +23,7 @@ def document(shap: str) -> dict:
     python = "/opt/env/bin/python"
     found = {"python": reference["python"], "prefix": "/opt/env", "platform": reference["platform"],
              "packages": dict(reference["versions"], shap=shap)}  # torch, numpy and the shap of this record
-    options = argparse.Namespace(explainer=None, repeats=3, timeout=60.0, threads=4, memory_limit=0.0, device=None)
+    options = supplied.SuppliedOptions(timeout=60.0, threads=4)
     models = suite.select(sorted({c["model"] for c in cases["cases"]}))
     run = {"date": "2026-11-29T21:40:00+00:00", "harness_commit": "0a309d31c48b",
            "host": {"name": "h200-node", "platform": reference["platform"], "machine": "x86_64",

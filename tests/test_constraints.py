@@ -8,6 +8,8 @@ from harness.errors import HarnessError
 from harness.plan import cells as planning
 from harness.plan import grid as gridfile
 from harness.plan import reuse
+from harness.plan.resolution import constraint_args, resolve
+from harness.plan.settings import SuiteSettings
 from harness.plan.suite import discover
 
 BASE = '[torch]\nalways = ["2.4.1"]\n[grids.g]\ntorch = ["1.13.1", "2.4.1"]\nshap = ["0.44.1", "0.46.0"]\n'
@@ -23,7 +25,7 @@ requires = ["numpy<2", "numba<0.60"]
 reason = "old shap predates numpy 2"
 """
 RELEASES = {"torch": [Version("1.13.1"), Version("2.4.1")], "shap": [Version("0.44.1"), Version("0.46.0")]}
-OPTIONS = Namespace(explainer=None, repeats=3, timeout=120.0, threads=1, memory_limit=0)
+OPTIONS = SuiteSettings()
 
 
 class Index:
@@ -96,8 +98,8 @@ def test_a_changed_constraint_changes_exactly_the_keys_of_the_cells_it_selects(t
 
 
 def test_constraint_files_for_uv(tmp_path):
-    assert reuse.constraint_args([], tmp_path) == []
-    args = reuse.constraint_args(["numpy<2", "numba<0.60"], tmp_path)
+    assert constraint_args([], tmp_path) == []
+    args = constraint_args(["numpy<2", "numba<0.60"], tmp_path)
     assert args == ["--constraint", str(tmp_path / "constraints.txt")]
     assert (tmp_path / "constraints.txt").read_text() == "numpy<2\nnumba<0.60\n"
 
@@ -106,7 +108,7 @@ def test_constraint_files_for_uv(tmp_path):
 def test_constraints_reach_uvs_real_resolution():
     """The reuse key's resolution is a real `uv pip compile` against the index, with and without the constraint."""
     cell = Namespace(torch=Version("2.2.2"), shap=Version("0.46.0"), interpreter="3.11", constraint_lines=["numpy<2"])
-    constrained = reuse.resolve(cell)
-    unconstrained = reuse.resolve(Namespace(**dict(vars(cell), constraint_lines=[])))
+    constrained = resolve(cell)
+    unconstrained = resolve(Namespace(**dict(vars(cell), constraint_lines=[])))
     assert constrained["torch"] == unconstrained["torch"] == "2.2.2"
     assert Version(constrained["numpy"]) < Version("2") <= Version(unconstrained["numpy"])

@@ -62,8 +62,10 @@ def test_cell_json_records_every_case_with_evidence(run):
     assert document["status"] == "ran"
     assert document["resolved"]["torch"] == "2.4.1"
     assert document["resolved"]["shap"] == run["shap"]
-    assert document["resolved"]["numpy"] and document["resolved"]["python"].startswith(document["cell"]["python"])
-    assert document["run"]["harness_commit"] and document["run"]["host"]["cpu_count"]
+    assert document["resolved"]["numpy"]
+    assert document["resolved"]["python"].startswith(document["cell"]["python"])
+    assert document["run"]["harness_commit"]
+    assert document["run"]["host"]["cpu_count"]
     cases = document["cases"]
     models = sorted(p.stem for p in (ROOT / "models").glob("*.py") if not p.stem.startswith("_"))
     assert len(models) >= 14
@@ -71,12 +73,14 @@ def test_cell_json_records_every_case_with_evidence(run):
     cuda = document["environment"]["cuda_available"]
     for case in cases:
         if case["device"] == "cuda" and not cuda:
-            assert case["outcome"] == "skip" and "cuda" in case["reason"]
+            assert case["outcome"] == "skip"
+            assert "cuda" in case["reason"]
             continue
         assert case["outcome"] in RAN
         if case["outcome"] in ("pass", "mismatch"):
             check = case["additivity"]
-            assert check["criterion"] and check["tolerance"] is not None
+            assert check["criterion"]
+            assert check["tolerance"] is not None
             within = check["error"] <= check["tolerance"] and \
                 check.get("mean_residual", 0) <= check.get("mean_residual_tolerance", float("inf"))
             assert within == (case["outcome"] == "pass")
@@ -85,7 +89,8 @@ def test_cell_json_records_every_case_with_evidence(run):
             assert case["timing"]["warm"]["call"]["n"] == wanted
             assert case["timing"]["cold"]["call"] > 0
         if case["outcome"] == "fail":
-            assert case["error"]["type"] and case["error"]["traceback_tail"]
+            assert case["error"]["type"]
+            assert case["error"]["traceback_tail"]
     # one worker import served every case: no crash, no per-case import
     assert document["worker_starts"] == 1
     assert any(c["outcome"] == "pass" for c in cases)
@@ -101,7 +106,8 @@ def test_failing_cases_carry_their_remedy_verdicts(run):
         tried = [r["remedy"] for r in case.get("remedies", [])]
         assert tried == (remedies.applicable(case) if case["outcome"] in remedies.NEEDS_REMEDY else [])
         for r in case.get("remedies", []):
-            assert r["outcome"] in RAN | {"n/a"} and (r["outcome"] != "n/a" or r["reason"])
+            assert r["outcome"] in RAN | {"n/a"}
+            assert r["outcome"] != "n/a" or r["reason"]
             if r["outcome"] in ("pass", "mismatch"):
                 assert r["additivity"]["tolerance"] is not None
     verdicts = {(m, e): {r["remedy"]: r for r in c.get("remedies", [])} for (m, e), c in cpu.items()}
@@ -115,7 +121,8 @@ def test_failing_cases_carry_their_remedy_verdicts(run):
     # `out += identity` in forward(): no module flag can fix that, and the table must not say it does
     assert verdicts[("resnet_basic_block", "deep")]["out_of_place_per_call"]["outcome"] == "fail"
     table = (run["results"] / "COMPATIBILITY.md").read_text()
-    assert "## Remedies" in table and "code: GradientExplainer instead: passes in" in table
+    assert "## Remedies" in table
+    assert "code: GradientExplainer instead: passes in" in table
     with open(run["results"] / "matrix.csv") as handle:
         rows = {(r["model"], r["explainer"], r["device"]): r for r in csv.DictReader(handle)}
     assert rows[("relu_inplace", "deep", "cpu")]["remedy_out_of_place"] == "pass"
@@ -169,7 +176,8 @@ def test_a_fresh_worker_takes_over_after_crash_hang_exit_and_memory(run, tmp_pat
     assert cpu["segfault"]["outcome"] == "crash"
     assert "SIGSEGV" in cpu["segfault"]["crash"]["exit"]
     assert cpu["hang"]["outcome"] == "timeout"
-    assert cpu["exits"]["outcome"] == "crash" and cpu["exits"]["crash"]["exit"] == "exited with code 3"
+    assert cpu["exits"]["outcome"] == "crash"
+    assert cpu["exits"]["crash"]["exit"] == "exited with code 3"
     assert cpu["garbage"]["outcome"] == "pass"
     assert any("not json" in n["message"] or "broken json" in n["message"] for n in cpu["garbage"]["notes"])
     assert cpu["hog"]["outcome"] == "fail"  # the capped address space turns 16 GB into an error
@@ -186,7 +194,8 @@ def test_a_fresh_worker_takes_over_after_crash_hang_exit_and_memory(run, tmp_pat
     assert "remedies" not in cpu["hang"]  # a timeout gets no remedy: each would cost the timeout again
     # the first worker, then one after each death: the segfault, the hang, the exit, and each remedy that died
     deaths = [r for c in result["cases"] for r in [c] + c.get("remedies", []) if r["outcome"] in ("crash", "timeout")]
-    assert len(deaths) >= 3 + 1 and result["worker_starts"] == 1 + len(deaths)
+    assert len(deaths) >= 3 + 1
+    assert result["worker_starts"] == 1 + len(deaths)
 
 
 def test_a_planted_gradient_bias_is_caught_while_the_honest_suite_passes(run, tmp_path):
@@ -200,13 +209,17 @@ def test_a_planted_gradient_bias_is_caught_while_the_honest_suite_passes(run, tm
     cpu = {(c["model"], c["explainer"]): c for c in json.loads(out.read_text())["cases"] if c["device"] == "cpu"}
     biased = cpu[("biased", "gradient")]["additivity"]
     assert cpu[("biased", "gradient")]["outcome"] == "mismatch", biased
-    assert biased["replicates"] == 8 and 0.15 < biased["bias"] < 0.25 and biased["error"] > biased["tolerance"]
+    assert biased["replicates"] == 8
+    assert 0.15 < biased["bias"] < 0.25
+    assert biased["error"] > biased["tolerance"]
     assert cpu[("biased", "deep")]["outcome"] == "mismatch"
-    assert cpu[("mlp", "gradient")]["outcome"] == "pass" and abs(cpu[("mlp", "gradient")]["additivity"]["bias"]) < 0.1
+    assert cpu[("mlp", "gradient")]["outcome"] == "pass"
+    assert abs(cpu[("mlp", "gradient")]["additivity"]["bias"]) < 0.1
     cell = json.loads((run["results"] / "raw" / f"{run['cell']}.json").read_text())
     gradient = [c for c in cell["cases"] if c["explainer"] == "gradient" and c["device"] == "cpu"
                 and c["outcome"] in ("pass", "mismatch")]
-    assert gradient and all(c["outcome"] == "pass" for c in gradient), [
+    assert gradient
+    assert all(c["outcome"] == "pass" for c in gradient), [
         (c["model"], c["additivity"]) for c in gradient if c["outcome"] != "pass"]
     assert all(c["additivity"]["replicates"] == 8 and c["additivity"]["bias_se"] > 0 for c in gradient)
 
@@ -215,7 +228,9 @@ def test_a_second_run_on_the_same_results_stops_with_one_line(run):
     second = run["second"]
     assert second.returncode != 0
     lines = [line for line in (second.stdout + second.stderr).splitlines() if "aborted:" in line]
-    assert len(lines) == 1 and "another matrix run (pid " in lines[0] and "is writing" in lines[0]
+    assert len(lines) == 1
+    assert "another matrix run (pid " in lines[0]
+    assert "is writing" in lines[0]
 
 
 def test_a_rerun_with_nothing_changed_reuses_the_cell(run):
@@ -238,11 +253,14 @@ def test_a_constrained_cell_records_its_constraint_and_the_unconstrained_truth(r
     assert Version(document["resolved"]["numpy"]) < Version("2.3")
     assert document["reuse"]["parts"]["constraints"] == ["numpy<2.3"]
     probe = document["unconstrained"]
-    assert probe["status"] == "ran" and probe["without"] == ["numpy<2.3"] and probe["case"] == "mlp/deep/cpu"
+    assert probe["status"] == "ran"
+    assert probe["without"] == ["numpy<2.3"]
+    assert probe["case"] == "mlp/deep/cpu"
     assert Version(probe["differs"]["numpy"]["unconstrained"]) >= Version("2.3")
     assert probe["outcome"] == "pass"
     table = (run["results"] / "COMPATIBILITY.md").read_text()
-    assert "## Constraints: environments as their users have them" in table and "· numpy<2.3" in table
+    assert "## Constraints: environments as their users have them" in table
+    assert "· numpy<2.3" in table
     assert f"torch 2.4.1 with shap {run['shap']}, without `numpy<2.3`: gets numpy" in table
     script, _, _ = reproducers.write_one(run["results"], "mlp/deep/cpu", tmp_path / "reproducer")
     assert "under the grid's constraint numpy<2.3" in (script.parent / "requirements.txt").read_text()
@@ -251,11 +269,13 @@ def test_a_constrained_cell_records_its_constraint_and_the_unconstrained_truth(r
     changed.write_text(GRID.replace("numpy<2.3", "numpy<2.2"))
     _, cells = plan(changed)
     options = parse(run["args"][3:])
-    reused, to_run = reuse.plan_reuse(cells, run["results"], options, select_models(None))
-    assert [c.id for c in to_run] == [run["cell"]] and not reused
+    reused, to_run = reuse.plan_reuse(cells, run["results"], options.suite, select_models(None))
+    assert [c.id for c in to_run] == [run["cell"]]
+    assert not reused
     _, cells = plan(run["grid"])
-    reused, to_run = reuse.plan_reuse(cells, run["results"], options, select_models(None))
-    assert [c.id for c in reused] == [run["cell"]] and not to_run
+    reused, to_run = reuse.plan_reuse(cells, run["results"], options.suite, select_models(None))
+    assert [c.id for c in reused] == [run["cell"]]
+    assert not to_run
 
 
 def test_your_own_models_run_like_the_reference_suite(run, tmp_path):
@@ -284,14 +304,17 @@ def test_oracles_side_effects_and_catalogue_are_recorded(run):
     by_case = {(r["model"], r["explainer"]): r for r in rows}
     linear = by_case[("linear", "deep")]
     assert linear["outcome"] == "pass"  # DeepLIFT is exact on an affine model
-    assert linear["analytic_ok"] is True and linear["analytic_deviation"] < 1e-3
+    assert linear["analytic_ok"] is True
+    assert linear["analytic_deviation"] < 1e-3
     assert linear["exact_deviation"] < 1e-3  # brute force agrees with the closed form
     assert by_case[("linear", "gradient")]["analytic_tolerance"] == 0.35
     mlp = by_case[("mlp", "deep")]
-    assert mlp["exact_deviation"] is not None and mlp["exact_ok"] is None  # measured, not a verdict
+    assert mlp["exact_deviation"] is not None
+    assert mlp["exact_ok"] is None  # measured, not a verdict
     assert by_case[("two_inputs", "deep")]["exact_deviation"] is None  # 22 features: too many to enumerate
     clean = [r for r in rows if r["outcome"] == "pass" and r["model"] != "nested_custom_blocks"]
-    assert clean and all(r["side_effects"] is None for r in clean)
+    assert clean
+    assert all(r["side_effects"] is None for r in clean)
     # shap's cleanup of its x/y buffers recurses only into nn containers, so the activations inside
     # custom blocks keep them even when the explanation passes (a finding on every shap tested)
     assert "state_dict keys changed" in by_case[("nested_custom_blocks", "deep")]["side_effects"]
@@ -323,7 +346,8 @@ def test_a_reproducer_prints_the_recorded_outcome_in_the_cells_environment(run, 
         done = subprocess.run([str(run["venv"] / "bin" / "python"), str(path)], capture_output=True, text=True,
                               timeout=600)
         verdict = [line for line in done.stdout.splitlines() if line.startswith(("pass", "fail", "mismatch"))]
-        assert verdict and verdict[-1].startswith(outcome + ":"), done.stdout + done.stderr[-2000:]
+        assert verdict, done.stdout + done.stderr[-2000:]
+        assert verdict[-1].startswith(outcome + ":"), done.stdout + done.stderr[-2000:]
         if outcome == "fail":
             assert signature({"outcome": "fail", "error": {"type": verdict[-1].split(": ")[1],
                                                            "message": verdict[-1].split(": ", 2)[2]}}) == row["signature"]
@@ -344,8 +368,10 @@ def test_bisect_finds_where_gradient_explainer_was_fixed(tmp_path):
     assert record["versions"] == ["0.42.0", "0.42.1", "0.43.0", "0.44.0"]
     boundary = record["boundary"]
     assert (boundary["last"]["version"], boundary["first"]["version"]) == ("0.42.1", "0.43.0")
-    assert boundary["last"]["label"].startswith("fail: IndexError") and boundary["first"]["label"] == "pass"
-    assert len(record["probes"]) == 4 and {p["source"] for p in record["probes"]} == {"probe run now"}
+    assert boundary["last"]["label"].startswith("fail: IndexError")
+    assert boundary["first"]["label"] == "pass"
+    assert len(record["probes"]) == 4
+    assert {p["source"] for p in record["probes"]} == {"probe run now"}
     # probes run under the grid file's constraints, as a grid cell would (shap < 0.46: numpy<2)
     probe = json.loads((tmp_path / "bisect" / "mlp-gradient-cpu" / "raw" / "torch_2_4_1-shap_0_42_1.json").read_text())
     assert [c["requires"] for c in probe["cell"]["constraints"]] == [["numpy<2"]]

@@ -53,7 +53,8 @@ def test_a_killed_matrix_resumes_with_only_the_unfinished_cells(tmp_path):
         time.sleep(0.2)
     os.killpg(first.pid, signal.SIGTERM)  # as a CI runner or `kill` would, mid-way through the second cell
     first.communicate(timeout=60)
-    assert finished.exists() and not (results / "raw" / "torch_2_4_1-shap_0_49_1.json").exists()
+    assert finished.exists()
+    assert not (results / "raw" / "torch_2_4_1-shap_0_49_1.json").exists()
     assert not list((results / "raw").glob("*.part"))
     again = nox(*args, envdir=tmp_path / ".nox", env=env, timeout=900)
     output = again.stdout + again.stderr
@@ -89,7 +90,9 @@ def test_a_full_disk_while_writing_a_result_is_one_line_and_keeps_earlier_result
         output = process.stdout + process.stderr
         assert process.returncode != 0
         lines = [line for line in output.splitlines() if "aborted:" in line]
-        assert len(lines) == 1 and "could not write" in lines[0] and "No space left on device" in lines[0]
+        assert len(lines) == 1
+        assert "could not write" in lines[0]
+        assert "No space left on device" in lines[0]
         assert "Traceback" not in output
         assert earlier.read_bytes() == FIXTURE.read_bytes()
         assert sorted(p.name for p in (results / "raw").iterdir()) == [FIXTURE.name]  # no partial file
@@ -159,5 +162,6 @@ def test_a_network_cut_between_two_cells_fails_only_the_second(tmp_path):
     assert json.loads(first.read_text())["status"] == "ran"
     second = json.loads((results / "raw" / "torch_2_4_1-shap_0_49_1.json").read_text())
     assert second["status"] == "install-error", out[-2000:] + err[-2000:]
-    assert second["install"]["message"] and {c["outcome"] for c in second["cases"]} == {"install-error"}
+    assert second["install"]["message"]
+    assert {c["outcome"] for c in second["cases"]} == {"install-error"}
     assert "] torch_2_4_1-shap_0_49_1: install-error (2 cases)" in out + err  # the run went on

@@ -102,6 +102,7 @@ def planned(tmp_path, *args) -> tuple[subprocess.CompletedProcess, dict]:
     return done, outputs
 
 
+@pytest.mark.e2e  # nox -l plans the grid from the package index
 @pytest.mark.parametrize("grid", ["default", "full"])
 def test_the_matrix_has_every_runnable_cell_of_the_grid_in_exactly_one_shard(grid, tmp_path):
     cells = listed("-t", f"grid_{grid}")
@@ -125,6 +126,7 @@ def test_the_matrix_has_every_runnable_cell_of_the_grid_in_exactly_one_shard(gri
                if c["session"] in runnable)  # the Python the cell runs on, also as its py3_X tag
 
 
+@pytest.mark.e2e  # nox -l plans the grid from the package index
 def test_gpu_shards_only_with_a_gpu_runner(tmp_path):
     select = "torch_2_4_1 and (shap_0_46_0 or shap_0_54_1)"
     done, outputs = planned(tmp_path, "--grid", "default", "--select", select)
@@ -141,7 +143,7 @@ def test_gpu_shards_only_with_a_gpu_runner(tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--grid", "nope"], "no cell sessions in grid 'nope'"),
     (["--select", "torch_2_4 and ("], "nox -l could not list the cells"),
-    (["--gpu-runner", "[1"], "neither a runner label nor a JSON list"),
+    pytest.param(["--gpu-runner", "[1"], "neither a runner label nor a JSON list", marks=pytest.mark.e2e),  # index
     (["--frobnicate"], "bad option"),
 ])
 def test_bad_plan_input_is_one_line(args, message, tmp_path):
@@ -276,6 +278,7 @@ def test_bad_artifacts_are_one_line(layout, message, tmp_path, capsys):
     assert not (tmp_path / "results" / "raw").exists()
 
 
+@pytest.mark.e2e  # the publish session installs its dependencies from the package index
 def test_publish_session_merges_reports_diffs_and_builds_the_page(tmp_path):
     """The real `nox -s publish` on the fixtures, as the workflow runs it."""
     results = tmp_path / "results"
@@ -380,6 +383,7 @@ def test_dry_run_prints_the_plan_and_a_real_run_needs_a_token(tmp_path, monkeypa
     assert "cannot read the diff" in capsys.readouterr().err
 
 
+@pytest.mark.e2e  # nox -l plans the grid from the package index
 def test_gpu_shards_run_only_cuda_cases_and_never_share_a_cache_entry_with_cpu_shards(tmp_path):
     select = "torch_2_4_1 and (shap_0_46_0 or shap_0_54_1)"
     _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu")
@@ -391,6 +395,7 @@ def test_gpu_shards_run_only_cuda_cases_and_never_share_a_cache_entry_with_cpu_s
     assert "key: ${{ steps.pins.outputs.key }}" in text and "sha256sum shard-pins.txt" in text
 
 
+@pytest.mark.e2e  # nox -l plans the grid from the package index
 def test_a_gpu_python_makes_one_supplied_shard_instead_of_installs(tmp_path):
     select = "torch_2_4_1 and shap_0_46_0"
     _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu",

@@ -38,7 +38,8 @@ def test_the_records_are_real_supervisor_output():
     for shap in gpu_records.VERSIONS:
         doc = gpu_records.document(shap)
         assert doc["cell"]["id"] == f"torch_2_11_0_cu130-shap_{shap.replace('.', '_')}-supplied-h200"
-        assert doc["provenance"] == "supplied environment" and len(doc["cases"]) == 17 * 2 * 2
+        assert doc["provenance"] == "supplied environment"
+        assert len(doc["cases"]) == 17 * 2 * 2
         assert doc["environment"].get("gpu") in (None, "NVIDIA H200")  # 0.46.0 failed before its hello
     env = gpu_records.document("0.54.1")["environment"]
     assert (env["gpu"], env["torch_cuda"], env["cuda_available"]) == ("NVIDIA H200", "13.0", True)
@@ -46,7 +47,8 @@ def test_the_records_are_real_supervisor_output():
 
 def test_the_tables_have_a_cuda_heatmap_agreement_and_warm_times(published):
     table = (published / "COMPATIBILITY.md").read_text()
-    assert "- GPUs: NVIDIA H200" in table and "supplied environment `h200`" in table
+    assert "- GPUs: NVIDIA H200" in table
+    assert "supplied environment `h200`" in table
     cuda = table[table.index("## Summary (cuda)"):table.index("## Legend")]
     # one grid per explainer: 8 + 13 of the 17 + 17 cases that ran pass in each of the two cells that imported
     deep, gradient = [line for line in cuda.splitlines() if ROW in line]
@@ -74,11 +76,14 @@ def test_the_tables_have_a_cuda_heatmap_agreement_and_warm_times(published):
 def test_the_page_renders_the_cuda_heatmap_and_the_device_table(published):
     page = (published / "site" / "index.html").read_text()
     cells = server_cells(page)
-    assert cells[f"cuda|{ROW}|0.49.1"] == ("partial", "21/34") and cells[f"cpu|{ROW}|0.49.1"] == ("partial", "24/34")
-    assert cells[f"cuda|{ROW}|0.46.0"] == ("fail", "0/34") and cells["cuda|2.4.1|0.46.0"] == ("notrun", "not run")
+    assert cells[f"cuda|{ROW}|0.49.1"] == ("partial", "21/34")
+    assert cells[f"cpu|{ROW}|0.49.1"] == ("partial", "24/34")
+    assert cells[f"cuda|{ROW}|0.46.0"] == ("fail", "0/34")
+    assert cells["cuda|2.4.1|0.46.0"] == ("notrun", "not run")
     table = page[page.index('id="devices"'):]
     assert "46 of 46 compared cases agree;\n    12 of 68 have another outcome on CUDA than on CPU." in table
-    assert table.count("<tr data-model=") == 68 and "NVIDIA H200" in page
+    assert table.count("<tr data-model=") == 68
+    assert "NVIDIA H200" in page
 
 
 def test_the_gpu_rows_in_chromium(browser, published, tmp_path):
@@ -102,7 +107,8 @@ def test_the_gpu_rows_in_chromium(browser, published, tmp_path):
     visible = page.locator("#devices-table tbody tr:visible")
     assert visible.count() == 68
     select(page, "model", "gru")
-    assert visible.count() == 4 and re.search(r"\tmismatch\tfail\t", visible.nth(0).inner_text())
+    assert visible.count() == 4
+    assert re.search(r"\tmismatch\tfail\t", visible.nth(0).inner_text())
     assert browser_cells(page)[key] == ("fail", "0/2")
     select(page, "model", "")
     page.screenshot(path=str(tmp_path / "gpu-rows.png"), full_page=True)
@@ -140,4 +146,5 @@ def test_a_cuda_only_run_keeps_an_untimed_cpu_reference_for_device_agreement(mon
             assert sent == [("cpu", 0, True), ("cuda", 3, True)] * 2
             assert [r["device_agreement"] for r in records] == [{"max_abs_diff": 0.5}] * 2
         else:
-            assert sent == [("cuda", 3, False)] * 2 and not any("device_agreement" in r for r in records)
+            assert sent == [("cuda", 3, False)] * 2
+            assert not any("device_agreement" in r for r in records)

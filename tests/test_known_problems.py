@@ -1,8 +1,7 @@
-"""The known-problems table: made-up rows (tests/fixtures/known_problems/) and the real results (results/)."""
+"""The known-problems table: made-up rows (tests/fixtures/known_problems/) and the frozen real results."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -10,7 +9,6 @@ import pytest
 
 from harness.analysis import catalogue, known_problems
 from harness.publish import page as site
-from harness.publish import report
 
 ROOT = Path(__file__).resolve().parent.parent
 ROWS = ROOT / "tests" / "fixtures" / "known_problems" / "rows.json"
@@ -83,21 +81,8 @@ def test_the_page_leads_with_the_problems_and_escapes_their_text(problems):
     assert "No case failed in these results." in site.build_page(matrix, None)
 
 
-@pytest.fixture(scope="module")
-def real(tmp_path_factory):
-    """The shipped default-grid results, rebuilt in a temporary folder (results/ is not touched)."""
-    results = tmp_path_factory.mktemp("real") / "results"
-    if not (ROOT / "results" / "raw").is_dir():
-        pytest.skip("no results/raw in this checkout")
-    shutil.copytree(ROOT / "results" / "raw", results / "raw")
-    if (ROOT / "results" / "bisect").is_dir():
-        shutil.copytree(ROOT / "results" / "bisect", results / "bisect")
-    report.write(results)
-    return results
-
-
-def test_the_real_table_is_short_enough_to_read(real):
-    text = (real / "COMPATIBILITY.md").read_text()
+def test_the_real_table_is_short_enough_to_read(frozen_results):
+    text = (frozen_results / "COMPATIBILITY.md").read_text()
     assert len(text.encode()) < 40_000
     prose = [line for line in text.splitlines() if not line.startswith("|")]
     assert max(map(len, prose)) <= 200
@@ -105,8 +90,8 @@ def test_the_real_table_is_short_enough_to_read(real):
     assert "## By model" not in text and "## Cells and what resolved" not in text
 
 
-def test_the_seeds_error_gets_its_remedies_from_the_real_results(real):
-    matrix = json.loads((real / "matrix.json").read_text())
+def test_the_seeds_error_gets_its_remedies_from_the_real_results(frozen_results):
+    matrix = json.loads((frozen_results / "matrix.json").read_text())
     [seed] = [p for p in matrix["known_problems"] if "called before the grad_output one" in p["signature"]]
     assert seed["sees"] == "raises RuntimeError"
     assert {"lstm_hidden_state", "lstm_seq_first", "hook_order_lstm_cell_state"} <= set(seed["models"])
@@ -125,9 +110,9 @@ def test_the_seeds_error_gets_its_remedies_from_the_real_results(real):
             assert ids[instead["id"]]["signature"] == instead["label"]
 
 
-def test_the_seeds_error_has_a_verified_code_remedy_in_the_real_results(real):
+def test_the_seeds_error_has_a_verified_code_remedy_in_the_real_results(frozen_results):
     """Each code-remedy verdict of the seed's problem is backed by the rows' remedy_<name> columns."""
-    matrix = json.loads((real / "matrix.json").read_text())
+    matrix = json.loads((frozen_results / "matrix.json").read_text())
     [seed] = [p for p in matrix["known_problems"] if "called before the grad_output one" in p["signature"]]
     hits = [c for c in matrix["cases"] if c["signature"] == seed["signature"]]
     code = {c["remedy"]: c for c in seed["code"]}
@@ -140,10 +125,10 @@ def test_the_seeds_error_has_a_verified_code_remedy_in_the_real_results(real):
         assert item["passed"] == column.count("pass") and item["not_applicable"] == column.count("n/a")
 
 
-def test_every_non_passing_case_in_the_real_results_tried_its_remedies(real):
+def test_every_non_passing_case_in_the_real_results_tried_its_remedies(frozen_results):
     from harness.cell import remedies
 
-    matrix = json.loads((real / "matrix.json").read_text())
+    matrix = json.loads((frozen_results / "matrix.json").read_text())
     for case in matrix["cases"]:
         tried = {name for name in remedies.REGISTRY if case[f"remedy_{name}"] is not None}
         if case["outcome"] in remedies.NEEDS_REMEDY:

@@ -3,6 +3,7 @@
 Read from the source with ast (nothing is imported), so a new import that flows back up fails here.
 """
 import ast
+import re
 import sys
 from pathlib import Path
 
@@ -85,3 +86,55 @@ def test_one_verdict_rule():
     assert verdict("n/a", ["n/a"]).kind == "n/a"
     assert verdict("install-error", ["install-error"]).kind == "install-error"
     assert verdict(None, []).kind == "empty"
+
+
+# --- the noxfile is a thin layer over harness/ (issue 20) --------------------------------------
+
+NOXFILE = HARNESS.parent / "noxfile.py"
+
+
+def test_the_noxfile_is_thin():
+    lines = len(NOXFILE.read_text().splitlines())
+    assert lines <= 200, f"noxfile.py has {lines} lines: move the work into harness/run/"
+
+
+@pytest.mark.parametrize("path", [NOXFILE, *MODULES], ids=lambda p: p.name if p == NOXFILE else str(p.relative_to(HARNESS)))
+def test_nothing_reaches_into_noxs_private_api(path):
+    private = [f"line {n}" for n, line in enumerate(path.read_text().splitlines(), 1)
+               if re.search(r"\._runner\b|global_config", line)]
+    assert not private, f"{path.name} uses nox's private session._runner: {private}"
+
+
+def test_the_noxfile_changes_directory_only_in_its_one_helper():
+    """Every chdir comes back (the helper's finally, or session.chdir as a context manager)."""
+    tree = ast.parse(NOXFILE.read_text())
+    helpers = [f for f in tree.body if isinstance(f, ast.FunctionDef) and any(
+        isinstance(n, ast.Attribute) and n.attr == "chdir" and getattr(n.value, "id", "") == "os" for n in ast.walk(f))]
+    assert [f.name for f in helpers] == ["call_harness"]
+    bare = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Call)
+            and getattr(n.value.func, "attr", "") == "chdir" and getattr(n.value.func.value, "id", "") == "session"]
+    assert not bare, f"session.chdir outside a with block (never changes back) at lines {bare}"
+
+
+def test_the_noxfile_rebinds_no_imported_name():
+    tree = ast.parse(NOXFILE.read_text())
+    imported = {(a.asname or a.name).split(".")[0] for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))
+                for a in n.names}
+    defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+    assert not imported & defined, f"noxfile.py defines functions over imported names: {sorted(imported & defined)}"
+
+
+def test_the_plan_takes_typed_settings_not_the_command_line():
+    """run/options.py parses; plan/ gets SuiteSettings, so it reads neither argparse nor its option names."""
+    dests = {"explainer", "device", "model", "disk_budget", "jobs", "force"}  # argparse's names, not the settings'
+    for path in (HARNESS / "plan").glob("*.py"):
+        tree = ast.parse(path.read_text())
+        read = {n.attr for n in ast.walk(tree) if isinstance(n, ast.Attribute)} & dests
+        assert not read, f"{path.relative_to(HARNESS)} reads command-line options {sorted(read)}"
+        assert "argparse" not in path.read_text(), f"{path.relative_to(HARNESS)} reads argparse"
+
+
+def test_the_results_lock_lives_beside_the_store():
+    holders = [p.relative_to(HARNESS) for p in MODULES
+               if any(isinstance(n, ast.FunctionDef) and n.name == "hold_lock" for n in ast.walk(ast.parse(p.read_text())))]
+    assert holders == [Path("records/lock.py")]

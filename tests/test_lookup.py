@@ -58,9 +58,9 @@ def test_numbers_addresses_and_paths_are_normalized_like_signatures():
     assert error == {"type": "RuntimeError", "message": "size N vs N at <addr> in <path>"}
 
 
-def test_the_seed_error_in_the_real_results(shipped):
-    """The shipped results (not a fixture): the seed's traceback finds its signature and ranges."""
-    found = lookup.match(SEED, lookup.problems(json.loads((shipped / "matrix.json").read_text())))
+def test_the_seed_error_in_the_real_results(frozen_results):
+    """The real results (their frozen copy, not a hand-cut fixture): the seed's traceback finds its signature and ranges."""
+    found = lookup.match(SEED, lookup.problems(json.loads((frozen_results / "matrix.json").read_text())))
     assert found[0]["signature"].startswith(SEED_SIGNATURE) and found[0]["match"] == "exact"
     assert found[0]["ranges"]["torch"]["first_bad"] == "1.13.0" and "hook_order_dict_output_leaf" in found[0]["models"]
     assert found[0]["reproducer_command"]

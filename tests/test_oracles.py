@@ -59,10 +59,12 @@ def test_judging_an_explainer_against_an_oracle():
     reference = np.ones((2, 3, 1))
     assert oracles.judge("deep", reference * (1 + 1e-5), reference, verdict=True)["ok"] is True
     wrong = oracles.judge("deep", reference * 1.1, reference, verdict=True)
-    assert wrong["ok"] is False and wrong["deviation"] == pytest.approx(0.1)
+    assert wrong["ok"] is False
+    assert wrong["deviation"] == pytest.approx(0.1)
     assert wrong["tolerance"] == oracles.DEEP_ORACLE_RTOL
     measured = oracles.judge("gradient", reference * 2, reference, verdict=False)
-    assert measured["ok"] is None and measured["deviation"] == pytest.approx(1.0)
+    assert measured["ok"] is None
+    assert measured["deviation"] == pytest.approx(1.0)
     assert oracles.judge("deep", np.ones((2, 4, 1)), reference, verdict=True)["ok"] is False
 
 
@@ -70,7 +72,8 @@ def test_device_agreement_flags_only_real_differences():
     cpu = np.linspace(-2, 2, 30).reshape(5, 6, 1)
     assert oracles.device_agreement(cpu, cpu + 1e-6)["ok"] is True
     far = oracles.device_agreement(cpu, cpu + 0.5)
-    assert far["ok"] is False and far["max_abs_diff"] == pytest.approx(0.5)
+    assert far["ok"] is False
+    assert far["max_abs_diff"] == pytest.approx(0.5)
     assert oracles.device_agreement(cpu, cpu[:, :3])["ok"] is False
 
 
@@ -79,4 +82,5 @@ def test_inputs_flatten_and_split_back():
     rows = oracles.flatten_inputs([a, b])
     assert rows.shape == (2, 22)
     back = oracles.split_inputs(rows, [(6,), (2, 8)])
-    assert np.array_equal(back[0], a) and np.array_equal(back[1], b)
+    assert np.array_equal(back[0], a)
+    assert np.array_equal(back[1], b)

@@ -15,7 +15,7 @@ from packaging.version import Version
 from harness.run import options
 from harness.run import parallel
 from harness.run import progress
-from harness.plan import reuse
+from harness.records import lock
 from harness.errors import HarnessError
 from nox_runner import ROOT, nox, nox_in_background
 
@@ -77,20 +77,20 @@ def test_jobs_default_to_cores_and_memory_and_must_be_positive():
 
 def try_lock(results, fd=None):
     """A fresh process taking the lock (through an inherited descriptor when fd is given); its return code."""
-    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness.plan import reuse; "
-            f"reuse.hold_lock({str(results)!r}); print('held')")
+    code = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness.records import lock; "
+            f"lock.hold_lock({str(results)!r}); print('held')")
     env = dict(os.environ)
-    env.pop(reuse.LOCK_FD, None)
+    env.pop(lock.LOCK_FD, None)
     if fd is not None:
-        env[reuse.LOCK_FD] = str(fd)
+        env[lock.LOCK_FD] = str(fd)
     return subprocess.run([sys.executable, "-c", code], env=env, pass_fds=(fd,) if fd is not None else (),
                           capture_output=True, text=True)
 
 
 def test_cells_started_by_the_matrix_share_its_lock_and_nobody_else_does(tmp_path):
     results = tmp_path / "results"
-    reuse.hold_lock(results)
-    fd = reuse.held_lock(results)
+    lock.hold_lock(results)
+    fd = lock.held_lock(results)
     assert try_lock(results, fd).stdout == "held\n"  # a cell process given the matrix's descriptor
     refused = try_lock(results)
     assert refused.returncode != 0 and "another matrix run (pid" in refused.stderr
@@ -103,8 +103,8 @@ def test_the_lock_outlives_the_matrix_while_its_cells_still_write(tmp_path):
     results = tmp_path / "results"
     holder = subprocess.Popen(
         [sys.executable, "-c", f"import sys, subprocess, os; sys.path.insert(0, {str(ROOT)!r}); "
-                               f"from harness.plan import reuse; reuse.hold_lock({str(results)!r}); "
-                               f"fd = reuse.held_lock({str(results)!r}); "
+                               f"from harness.records import lock; lock.hold_lock({str(results)!r}); "
+                               f"fd = lock.held_lock({str(results)!r}); "
                                "cell = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(8)'], "
                                "pass_fds=(fd,)); print(cell.pid, flush=True); time.sleep(600)"],
         stdout=subprocess.PIPE, text=True)
@@ -272,3 +272,11 @@ def test_the_disk_budget_runs_a_row_in_parallel_then_deletes_it(tmp_path):
         assert not (envdir / f"cell-{cell_id}").exists()
     torch_wheels = ROOT / ".cache" / "uv-row"
     assert not any(torch_wheels.glob("wheels-*/pypi/torch/*"))  # only the report's small packages came back
+
+
+def test_cells_are_started_with_the_parents_venv_options_read_from_its_command_line():
+    envdir = Path("/tmp/envs")
+    argv = ["-f", "noxfile.py", "--envdir", "elsewhere", "-s", "matrix", "-db", "uv", "-R", "--", "-fb", "x"]
+    assert parallel.nox_flags(envdir, argv) == ["--envdir", "/tmp/envs", "-db", "uv", "-R"]
+    assert parallel.nox_flags(envdir, ["-s", "matrix", "--reuse-venv=yes", "--no-install"]) == [
+        "--envdir", "/tmp/envs", "--reuse-venv", "yes", "--no-install"]

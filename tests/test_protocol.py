@@ -8,7 +8,8 @@ def test_a_case_message_round_trips_as_one_line():
     case = {"model": "mlp", "path": "/m/mlp.py", "explainer": "deep", "device": "cpu"}
     message = protocol.case_message(case, repeats=3, keep_attributions=False, remedy="out_of_place")
     line = protocol.encode(message)
-    assert line.endswith("\n") and line.count("\n") == 1
+    assert line.endswith("\n")
+    assert line.count("\n") == 1
     assert protocol.decode(line) == message == dict(case, repeats=3, keep_attributions=False, remedy="out_of_place")
     assert protocol.decode(line.encode()) == message  # the supervisor reads bytes
 

@@ -15,10 +15,10 @@ from harness.records import outcomes, store
 from harness.records.model import INSTALLED, CaseRecord, CellRecord, Outcome
 
 ROOT = Path(__file__).resolve().parent.parent
-SHIPPED = sorted((ROOT / "results" / "raw").rglob("*.json"))
+SHIPPED = sorted((ROOT / "tests" / "fixtures" / "results" / "raw").rglob("*.json"))  # frozen copy of results/raw
 FIXTURES = sorted((ROOT / "tests" / "fixtures").glob("**/raw/**/*.json")) + sorted(
     (ROOT / "tests" / "fixtures" / "gpu").glob("*.json"))  # gpu/: the cases part of a CUDA runner's record
-RECORDS = SHIPPED + FIXTURES
+RECORDS = SHIPPED + [path for path in FIXTURES if path not in SHIPPED]
 
 
 def _id(path: Path) -> str:

@@ -2,7 +2,7 @@
 datapackage.json the report derives from it for CSV readers).
 
 The schema is what a reader loads the data with, so these tests hold it to the real files: every column the
-report writes is documented, in order; the shipped results and the fixtures validate; a broken row does not;
+report writes is documented, in order; the (frozen) shipped results and the fixtures validate; a broken row does not;
 and reading the CSV with the schema's types keeps version strings such as "3.10" intact.
 """
 import csv
@@ -52,13 +52,12 @@ def test_report_writes_the_schema_and_its_columns_in_order(results):
     assert header == list(COLUMNS)  # a new column must be documented before it ships
 
 
-@pytest.mark.parametrize("where", ["fixtures", "shipped results"])
+@pytest.mark.parametrize("where", ["fixtures", "frozen results"])
 def test_real_matrices_validate(results, where, request):
     if where == "fixtures":
         report.write(results)
     else:
-        results = request.getfixturevalue("shipped")
-        assert (ROOT / "results" / "matrix.csv").read_text() == (results / "matrix.csv").read_text()  # up to date
+        results = request.getfixturevalue("frozen_results")  # results/ itself: tests/test_shipped_results.py
     matrix = json.loads((results / "matrix.json").read_text())
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(matrix)]
     assert errors == []
@@ -107,9 +106,9 @@ def test_python_3_10_stays_a_string(results):
     assert "3.10" in {row["python"] for row in package.get_resource("matrix").read_rows()}
 
 
-@pytest.mark.parametrize("where", ["fixtures", "shipped results"])
+@pytest.mark.parametrize("where", ["fixtures", "frozen results"])
 def test_the_csv_validates_as_a_frictionless_data_package(tmp_path, where):
-    source = RAW if where == "fixtures" else ROOT / "results" / "raw"
+    source = RAW if where == "fixtures" else ROOT / "tests" / "fixtures" / "results" / "raw"
     if not any(source.glob("*.json")):
         pytest.skip(f"no raw results in {source}")
     shutil.copytree(source, tmp_path / "raw")

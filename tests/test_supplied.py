@@ -14,7 +14,9 @@ from harness.publish import diff
 from harness.records import merge
 from harness.plan import pythons
 from harness.publish import report
-from harness.plan import reuse
+from harness.plan import hostinfo, reuse
+from harness.plan.resolution import parse_pins
+from harness.plan.settings import SuiteSettings
 from harness.publish import page as site
 from harness.run import supplied
 from harness.records import store
@@ -67,7 +69,7 @@ def test_a_supplied_environment_is_recorded_with_what_is_installed_there(record,
     packages = document["resolved"]["packages"]
     listed = subprocess.run(["uv", "pip", "freeze", "-p", str(environment)], capture_output=True, text=True,
                             check=True).stdout
-    assert packages == reuse.parse_pins(listed)  # every distribution, as the environment's own tools list them
+    assert packages == parse_pins(listed)  # every distribution, as the environment's own tools list them
     assert packages["torch"] == TORCH and packages["shap"] == SHAP and "numpy" in packages
     assert document["cell"] == {"id": path.stem, "torch": TORCH, "shap": SHAP, "python": "3.12",
                                 "python_reason": f"supplied environment: {environment}",
@@ -129,13 +131,11 @@ def test_reuse_never_takes_a_supplied_record_for_an_installed_cell(record, tmp_p
     results = tmp_path / "results"
     cell = Cell(Version(TORCH), Version(SHAP), "3.12", "", pythons.available().get("3.12"))
     disguised = dict(document, cell=dict(document["cell"], id=cell.id),
-                     reuse={"key": "x", "parts": {"devices": reuse.host_devices()}})
+                     reuse={"key": "x", "parts": {"devices": hostinfo.host_devices()}})
     store.write_atomic(store.raw_dir(results) / f"{cell.id}.json", json.dumps(disguised))
     assert reuse.previous(results, cell)["provenance"] == "supplied environment"
-    options = type("Options", (), {"explainer": None, "repeats": 3, "timeout": 120.0, "threads": 1,
-                                   "memory_limit": 0.0, "device": None})()
     models = {"mlp": ROOT / "models" / "mlp.py"}
-    reused, to_run = reuse.plan_reuse([cell], results, options, models)
+    reused, to_run = reuse.plan_reuse([cell], results, SuiteSettings(), models)
     assert reused == [] and to_run == [cell]
     assert supplied.cell_id(TORCH, SHAP, "x") != cell.id  # and its own id can never be a cell's
 

@@ -1,4 +1,4 @@
-"""Who produced a result: harness commit, date and a fingerprint of the host."""
+"""Who produced a result: harness commit, date, a fingerprint of the host and its devices."""
 from __future__ import annotations
 
 import datetime
@@ -6,6 +6,7 @@ import hashlib
 import os
 import secrets
 import platform
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -82,3 +83,15 @@ def run_metadata() -> dict:
         "harness_commit": harness_commit(),
         "host": host(),
     }
+
+
+def host_devices() -> str:
+    """'cpu', or 'cpu+cuda:<GPU names>' when nvidia-smi lists GPUs (torch is not imported here)."""
+    if not shutil.which("nvidia-smi"):
+        return "cpu"
+    try:
+        out = subprocess.run(["nvidia-smi", "-L"], capture_output=True, text=True, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return "cpu"
+    gpus = [line.split(" (UUID")[0] for line in out.stdout.splitlines() if line.startswith("GPU ")]
+    return "cpu+cuda:" + ";".join(gpus) if out.returncode == 0 and gpus else "cpu"

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import ast
+import hashlib
 from pathlib import Path
 
 from harness.errors import HarnessError
 from harness.records.outcomes import DEVICES, EXPLAINERS
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+CELL_CODE = Path(__file__).resolve().parents[1] / "cell"
 
 
 def discover(models_dir: Path = MODELS_DIR) -> dict[str, Path]:
@@ -30,7 +32,7 @@ def check_contract(path: Path) -> None:
                                      ("def build()", "build" in functions)) if not ok]
     if missing:
         raise HarnessError(f"models file {path} does not follow the models contract: no {' and no '.join(missing)} "
-                           "(see README, 'Your own models')")
+                           "(see docs/models.md#your-own-models)")
 
 
 def user_models(paths: list[Path] | None) -> dict[str, Path]:
@@ -67,3 +69,12 @@ def select(names: list[str] | None, models_dir: Path = MODELS_DIR, extra: list[P
 def cases(models, explainers=EXPLAINERS, devices=DEVICES) -> list[dict]:
     """Every (model, explainer, device) case of a cell, in the order the worker runs them."""
     return [{"model": m, "explainer": e, "device": d} for m in models for e in explainers for d in devices]
+
+
+def suite_hash(models: dict[str, Path]) -> str:
+    """A digest of the selected model files and of the code that runs them (part of every reuse key)."""
+    digest = hashlib.sha256()
+    for path in sorted(CELL_CODE.glob("*.py")) + [models[name] for name in sorted(models)]:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]

@@ -14,8 +14,10 @@ from pathlib import Path
 import nox
 
 from harness.plan import hostinfo, reuse, suite
+from harness.plan.resolution import constraint_args, parse_pins, python_version
 from harness.plan.cells import Cell
 from harness.records import outcomes, store
+from harness.records.lock import hold_lock
 from harness.run import parallel
 
 SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
@@ -32,7 +34,7 @@ def document(cell: Cell, options, models, outcome: str) -> dict:
         "cell": {"id": cell.id, "torch": str(cell.torch), "shap": str(cell.shap), "python": cell.python,
                  "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
                  "grid_axes": axes, "constraints": [c.record() for c in cell.constraints]},
-        "settings": reuse.settings(options, models),
+        "settings": options.suite.record(models),
         "provenance": store.INSTALLED,
         "status": outcome,
         # the exact model files that ran, so a reproducer can rebuild them later
@@ -53,7 +55,7 @@ def resolver_message(output: str) -> str:
 
 
 def run(session: nox.Session, cell: Cell, options) -> Path:
-    reuse.hold_lock(options.results)
+    hold_lock(options.results)
     models = suite.select(options.model, extra=options.models)
     if cell.python is None:
         doc = document(cell, options, models, "n/a")
@@ -68,7 +70,7 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     with log.open("w") as handle:
         try:
             session.install(f"torch=={cell.torch}", f"shap=={cell.shap}",
-                            *reuse.constraint_args(cell.constraint_lines, tmp), silent=False, stdout=handle)
+                            *constraint_args(cell.constraint_lines, tmp), silent=False, stdout=handle)
             failure = None
         except nox.command.CommandFailed:
             failure = resolver_message(log.read_text())
@@ -82,9 +84,10 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
                                   error={"type": "InstallError", "message": headline})
         return _write(session, options, doc)
 
-    packages = reuse.parse_pins(session.run("uv", "pip", "freeze", silent=True, external=True))
-    python = reuse.python_version(cell.interpreter)
-    parts = reuse.key_parts(packages, python, models, options, reuse.host_devices(), cell.constraint_lines)
+    packages = parse_pins(session.run("uv", "pip", "freeze", silent=True, external=True))
+    python = python_version(cell.interpreter)
+    parts = reuse.key_parts(packages, python, models, options.suite, hostinfo.host_devices(),
+                           cell.constraint_lines)
     slot.exclusive()
     suite_started = time.time()
     cases = run_supervisor(session, "python", tmp / "cases.json", models, options)
@@ -149,7 +152,7 @@ def unconstrained_probe(session: nox.Session, cell: Cell, models, options, const
                     silent=True, external=True)
     except nox.command.CommandFailed:
         return dict(finding, status="install-error")
-    packages = reuse.parse_pins(session.run("uv", "pip", "freeze", "--python", str(python), silent=True,
+    packages = parse_pins(session.run("uv", "pip", "freeze", "--python", str(python), silent=True,
                                             external=True))
     finding["differs"] = {name: {"constrained": constrained.get(name), "unconstrained": version}
                           for name, version in sorted(packages.items()) if constrained.get(name) != version}

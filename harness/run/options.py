@@ -1,10 +1,17 @@
-"""The options after ``--`` shared by the matrix, cell and report sessions."""
+"""The options after ``--`` shared by the matrix, cell and report sessions, parsed into typed settings.
+
+argparse stays here: the layers below get an ``Options`` (and its ``suite``
+settings), never an argparse namespace.
+"""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import OptionParser
+from harness.plan.settings import SuiteSettings
 from harness.records.outcomes import DEVICES, EXPLAINERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,14 +72,45 @@ def positive(text: str) -> int:
     return value
 
 
-def parse(posargs) -> argparse.Namespace:
-    options = parser().parse_or_help(posargs)
-    options.results = options.results.resolve()
-    options.models = [path.resolve() for path in options.models or []]
-    return options
+@dataclass(frozen=True)
+class Options:
+    """One run's options, typed (names as on the command line); ``suite`` is what each cell is asked to run."""
+    grid: str = "default"
+    results: Path = ROOT / "results"
+    force: bool = False
+    disk_budget: float | None = None
+    models: list[Path] = field(default_factory=list)
+    model: list[str] | None = None
+    explainer: list[str] | None = None
+    device: list[str] | None = None
+    timeout: float = 120.0
+    repeats: int = 3
+    memory_limit: float = 0.0
+    threads: int = 1
+    jobs: int | None = None
+    timing: str = "shared"
+    verbose: bool = False
+
+    @classmethod
+    def from_namespace(cls, namespace: argparse.Namespace, **more):
+        """The parsed command line, with paths made absolute (a cell process may run from elsewhere)."""
+        values = {f.name: getattr(namespace, f.name) for f in dataclasses.fields(cls) if hasattr(namespace, f.name)}
+        values["results"] = Path(values["results"]).resolve()
+        values["models"] = [Path(path).resolve() for path in values.get("models") or []]
+        return cls(**values, **more)
+
+    @property
+    def suite(self) -> SuiteSettings:
+        return SuiteSettings(explainers=tuple(self.explainer or ()), devices=tuple(self.device or ()),
+                             repeats=self.repeats, timeout=self.timeout, threads=self.threads,
+                             memory_limit=self.memory_limit)
 
 
-def forward(options: argparse.Namespace) -> list[str]:
+def parse(posargs) -> Options:
+    return Options.from_namespace(parser().parse_or_help(posargs))
+
+
+def forward(options: Options) -> list[str]:
     """Turn parsed options back into posargs for notified cell and report sessions."""
     args = ["--results", str(options.results), "--timeout", str(options.timeout),
             "--repeats", str(options.repeats), "--threads", str(options.threads),
@@ -86,3 +124,22 @@ def forward(options: argparse.Namespace) -> list[str]:
     for name in options.device or []:
         args += ["--device", name]
     return args
+
+
+def publish_parser() -> OptionParser:
+    """The publish session's options (the fleet's last step)."""
+    p = OptionParser(prog="nox -s publish --", description="Merge a fleet run's shard results into a results "
+                     "folder, rebuild the table, diff it against the last publish and build the web page.")
+    p.add_argument("--artifacts", type=Path, default=Path("fleet-artifacts"),
+                   help="the downloaded raw-* artifacts: <cpu|gpu>/raw/<cell-id>.json (default: %(default)s)")
+    p.add_argument("--results", type=Path, default=ROOT / "results",
+                   help="results folder to publish into (default: results/)")
+    p.add_argument("--description", help="how diff.json names this run (default: the workflow run)")
+    return p
+
+
+def parse_publish(posargs) -> argparse.Namespace:
+    """The publish options with absolute paths (relative ones are from where nox was run)."""
+    options = publish_parser().parse_or_help(posargs)
+    options.artifacts, options.results = options.artifacts.resolve(), options.results.resolve()
+    return options

@@ -3,7 +3,7 @@
 nox runs the sessions of one process one after another, so the matrix starts
 the cell sessions as child nox processes, ``--jobs`` at a time.  The parent
 (the matrix session) keeps the results lock and hands it down (see
-``reuse.inherited_lock``), so cells write under it and a second run still
+``harness.records.lock.inherited_lock``), so cells write under it and a second run still
 stops.  The first cell of each torch row, and of each (torch, Python) pair,
 finishes before its neighbours start: it fills uv's cache, so a torch wheel is
 still downloaded once.  Each child's output goes to a log file; the parent
@@ -28,8 +28,9 @@ import threading
 import time
 from pathlib import Path
 
+from harness.errors import HarnessError
 from harness.plan import reuse
-from harness.records import outcomes, store
+from harness.records import lock, outcomes, store
 from harness.records.model import cell_record
 from harness.run import options as harness_options
 from harness.run import progress
@@ -152,17 +153,26 @@ def order(cells) -> list[tuple]:
     return sorted(planned, key=lambda pair: pair[0].id not in firsts)  # stable: plan order otherwise
 
 
-def nox_flags(config) -> list[str]:
-    """The parent's nox options that decide where and how a cell's virtualenv is made."""
-    flags = ["--envdir", os.path.abspath(config.envdir)]
-    if getattr(config, "reuse_venv", None):
-        flags += ["--reuse-venv", config.reuse_venv]
-    if getattr(config, "no_install", False):
-        flags.append("--no-install")
-    for name in ("default_venv_backend", "force_venv_backend"):
-        if getattr(config, name, None):
-            flags += [f"--{name.replace('_', '-')}", getattr(config, name)]
-    return flags
+VALUED = {"--envdir", "--reuse-venv", "-db", "--default-venv-backend", "-fb", "--force-venv-backend"}
+SWITCHES = {"-r", "-R", "--reuse-existing-virtualenvs", "--no-reuse-existing-virtualenvs", "--no-install", "--no-venv"}
+
+
+def nox_flags(envdir: Path, argv: list[str]) -> list[str]:
+    """The parent's options that decide where and how a cell's virtualenv is made: ``--envdir`` and the rest.
+
+    ``envdir`` comes from the session (``session.env_dir``'s folder); the reuse options, --no-install, --no-venv
+    and the venv backends are picked from the parent's command line as typed (nox's parsed configuration is
+    private).
+    """
+    words = argv[:argv.index("--")] if "--" in argv else list(argv)
+    flags = []
+    for at, word in enumerate(words):
+        option, _, value = word.partition("=")
+        if option in VALUED and option != "--envdir" and (value or at + 1 < len(words)):
+            flags += [option, value or words[at + 1]]
+        elif word in SWITCHES:
+            flags.append(word)
+    return ["--envdir", str(envdir), *flags]
 
 
 class Child:
@@ -213,16 +223,16 @@ class Run:
 
     def __init__(self, session, options, jobs: int, to_run: int, reused: int):
         self.session, self.options, self.jobs = session, options, jobs
-        config = session._runner.global_config  # the parent's --envdir, --reuse-venv, backends
-        self.flags = nox_flags(config)
-        self.logs = Path(os.path.abspath(config.envdir)) / "matrix-logs"
+        envdir = Path(session.env_dir).parent.resolve()  # the parent's --envdir (nox's default: .nox)
+        self.flags = nox_flags(envdir, sys.argv[1:])
+        self.logs = envdir / "matrix-logs"
         self.logs.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(prefix="matrix-run-", dir=self.logs))
         self.activity = self.folder / "activity"
         self.activity.touch()
-        self.lock_fd = reuse.held_lock(options.results)
+        self.lock_fd = lock.held_lock(options.results)
         self.env = dict(os.environ, **{RUN_DIR: str(self.folder), JOBS: str(jobs), TIMING: options.timing,
-                                       reuse.LOCK_FD: str(self.lock_fd)})
+                                       lock.LOCK_FD: str(self.lock_fd)})
         self.progress = progress.Progress(to_run, reused)
         self.failed = []
 
@@ -290,7 +300,7 @@ class Run:
     def finish(self, code: int, lines: list[str]) -> None:
         """The table's path and the one-line summary; then an error if the report or a cell session failed."""
         if code != 0:
-            self.session.error(f"the report failed: {' | '.join(lines[-5:])} (all of it: {self.logs / 'report.log'})")
+            raise HarnessError(f"the report failed: {' | '.join(lines[-5:])} (all of it: {self.logs / 'report.log'})")
         table = next((line for line in lines if line.startswith("table: ")), "table: (not written)")
         counts = next((line for line in lines if " cells: " in line and "failure signatures" in line), "")
         failed = f", {len(self.failed)} failed ({', '.join(self.failed)})" if self.failed else ""
@@ -298,7 +308,7 @@ class Run:
         self.session.log(f"done: {self.progress.total} cells run{failed}, {self.progress.reused} reused in "
                          f"{progress.clock(self.progress.elapsed())} with --jobs {self.jobs}; {counts}")
         if self.failed:
-            self.session.error(f"{len(self.failed)} cell sessions failed; their logs are in {self.logs}")
+            raise HarnessError(f"{len(self.failed)} cell sessions failed; their logs are in {self.logs}")
 
     def venvs(self, cells) -> list[Path]:
         notes = [self.folder / "venvs" / cell.id for cell in cells]

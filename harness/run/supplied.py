@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
@@ -36,7 +37,7 @@ from harness.plan import hostinfo
 from harness.run import options as harness_options
 from harness.records import outcomes, store
 from harness.records.model import cell_record
-from harness.plan import reuse
+from harness.records.lock import hold_lock
 from harness.plan import suite
 from harness.errors import HarnessError, command
 from harness.plan.cells import token
@@ -80,15 +81,20 @@ def parser():
     return p
 
 
-def parse(argv) -> argparse.Namespace:
+@dataclass(frozen=True)
+class SuppliedOptions(harness_options.Options):
+    """The matrix's options plus the interpreter to test and its label."""
+    python: str = ""
+    label: str | None = None
+
+
+def parse(argv) -> SuppliedOptions:
     options = parser().parse_or_help(argv)
     for unused in ("grid", "force", "disk_budget"):
         if getattr(options, unused) not in (None, False, "default"):
             raise HarnessError(f"--{unused.replace('_', '-')} is for nox -s matrix; the supplied-environment mode "
                                "runs one existing interpreter")
-    options.results = options.results.resolve()
-    options.models = [path.resolve() for path in options.models or []]
-    return options
+    return SuppliedOptions.from_namespace(options)
 
 
 def interpreter(given: str) -> str:
@@ -161,7 +167,7 @@ def run(options) -> Path:
     models = suite.select(options.model, extra=options.models)
     python = interpreter(options.python)
     found = probe(python)
-    reuse.hold_lock(options.results)
+    hold_lock(options.results)
     args = [python, str(SUPERVISOR), "--timeout", str(options.timeout), "--repeats", str(options.repeats),
             "--threads", str(options.threads), "--memory-limit", str(options.memory_limit)]
     for name, path in models.items():
@@ -196,11 +202,11 @@ def build_document(found: dict, python: str, label: str, options, models: dict, 
         "run": run or hostinfo.run_metadata(),
         "provenance": PROVENANCE,
         "supplied": dict({"label": label, "interpreter": python, "prefix": found["prefix"], "seconds": seconds},
-                         **(gpu_fingerprint or {"devices": reuse.host_devices(), "gpus": gpus()})),
+                         **(gpu_fingerprint or {"devices": hostinfo.host_devices(), "gpus": gpus()})),
         "cell": {"id": cell_id(torch, shap, label), "torch": torch, "shap": shap, "python": minor,
                  "python_reason": f"{PROVENANCE}: {python}", "notes": [f"{PROVENANCE} '{label}': {python}"],
                  "grids": [], "grid_axes": {}},
-        "settings": reuse.settings(options, models),
+        "settings": options.suite.record(models),
         "status": "ran",
         "model_sources": {name: Path(path).read_text() for name, path in sorted(models.items())},
         "resolved": {"python": found["python"], "platform": found["platform"], "torch": torch, "shap": shap,
