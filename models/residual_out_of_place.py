@@ -4,6 +4,7 @@ from torch import nn
 INPUT_SHAPES = [(8,)]
 FAMILY = "mlp"
 DESCRIPTION = "A residual block written out-of-place: out = x + block(x)."
+DESCRIPTION_ZH = "非原地写法的残差块：out = x + block(x)。"
 
 
 class Model(nn.Module):

@@ -10,6 +10,7 @@ from torch import nn
 INPUT_SHAPES = [(10,)]
 FAMILY = "activations"
 DESCRIPTION = "An MLP with SELU activations."
+DESCRIPTION_ZH = "使用 SELU 激活的 MLP。"
 
 
 def build():

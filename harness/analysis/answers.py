@@ -22,7 +22,7 @@ import pandas as pd
 from packaging.version import Version
 
 from harness.analysis import known_problems
-from harness.analysis.catalogue import AXES, CASE
+from harness.analysis.catalogue import AXES
 from harness.plan.suite import MODELS_DIR, discover
 from harness.records.outcomes import EXPLAINERS, PASS, RAN
 
@@ -42,9 +42,9 @@ FAMILIES = {
             "zh": "nn.LSTM 返回 (output, (h_n, c_n))；模型的输出层读取最终的隐藏状态或细胞状态，而不是输出序列。"},
         "example": "lstm_hidden_state"},
     "rnn_output": {
-        "name": {"en": "RNN read through its output, or a GRU", "zh": "通过输出序列读取的 RNN，或 GRU"},
-        "who": {"en": "an LSTM read through its output sequence, or a GRU",
-                "zh": "通过输出序列读取的 LSTM，或 GRU"},
+        "name": {"en": "GRU / LSTM read through its output", "zh": "GRU / 通过输出序列读取的 LSTM"},
+        "who": {"en": "a GRU or an LSTM read through its output sequence",
+                "zh": "GRU 或通过输出序列读取的 LSTM"},
         "description": {
             "en": "An LSTM whose head reads the output sequence (out[:, -1], attention over out), or a GRU "
                   "(whose h_n is a plain tensor, not a nested tuple).",
@@ -65,8 +65,8 @@ FAMILIES = {
     "inplace": {
         "name": {"en": "In-place operations (ReLU(inplace=True), out += x)",
                  "zh": "原地操作（ReLU(inplace=True)、out += x）"},
-        "who": {"en": "a model with in-place operations (ReLU(inplace=True), out += x as in ResNet)",
-                "zh": "含原地操作（ReLU(inplace=True)、像 ResNet 那样的 out += x）的模型"},
+        "who": {"en": "a model with in-place operations (ReLU(inplace=True), out += x)",
+                "zh": "含原地操作（ReLU(inplace=True)、out += x）的模型"},
         "description": {
             "en": "Activations created with inplace=True, or residual sums written out += x, as torchvision's "
                   "ResNet does.",
@@ -95,8 +95,8 @@ FAMILIES = {
         "example": "transformer_encoder_layer"},
     "activations": {
         "name": {"en": "Other activations (F.relu, SELU, ELU, ...)", "zh": "其他激活函数（F.relu、SELU、ELU 等）"},
-        "who": {"en": "a model with activations other than nn.ReLU modules (F.relu, SELU, ELU, LeakyReLU, Softplus)",
-                "zh": "使用 nn.ReLU 模块以外激活函数（F.relu、SELU、ELU、LeakyReLU、Softplus）的模型"},
+        "who": {"en": "a model with other activations (F.relu, SELU, ELU, ...)",
+                "zh": "使用其他激活函数（F.relu、SELU、ELU 等）的模型"},
         "description": {
             "en": "Activations called as functions (F.relu, torch.sigmoid), or activation modules other than ReLU: "
                   "SELU, ELU, LeakyReLU, Softplus.",
@@ -186,7 +186,7 @@ def join(items: list[str], lang: str) -> str:
     if len(items) <= 1:
         return "".join(items)
     if lang == "zh":
-        return "、".join(items[:-1]) + " 和 " + items[-1]
+        return "、".join(items[:-1]) + "和" + items[-1]
     return ", ".join(items[:-1]) + " and " + items[-1]
 
 
@@ -194,22 +194,35 @@ def joined(texts: list[dict]) -> dict:
     return {lang: join([t[lang] for t in texts], lang) for lang in LANGS}
 
 
-def sees(signature: str) -> dict:
-    """What a user of shap_values() sees, in both languages (known_problems.sees in English)."""
+def sees(signature: str, plural: bool = False, brief: bool = False) -> dict:
+    """What shap_values() does, as a verb phrase in both languages ("raises RuntimeError"; plural: "raise");
+    ``brief`` leaves out why the numbers are wrong."""
     kind = signature.split(":", 1)[0]
     if signature.startswith("mismatch: shap's own additivity check fired"):
-        return both("shap's own additivity check raises", "shap 自带的可加性检查报错")
-    if kind == "mismatch":
-        return both("gives silently wrong numbers (the attributions do not add up)",
-                    "静默地给出错误的数值（归因值加起来不等于模型输出）")
-    if kind == "fail":
+        en, zh = ("fails shap's own additivity check (the attributions do not add up)",
+                  "未通过 shap 自带的可加性检查（归因值加起来不等于模型输出）")
+    elif kind == "mismatch":
+        en, zh = ("gives wrong numbers without any error (the attributions do not add up)",
+                  "不报错，却给出错误的数值（归因值加起来不等于模型输出）")
+    elif kind == "fail":
         error = signature.split(":")[1].strip()
-        return both(f"raises {error}", f"抛出 {error}")
-    if kind == "crash":
-        return both("crashes the process", "进程崩溃")
-    if kind == "timeout":
-        return both("hangs (timeout)", "卡住（超时）")
-    return both(kind, kind)
+        en, zh = f"raises {error}", f"抛出 {error}"
+    elif kind == "crash":
+        en, zh = "crashes the process", "使进程崩溃"
+    elif kind == "timeout":
+        en, zh = "hangs (timeout)", "卡住（超时）"
+    elif kind == "install-error":
+        en, zh = "does not install", "无法安装"
+    elif kind == "import-error":
+        en, zh = "fails at import torch, shap", "在 import torch, shap 时失败"
+    else:
+        en, zh = f"ends in {kind}", f"结果为 {kind}"
+    if brief:
+        en, zh = en.split(" (", 1)[0], zh.split("（", 1)[0]
+    if plural:
+        verb, rest = en.split(" ", 1)
+        en = f"{verb[:-2] if verb.endswith('shes') else verb[:-1]} {rest}"
+    return both(en, zh)
 
 
 def cases_text(passed: int, total: int) -> dict:
@@ -235,14 +248,15 @@ def model_constants(path: Path) -> dict:
 
 
 def models_info(names, models_dir: Path = MODELS_DIR) -> dict:
-    """Model name -> {"family", "description", "reports"} for the reference models and any other name seen."""
+    """Model name -> {"family", "description" (T), "doc", "reports"} for the reference models and any name seen."""
     files = discover(models_dir)
     info = {}
     for name in sorted(set(names) | set(files)):
         constants = model_constants(files[name]) if name in files else {}
         family = constants.get("FAMILY")
+        english = constants.get("DESCRIPTION") or name
         info[name] = {"family": family if family in FAMILIES else OTHER,
-                      "description": constants.get("DESCRIPTION") or name,
+                      "description": both(english, constants.get("DESCRIPTION_ZH") or english),
                       "doc": constants.get("doc", ""),
                       "reports": re.findall(r"https://github\.com/[\w./-]+/(?:issues|pull)/\d+", constants.get("doc", ""))}
     return info
@@ -316,8 +330,9 @@ def axis_bounds(entry: dict, bisections: list[dict], axis: str) -> tuple[str | N
     return low, high, sorted(set(notes))
 
 
-def range_text(entry: dict, bisections: list[dict]) -> tuple[dict, dict]:
-    """(short, full): "torch 1.8.0 – 1.13.0 with shap >= 0.43.0", and the same with bisected and tested detail."""
+def range_text(entry: dict, bisections: list[dict]) -> tuple[dict, dict, dict]:
+    """(short, full, evidence): "torch 1.8.0 – 1.13.0 with shap >= 0.43.0", the same followed by the evidence, and
+    the evidence alone (the tested releases where it was seen, the boundaries bisection found)."""
     parts, notes = {lang: [] for lang in LANGS}, []
     for axis in AXES:
         r = entry["ranges"][axis]
@@ -330,19 +345,19 @@ def range_text(entry: dict, bisections: list[dict]) -> tuple[dict, dict]:
         elif high:
             en = zh = f"{axis} <= {high}"
         else:
-            tested = span([r["oldest_tested"], r["newest_tested"]])
-            en, zh = f"every tested {axis} ({tested})", f"所有测试过的 {axis}（{tested}）"
+            tested = span(list(dict.fromkeys([r["oldest_tested"], r["newest_tested"]])))
+            en, zh = f"{axis} {tested} (all tested)", f"{axis} {tested}（所有测试过的版本）"
         parts["en"].append(en)
         parts["zh"].append(zh)
     short = {"en": " with ".join(parts["en"]), "zh": " 搭配 ".join(parts["zh"])}
-    seen = "; ".join(f"{axis} {span([entry['ranges'][axis]['first_bad'], entry['ranges'][axis]['last_bad']])}"
+    seen = ", ".join(f"{axis} {span([entry['ranges'][axis]['first_bad'], entry['ranges'][axis]['last_bad']])}"
                      if entry["ranges"][axis]["first_bad"] != entry["ranges"][axis]["last_bad"]
                      else f"{axis} {entry['ranges'][axis]['first_bad']}" for axis in AXES)
-    full = {"en": f"{short['en']} (seen in the grid: {seen}" + (f"; boundaries found by bisection: {', '.join(notes)}"
-                                                                 if notes else "") + ")",
-            "zh": f"{short['zh']}（在测试矩阵中出现于：{seen}" + (f"；二分查找确定的边界：{', '.join(notes)}"
-                                                         if notes else "") + "）"}
-    return short, full
+    evidence = both(f"seen in the grid: {seen}" + (f"; boundaries found by bisection: {', '.join(notes)}"
+                                                   if notes else ""),
+                    f"在测试矩阵中出现于：{seen}" + (f"；二分查找确定的边界：{'，'.join(notes)}" if notes else ""))
+    full = both(f"{short['en']} ({evidence['en']})", f"{short['zh']}（{evidence['zh']}）")
+    return short, full, evidence
 
 
 # ---------------------------------------------------------------------------------------------------- problems
@@ -363,30 +378,91 @@ def _release_label(item: dict) -> tuple[dict, str]:
     axis, version = item["axis"], item["versions"][0] if item["direction"] != "downgrade" else item["versions"][-1]
     verb = {"upgrade": ("Upgrade", "升级到"), "downgrade": ("Downgrade", "降级到"),
             "in between": ("Switch", "换成")}[item["direction"]]
-    label = both(f"{verb[0]} {axis} to {version}" + (f" (tested: {span(item['versions'])})"
-                                                      if len(item["versions"]) > 1 else ""),
-                 f"把 {axis} {verb[1]} {version}" + (f"（测试过：{span(item['versions'])}）"
-                                                     if len(item["versions"]) > 1 else ""))
+    tested = len(item["versions"]) > 1
+    label = both(f"{verb[0]} {axis} to {version}" + (f" (tested: {span(item['versions'])})" if tested else ""),
+                 f"把 {axis} {verb[1]} {version}" + (f"（测试过：{span(item['versions'])}）" if tested else ""))
     return label, f"pip install '{axis}=={version}'"
 
 
 def _release_count(frame: pd.DataFrame, hits: pd.DataFrame, models: list[str], item: dict) -> tuple[int, int]:
     """The very cases a release verdict is about, at its releases: how many pass, of how many ran."""
     other = "shap" if item["axis"] == "torch" else "torch"
-    keys = {(tuple(r[CASE]), r[other]) for _, r in hits[hits["model"].isin(models)].iterrows()}
+    sub = hits[hits["model"].isin(models)]
+    keys = set(zip(sub["model"], sub["explainer"], sub["device"], sub[other]))
     rows = frame[frame[item["axis"]].isin(item["versions"]) & frame["outcome"].isin(RAN)]
-    rows = rows[[(tuple(r[CASE]), r[other]) in keys for _, r in rows.iterrows()]]
+    rows = rows[[k in keys for k in zip(rows["model"], rows["explainer"], rows["device"], rows[other])]]
     return int((rows["outcome"] == PASS).sum()), len(rows)
 
 
-def _who(families: list[str]) -> dict:
-    """The kinds of model as a phrase; many kinds are counted, the first three named."""
-    phrases = [FAMILIES[f]["who"] for f in families]
+def _phrase(phrases: list[dict]) -> dict:
+    """Kinds of model as one phrase; more than three are counted, the first three named."""
     if len(phrases) <= 3:
         return joined(phrases)
     first = joined(phrases[:3])
-    return both(f"{len(phrases)} kinds of model, among them {first['en']}",
-                f"{len(phrases)} 类模型，包括{first['zh']}")
+    return both(f"{len(phrases)} kinds of model, among them {first['en']}", f"{len(phrases)} 类模型，包括{first['zh']}")
+
+
+def _who(families: list[str]) -> dict:
+    return _phrase([FAMILIES[f]["who"] for f in families])
+
+
+def _as_phrase(description: dict) -> dict:
+    """A model's one-line description inside a sentence: "an MLP with ..." (no capital, no full stop)."""
+    en = description["en"].rstrip(".")
+    word = en.split(" ", 1)[0]
+    return both(en if len(word) > 1 and word.isupper() else en[:1].lower() + en[1:], description["zh"].rstrip("。"))
+
+
+def _who_models(models, universe, info: dict) -> dict:
+    """The kinds of the given models; where only some models of a kind are meant, those models' descriptions."""
+    models = {m.split(" (")[0] for m in models}
+    phrases = []
+    for family in _families_of(models, info):
+        members = {m for m in universe if info[m]["family"] == family}
+        if members <= models:
+            phrases.append(FAMILIES[family]["who"])
+        else:
+            phrases += [_as_phrase(info[m]["description"]) for m in sorted(models & members)]
+    return _phrase(phrases)
+
+
+def _stripped(models: list[str]) -> list[str]:
+    """Model names of known_problems' lists, without the "(deep)" it adds where several explainers are hit."""
+    return sorted({m.split(" (")[0] for m in models})
+
+
+def not_fixes(refused: dict, who_of) -> list[dict]:
+    """"X or Y does not help Z: it then raises ... (S5)": one line per kind of model and what it gets instead.
+
+    ``refused``: advice label (English) -> (label, [(models, what it does, problem id, where), ...]); advice that
+    fails the same models in the same way is said once; ``who_of`` says which models in words."""
+    lines: dict[tuple, list] = {}
+    for label, turns in refused.values():
+        by_outcome: dict[tuple, list] = {}
+        for models, it, sid, where in turns:
+            by_outcome.setdefault((it["en"], sid, where["en"]), [it, sid, where, []])[3] += models
+        by_who: dict[str, list] = {}
+        for it, sid, where, models in by_outcome.values():
+            by_who.setdefault(" ".join(sorted(set(models))), [models, []])[1].append((it, sid, where))
+        for key, (models, outcomes) in by_who.items():
+            line = lines.setdefault((key, tuple((o[0]["en"], o[1], o[2]["en"]) for o in outcomes)),
+                                    [models, outcomes, []])
+            line[2].append(label)
+    out = []
+    for models, outcomes, labels in lines.values():
+        who = who_of(models)
+        does = {lang: (" or " if lang == "en" else "或").join(
+            f"{it[lang]}{where[lang]} ({sid})" if lang == "en" else f"{it[lang]}{where[lang]}（{sid}）"
+            for it, sid, where in outcomes) for lang in LANGS}
+        english = [labels[0]["en"]] + [l["en"][:1].lower() + l["en"][1:] for l in labels[1:]]
+        advice = both(", ".join(english[:-1]) + (" or " if len(labels) > 1 else "") + english[-1],
+                      "、".join(l["zh"] for l in labels[:-1]) + ("或" if len(labels) > 1 else "") + labels[-1]["zh"])
+        out.append(both(f"{advice['en']} does not help {who['en']}: it then {does['en']}.",
+                        f"{advice['zh']}：对{who['zh']}无效，改后{does['zh']}。"))
+    return out
+
+
+NOWHERE = both("", "")
 
 
 def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matrix: dict,
@@ -397,73 +473,71 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
     counts = hits["explainer"].value_counts()
     explainer = counts.index[0]
     explainers = [e for e in EXPLAINERS if e in counts.index]
-    fam_cases = hits.groupby(hits["model"].map(lambda m: info[m]["family"])).size()
-    families = sorted(_families_of(hits["model"], info), key=lambda f: -fam_cases.get(f, 0))
-    short, full = range_text(entry, bisections)
-    fixes, not_fixes = [], []
-    # code changes, verified on the very cases: counts over the whole problem, failures said per kind of model
-    for item in known["code"]:
-        if item["passed"] == 0:
-            continue
+    universe = sorted(set(hits["model"]))
+    per_family = hits.groupby(hits["model"].map(lambda m: info[m]["family"])).size()
+    families = sorted(_families_of(universe, info), key=lambda f: -per_family.get(f, 0))
+    short, full, evidence = range_text(entry, bisections)
+    fixes, refused = [], {}
+
+    def refuse(label: dict, turn: dict, where: dict = NOWHERE):
+        refused.setdefault(label["en"], (label, []))[1].append(
+            (_stripped(turn["models"]), sees(turn["label"], brief=True), turn["id"] or turn["label"], where))
+
+    # code changes, verified on the very cases in the same cells
+    for item in known.get("code") or []:  # absent in a cut matrix.json: no code remedy recorded
         label, code = FIX_CODE.get(item["remedy"], (both(item["title"], item["title"]), ""))
-        name = EXPLAINER_NAMES["gradient"] if item["remedy"] == "gradient_explainer" else label["en"]
-        verified = cases_text(item["passed"], item["tried"])
-        fixes.append({"label": label, "code": code, "install": None, "remedy": item["remedy"],
-                      "verified": both(f"{name}: {verified['en']}", f"{name}：{verified['zh']}"),
-                      "families": _families_of(item["passes"] and [m.split(" (")[0] for m in item["passes"]], info),
-                      "complete": item["works"] == "yes"})
-    for item in known["code"]:
-        label = FIX_CODE.get(item["remedy"], (both(item["title"], item["title"]), ""))[0]
         for turn in item["instead"]:
-            fams = _families_of([m.split(" (")[0] for m in turn["models"]], info)
-            where = f" ({turn['where']})" if turn["where"] else ""
-            it = sees(turn["label"])
-            not_fixes.append(both(
-                f"{label['en']} does not help {_who(fams)['en']}{where}: it {it['en']} ({turn['id'] or turn['label']}).",
-                f"{label['zh']}对{_who(fams)['zh']}无效{where}：它{it['zh']}（{turn['id'] or turn['label']}）。"))
-    # releases: judged per kind of model, so "upgrade torch" is a fix for one kind and not for another
+            refuse(label, turn, both(f" with {turn['where']}", f"（{turn['where']} 时）") if turn["where"] else NOWHERE)
+        if not item["passed"]:
+            continue
+        passes = _stripped(item["passes"])
+        always = sorted(set(passes) - {m for t in item["instead"] for m in _stripped(t["models"])})
+        verified = cases_text(item["passed"], item["tried"])
+        if item["remedy"] == "gradient_explainer":  # "GradientExplainer: passed in 24 of 24 cases"
+            verified = {lang: f"{EXPLAINER_NAMES['gradient']}{': ' if lang == 'en' else '：'}{text}"
+                        for lang, text in verified.items()}
+        complete = item["works"] == "yes" and set(passes) >= set(universe)
+        wheres = sorted({t["where"] for t in item["instead"] if t["where"]})
+        fixes.append({"label": label, "for": None if complete or not always else _who_models(always, universe, info),
+                      "except": both(f"not with {' or '.join(wheres)}", f"{' 或 '.join(wheres)} 时除外")
+                      if wheres and not always else None,
+                      "code": code, "install": None, "kind": item["remedy"],
+                      "verified": verified, "passed": item["passed"], "complete": complete})
+    # releases, judged per kind of model: "upgrade torch" is a fix for one kind and not for another
     releases: dict[tuple, dict] = {}
     for family in families:
-        models = sorted({m for m in hits["model"] if info[m]["family"] == family})
-        sub = frame[frame["model"].isin(models)]
+        sub = frame[frame["model"].isin([m for m in universe if info[m]["family"] == family])]
         for item in known_problems.remedies(sub, signature, ids):
-            key = (item["axis"], item["direction"], tuple(item["versions"]))
-            if item["works"] != "no":
-                passing = [m.split(" (")[0] for m in item["passes"]]
-                fix = releases.setdefault(key, {"item": item, "families": [], "models": []})
-                fix["families"].append(family)
-                fix["models"] += passing
+            label = _release_label(dict(item, versions=item["versions"][:1] if item["direction"] != "downgrade"
+                                        else item["versions"][-1:]))[0]
             for turn in item["instead"]:
-                fams = _families_of([m.split(" (")[0] for m in turn["models"]], info)
-                label = _release_label(item)[0]
-                it = sees(turn["label"])
-                not_fixes.append(both(
-                    f"{label['en']} does not help {_who(fams)['en']}: it {it['en']} ({turn['id'] or turn['label']}).",
-                    f"{label['zh']}对{_who(fams)['zh']}无效：它{it['zh']}（{turn['id'] or turn['label']}）。"))
+                refuse(label, turn)
+            if item["works"] != "no":
+                key = (item["axis"], item["direction"], tuple(item["versions"]))
+                releases.setdefault(key, {"item": item, "models": []})["models"] += _stripped(item["passes"])
     for fix in releases.values():
         item = fix["item"]
         label, install = _release_label(item)
         passed, total = _release_count(frame, hits, fix["models"], item)
-        who = _who(fix["families"])
         verified = cases_text(passed, total)
-        fixes.append({"label": both(f"{label['en']} (for {who['en']})", f"{label['zh']}（适用于{who['zh']}）"),
-                      "code": None, "install": install, "remedy": f"{item['axis']}-{item['direction']}",
+        complete = set(fix["models"]) >= set(universe)
+        fixes.append({"label": label, "for": None if complete else _who_models(fix["models"], universe, info),
+                      "except": None, "code": None, "install": install, "kind": f"{item['axis']} {item['direction']}",
                       "verified": both(f"{item['axis']} {span(item['versions'])}: {verified['en']}",
                                        f"{item['axis']} {span(item['versions'])}：{verified['zh']}"),
-                      "families": fix["families"], "complete": set(fix["families"]) == set(families)})
+                      "passed": passed, "complete": complete})
+    fixes.sort(key=lambda f: (not f["complete"], -f["passed"]))
+    refusals = not_fixes(refused, lambda models: _who_models(models, universe, info))
     if signature.startswith("mismatch"):
-        not_fixes.append(NO_CHECK_ADDITIVITY)
-    fixes.sort(key=lambda f: (not f["complete"], f["install"] is not None))
-    it = sees(signature)
-    message = signature.split(": ", 2)[-1] if signature.startswith("fail:") else None
-    names = joined([both(EXPLAINER_NAMES[e], EXPLAINER_NAMES[e]) for e in explainers])
-    quoted = f" (\"{_cut(message, 70)}\")" if message else ""
-    zh_quoted = f"（“{_cut(message, 70)}”）" if message else ""
-    who = _who(families)
-    first = both(f"{names['en']} {it['en']}{quoted} for {who['en']} with {short['en']}.",
-                 f"在 {short['zh']} 下，{who['zh']}使用 {names['zh']} 时{it['zh']}{zh_quoted}。")
-    todo = _todo(fixes, families)
+        refusals.append(NO_CHECK_ADDITIVITY)
     typed = re.match(r"^fail: (\w+): (.*)$", signature, re.S)
+    it = sees(signature, plural=len(explainers) > 1)
+    quoted = both(f" (\"{_cut(typed.group(2), 70)}\")", f"（“{_cut(typed.group(2), 70)}”）") if typed else NOWHERE
+    names = joined([both(EXPLAINER_NAMES[e], EXPLAINER_NAMES[e]) for e in explainers])
+    who = _who(families)
+    first = both(f"{names['en']} {it['en']}{quoted['en']} for {who['en']}, on {short['en']}.",
+                 f"在 {short['zh']} 时，对于{who['zh']}，{names['zh']} 会{it['zh']}{quoted['zh']}。")
+    todo = _todo(fixes)
     return {
         "id": entry["id"], "explainer": explainer, "explainers": explainers, "outcome": signature.split(":")[0],
         "loud": not signature.startswith("mismatch: attributions do not add up"),
@@ -472,10 +546,10 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
                       "text": signature},
         "title": both(f"{entry['id']}: {names['en']} {it['en']}", f"{entry['id']}：{names['zh']} {it['zh']}"),
         "sentence": both(f"{first['en']} {todo['en']}", f"{first['zh']}{todo['zh']}"),
-        "families": families, "range": full, "fixes": fixes, "not_fixes": not_fixes,
-        "models": [{"name": m, "family": info[m]["family"], "description": both(info[m]["description"],
-                                                                                info[m]["description"])}
-                   for m in sorted(set(hits["model"]))],
+        "families": families, "range": full, "range_short": short, "range_evidence": evidence,
+        "fixes": [{k: v for k, v in f.items() if k not in ("passed", "complete")} for f in fixes],
+        "not_fixes": refusals,
+        "models": [{"name": m, "family": info[m]["family"], "description": info[m]["description"]} for m in universe],
         "reproducer": reproducer(hits, families, info, matrix, explainer),
         "reports": reports(entry, hits, info),
         "cases": int(len(hits)), "cells": len(entry["cells"]),
@@ -483,49 +557,64 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
 
 
 def _cut(text: str, n: int) -> str:
-    return text if len(text) <= n else text[:n].rsplit(" ", 1)[0] + " ..."
+    """The message's first sentence when short, else its first ``n`` characters."""
+    first = text.split(". ", 1)[0]
+    if len(first) <= n + 30:
+        return first + ("." if first != text and not first.endswith(".") else "")
+    return text[:n].rsplit(" ", 1)[0] + " ..."
 
 
-def _todo(fixes: list[dict], families: list[str]) -> dict:
-    """The sentence's "what to do": the verified fix that covers every kind hit, else per kind, else none."""
-    complete = [f for f in fixes if f["complete"] and set(f["families"]) >= set(families)]
-    if complete:
-        best = complete[0]
-        return both(f"What to do: {best['label']['en'][0].lower()}{best['label']['en'][1:]} "
-                    f"({best['verified']['en']}).",
-                    f"怎么办：{best['label']['zh']}（{best['verified']['zh']}）。")
-    if fixes:
-        best = fixes[0]
-        return both(f"What to do: {best['label']['en'][0].lower()}{best['label']['en'][1:]} "
-                    f"({best['verified']['en']}); see below what it does not cover.",
-                    f"怎么办：{best['label']['zh']}（{best['verified']['zh']}）；它不能覆盖的情况见下文。")
-    return both("No change tested here fixes it.", "本结果中测试过的改动都不能解决它。")
+def fix_label(fix: dict, lang: str) -> str:
+    """A fix's label with the kinds of model it is for, when not all: "Upgrade torch to 1.13.1 (for ...)"."""
+    label = fix["label"][lang]
+    if fix["for"]:
+        label += f" (for {fix['for']['en']})" if lang == "en" else f"（适用于{fix['for']['zh']}）"
+    if fix.get("except"):
+        label += f" ({fix['except']['en']})" if lang == "en" else f"（{fix['except']['zh']}）"
+    return label
+
+
+def _todo(fixes: list[dict]) -> dict:
+    """The sentence's "what to do": the best verified fix (the others follow in the card)."""
+    if not fixes:
+        return both("No change tested here fixes it.", "本结果中测试过的改动都不能解决它。")
+    best = fixes[0]
+
+    def lower(text: str) -> str:
+        return text[:1].lower() + text[1:]
+    en = f"What to do: {lower(fix_label(best, 'en'))} ({best['verified']['en']})."
+    zh = f"怎么办：{fix_label(best, 'zh')}（{best['verified']['zh']}）。"
+    if not best["complete"]:
+        en += " It does not cover every case: see what does not work."
+        zh += "它不能覆盖所有情况：见“无效的做法”。"
+    return both(en, zh)
 
 
 def reproducer(hits: pd.DataFrame, families: list[str], info: dict, matrix: dict, explainer: str) -> dict | None:
-    """The shipped reproducer of the card's first kind of model: its example model if hit, in its newest cell."""
+    """The shipped reproducer of the card's first kind of model (its example model when hit), newest cell."""
     rows = hits[hits["reproducer"].notna() & (hits["explainer"] == explainer)] if "reproducer" in hits else hits[:0]
     if rows.empty:
         return None
-    wanted = [FAMILIES[f]["example"] for f in families] + [m for f in families for m in sorted(set(rows["model"]))
+    present = set(rows["model"])
+    wanted = [FAMILIES[f]["example"] for f in families] + [m for f in families for m in sorted(present)
                                                          if info[m]["family"] == f]
-    model = next(m for m in wanted if m in set(rows["model"]))
+    model = next(m for m in wanted if m in present)
     row = rows[rows["model"] == model].iloc[-1]
     entry = (matrix.get("reproducers") or {}).get(row["reproducer"]) or {}
-    pinned = [r for r in matrix["cases"] if r["cell"] == entry.get("pinned")]
-    cell = pinned[0] if pinned else row
-    return {"model": model, "explainer": row["explainer"], "device": row["device"], "torch": cell["torch"],
-            "shap": cell["shap"], "path": row["reproducer"], "command": entry.get("command"),
-            "description": both(info[model]["description"], info[model]["description"])}
+    pinned = next((r for r in matrix["cases"] if r["cell"] == entry.get("pinned")), None) or row
+    return {"model": model, "explainer": row["explainer"], "device": row["device"], "torch": pinned["torch"],
+            "shap": pinned["shap"], "path": row["reproducer"], "command": entry.get("command"),
+            "description": info[model]["description"]}
 
 
 def reports(entry: dict, hits: pd.DataFrame, info: dict) -> list[str]:
-    """Public reports cited by the docstrings of the models this problem hits; those quoting the error first."""
+    """Public reports cited by the docstrings of the models this problem hits: those that quote the error, or
+    all of them when it hits a few models only (a problem of many models is no one report's)."""
     message = entry["signature"].split(": ", 2)[-1]
     needle = "additivity" if entry["signature"].startswith("mismatch") else message[:30].lower()
     models = sorted(set(hits["model"]))
     quoting = [m for m in models if needle in info[m]["doc"].lower()]
-    urls = [u for m in (quoting or models) for u in info[m]["reports"]]
+    urls = [u for m in (quoting or (models if len(models) <= 3 else [])) for u in info[m]["reports"]]
     return list(dict.fromkeys(urls))[:8]
 
 
@@ -545,11 +634,13 @@ def family_explainer(frame: pd.DataFrame, models: list[str], explainer: str, ids
     rows = frame[frame["model"].isin(models) & (frame["explainer"] == explainer) & frame["outcome"].isin(RAN)]
     passed, total = int((rows["outcome"] == PASS).sum()), len(rows)
     found = [ids[s] for s in sorted(set(rows["signature"].dropna()), key=lambda s: int(ids[s][1:]))]
-    result = {"verdict": verdict_of(passed, total), "pass": passed, "total": total, "problems": found}
+    result = {"verdict": verdict_of(passed, total), "pass": passed, "total": total, "problems": found, "works": None}
     if not total:
         return dict(result, text=both("Not tested.", "未测试。"))
     good = {c for c, g in rows.groupby(["torch", "shap"]) if (g["outcome"] == PASS).all()}
     everywhere = {c for c, _ in rows.groupby(["torch", "shap"])}
+    result["works"] = cells_text(good, tested) if good and good != everywhere else \
+        both("every tested release", "所有测试过的版本") if good else None
     count = cases_text(passed, total)
     if good == everywhere:
         return dict(result, text=both(f"Works everywhere tested ({count['en']}).",
@@ -580,7 +671,7 @@ def family_rows(frame: pd.DataFrame, info: dict, ids: dict) -> list[dict]:
         if not models:
             continue
         out.append({"id": family, "name": words["name"], "description": words["description"],
-                    "models": [{"name": m, "description": both(info[m]["description"], info[m]["description"])}
+                    "models": [{"name": m, "description": info[m]["description"]}
                                for m in models],
                     "explainers": {e: family_explainer(frame, models, e, ids, tested) for e in EXPLAINERS}})
     return out
@@ -646,23 +737,33 @@ def summary(frame: pd.DataFrame, families: list[dict]) -> list[dict]:
               and f["explainers"]["gradient"]["verdict"] == "works"]
     if better:
         names = joined([f["name"] for f in better])
-        lines.append(both(f"Use GradientExplainer for these kinds of model: it passed every tested case, "
-                          f"DeepExplainer did not: {names['en']}.",
-                          f"以下几类模型请使用 GradientExplainer：它通过了所有测试用例，而 DeepExplainer 没有："
-                          f"{names['zh']}。"))
+        lines.append(both(f"For {names['en']}: use GradientExplainer; it passed every tested case, DeepExplainer "
+                          "did not.",
+                          f"对于{names['zh']}，请使用 GradientExplainer：它通过了所有测试用例，而 DeepExplainer 没有。"))
     both_fine = [f for f in families if all(f["explainers"][e]["verdict"] == "works" for e in EXPLAINERS)]
     if both_fine:
         names = joined([f["name"] for f in both_fine])
         lines.append(both(f"Both explainers passed every tested case for: {names['en']}.",
                           f"两个解释器都通过了所有测试用例的模型类型：{names['zh']}。"))
+    neither, never = [], []
     for f in families:
         if all(f["explainers"][e]["verdict"] in ("partial", "fails") for e in EXPLAINERS):
             best = max(EXPLAINERS, key=lambda e: f["explainers"][e]["pass"] / max(f["explainers"][e]["total"], 1))
             b = f["explainers"][best]
-            lines.append(both(f"{f['name']['en']}: neither explainer passes everywhere; {EXPLAINER_NAMES[best]} "
-                              f"does best ({b['pass']} of {b['total']} cases).",
-                              f"{f['name']['zh']}：两个解释器都不能处处通过；{EXPLAINER_NAMES[best]} 表现最好"
-                              f"（{b['total']} 个用例中通过 {b['pass']} 个）。"))
+            if not b["pass"]:
+                never.append(f["name"])
+                continue
+            neither.append(both(f"{f['name']['en']} ({EXPLAINER_NAMES[best]}: {b['pass']} of {b['total']})",
+                                f"{f['name']['zh']}（{EXPLAINER_NAMES[best]}：{b['total']} 个中通过 {b['pass']} 个）"))
+    if neither:
+        names = {"en": "; ".join(n["en"] for n in neither), "zh": "；".join(n["zh"] for n in neither)}
+        lines.append(both(f"Neither explainer passes every tested case for these kinds (the better one in brackets): "
+                          f"{names['en']}.",
+                          f"对于以下几类模型，两个解释器都不能通过所有测试用例（括号里是表现更好的一个）：{names['zh']}。"))
+    if never:
+        names = joined(never)
+        lines.append(both(f"No explainer passed any tested case for: {names['en']}.",
+                          f"以下几类模型在任何测试用例中都没有通过：{names['zh']}。"))
     for explainer in EXPLAINERS:
         sub = ran[ran["explainer"] == explainer]
         for axis in AXES:
@@ -679,6 +780,21 @@ def summary(frame: pd.DataFrame, families: list[dict]) -> list[dict]:
 
 # ---------------------------------------------------------------------------------------------------- build
 
+_CJK_LATIN = re.compile(r"(?<=[\u4e00-\u9fff])(?=[A-Za-z0-9_(])|(?<=[A-Za-z0-9_)])(?=[\u4e00-\u9fff])")
+
+
+def spaced(data):
+    """Every Chinese text with a space between Chinese and Latin words ("LSTM 无效"), as Chinese technical text
+    is set; texts are joined from parts, so this is done once at the end."""
+    if isinstance(data, dict):
+        if set(data) == set(LANGS):
+            return dict(data, zh=_CJK_LATIN.sub(" ", data["zh"]))
+        return {k: spaced(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [spaced(v) for v in data]
+    return data
+
+
 def build(matrix: dict, results: Path | None = None) -> dict:
     """The answers to the three questions, from one matrix.json document (``results``: where it was read from)."""
     frame = _frame(matrix)
@@ -690,31 +806,36 @@ def build(matrix: dict, results: Path | None = None) -> dict:
     families = family_rows(frame, info, ids)
     problems = [problem_card(entry, known[entry["signature"]], frame, info, matrix, ids, bisections)
                 for entry in catalogue["signatures"] if entry["signature"] in known]
-    return {
+    return spaced({
         "summary": summary(frame, families),
         "explainers": {e: both(n, n) for e, n in EXPLAINER_NAMES.items()},
         "families": families,
         "problems": problems,
         "cells": cell_rows(frame, ids),
-    }
+    })
 
 
 def card_lines(card: dict, lang: str = "en") -> list[str]:
     """A problem card as plain text lines: the terminal lookup and COMPATIBILITY.md say these sentences."""
-    words = {"en": ("Range", "Fix", "verified", "Does not work", "Reproduce", "Reports", "Kinds of model"),
-             "zh": ("版本范围", "解决办法", "已验证", "无效的做法", "复现", "公开报告", "模型类型")}[lang]
-    lines = [card["title"][lang], card["sentence"][lang], f"{words[0]}: {card['range'][lang]}",
-             f"{words[6]}: " + join([FAMILIES[f]["name"][lang] for f in card["families"]], lang)]
+    words = {"en": ("Range: ", "Fix: ", "verified: ", "Does not work: ", "Reproduce", "Reports: ", "Kinds of model: ",
+                    ": ", "; ", "(", ")"),
+             "zh": ("版本范围：", "解决办法：", "已验证：", "无效的做法：", "复现", "公开报告：", "模型类型：",
+                    "：", "；", "（", "）")}[lang]
+    colon, semi, left, right = words[7:]
+    lines = [card["title"][lang], card["sentence"][lang], f"{words[0]}{card['range'][lang]}",
+             words[6] + semi.join(FAMILIES[f]["name"][lang] for f in card["families"])]
     for fix in card["fixes"]:
-        lines.append(f"{words[1]}: {fix['label'][lang]} ({words[2]}: {fix['verified'][lang]})")
+        lines.append(f"{words[1]}{fix_label(fix, lang)}{' ' if lang == 'en' else ''}{left}{words[2]}"
+                     f"{fix['verified'][lang]}{right}")
         if fix["code"]:
             lines += ["    " + line for line in fix["code"].splitlines()]
         if fix["install"]:
             lines.append(f"    {fix['install']}")
-    lines += [f"{words[3]}: {text[lang]}" for text in card["not_fixes"]]
+    lines += [f"{words[3]}{text[lang]}" for text in card["not_fixes"]]
     if card["reproducer"]:
         r = card["reproducer"]
-        lines.append(f"{words[4]} ({r['model']}, torch {r['torch']}, shap {r['shap']}): {r['command'] or r['path']}")
+        lines.append(f"{words[4]}{' ' if lang == 'en' else ''}{left}{r['description'][lang].rstrip('.。')}{semi}torch {r['torch']}, shap {r['shap']}"
+                     f"{right}{colon}{r['command'] or r['path']}")
     if card["reports"]:
-        lines.append(f"{words[5]}: {', '.join(card['reports'])}")
+        lines.append(f"{words[5]}{' '.join(card['reports'])}")
     return lines
