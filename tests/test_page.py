@@ -30,20 +30,20 @@ FIRST_LOAD_LIMIT, FULL_GRID_LIMIT = 500_000, 1_500_000
 
 
 @pytest.fixture(scope="module")
-def published(shipped, tmp_path_factory):
-    """The page folder of the shipped results, as `nox -s report` publishes it."""
+def published(frozen_results, tmp_path_factory):
+    """The page folder of the shipped results (their frozen copy, conftest.frozen_results), as it is published."""
     out = tmp_path_factory.mktemp("published") / "site"
-    return site.write_site(shipped, out)
+    return site.write_site(frozen_results, out)
 
 
 @pytest.fixture(scope="module")
-def matrix(shipped):
-    return json.loads((shipped / "matrix.json").read_text())
+def matrix(frozen_results):
+    return json.loads((frozen_results / "matrix.json").read_text())
 
 
 @pytest.fixture(scope="module")
-def cards(matrix, shipped):
-    return answers_module.build(matrix, shipped)
+def cards(matrix, frozen_results):
+    return answers_module.build(matrix, frozen_results)
 
 
 @pytest.fixture(scope="module")

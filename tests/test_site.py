@@ -124,15 +124,15 @@ def test_the_diff_is_summarized():
     assert "2.37×" in changes and "torch_2_3_1-shap_0_54_1" in changes and "1.26.4" in changes
 
 
-def test_cli_writes_the_page_and_its_cells(shipped, tmp_path):
+def test_cli_writes_the_page_and_its_cells(frozen_results, tmp_path):
     """The command on the shipped results, with the real answer cards: index.html, the data and one script per cell."""
     out = tmp_path / "site"
-    command = [sys.executable, "-m", "harness.publish.page", "--results", str(shipped), "--out", str(out),
+    command = [sys.executable, "-m", "harness.publish.page", "--results", str(frozen_results), "--out", str(out),
                "--diff", str(FIXTURES / "diff.json")]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert {"index.html", "matrix.json", "matrix.csv", "cells", "reproducers"} <= {p.name for p in out.iterdir()}
-    cells = {json.loads(p.read_text())["cell"]["id"] for p in (shipped / "raw").glob("*.json")}
+    cells = {json.loads(p.read_text())["cell"]["id"] for p in (frozen_results / "raw").glob("*.json")}
     assert sorted(p.name for p in (out / "cells").iterdir()) == sorted(f"{c}.js" for c in cells)
     assert str(out / "index.html") in done.stdout
 
