@@ -90,8 +90,8 @@ def test_the_first_screen_has_the_answers_way_in(open_page, device, tmp_path):
     page, log = open_page(device)
     height = device["viewport"]["height"]
     box = lambda selector: page.locator(selector).bounding_box()  # noqa: E731
-    assert box("#search-text")["y"] + box("#search-text")["height"] <= height  # the whole search box
-    assert box("#search-go")["y"] + box("#search-go")["height"] <= height
+    assert box("#lookup-text")["y"] + box("#lookup-text")["height"] <= height  # the whole search box
+    assert box("#lookup-go")["y"] + box("#lookup-go")["height"] <= height
     first = "#what-to-do > ul > li >> nth=0"
     assert box(first)["y"] + box(first)["height"] <= height  # the summary starts on screen
     entries = page.locator(".entries .entry")
@@ -113,9 +113,9 @@ def test_the_first_screen_has_the_answers_way_in(open_page, device, tmp_path):
 
 def test_the_seed_error_gives_its_card_and_the_permalink_restores_it(open_page, cards, matrix, published):
     page, log = open_page()
-    page.fill("#search-text", SEED)
+    page.fill("#lookup-text", SEED)
     expected = seed_card(cards)
-    card = page.locator("#search-result article.card").first
+    card = page.locator("#lookup-result article.card").first
     assert card.get_attribute("data-problem") == expected["id"]
     sentence = card.locator(".sentence").inner_text()
     assert sentence == expected["sentence"]["en"]
@@ -136,37 +136,38 @@ def test_the_seed_error_gives_its_card_and_the_permalink_restores_it(open_page, 
     link_url = page.url
     assert "q=" in link_url
     again, log_again = open_page(url=link_url)  # a fresh tab from the permalink
-    assert again.input_value("#search-text") == SEED
-    assert again.locator("#search-result article.card").first.inner_text() == text
+    assert again.input_value("#lookup-text") == SEED
+    assert again.locator("#lookup-result article.card").first.inner_text() == text
     assert log["errors"] == log_again["errors"] == []
 
 
 def test_an_unseen_error_says_plainly_it_was_not_observed(open_page, matrix):
     page, log = open_page()
-    page.fill("#search-text", UNSEEN)
-    page.click("#search-go")
-    text = page.inner_text("#search-result")
+    page.fill("#lookup-text", UNSEEN)
+    page.click("#lookup-go")
+    text = page.inner_text("#lookup-result")
     ran = [c for c in matrix["cases"] if c["outcome"] not in ("skip", "n/a")]
-    assert text.startswith("Not observed: this error did not occur in any of the ")
+    assert text.startswith("Not observed in these results: none of the ")
     assert f"{len(ran)} cases that ran here" in text and f"in {len({c['cell'] for c in ran})} cells" in text
+    assert "gave this error" in text
     assert "torch 1.13.0 – 2.15.0 × shap 0.42.1 – 0.54.1" in text
-    assert page.locator("#search-result article").count() == 0 and log["errors"] == []
+    assert page.locator("#lookup-result article").count() == 0 and log["errors"] == []
 
 
 def test_in_chinese_the_seed_error_gives_the_same_card_and_the_link_keeps_the_language(open_page, cards):
     page, log = open_page()
     page.click('button.lang[data-lang="zh"]')
     assert page.evaluate("document.documentElement.lang") == "zh-Hans"
-    page.fill("#search-text", SEED)
+    page.fill("#lookup-text", SEED)
     expected = seed_card(cards)
-    card = page.locator("#search-result article.card").first
+    card = page.locator("#lookup-result article.card").first
     assert card.get_attribute("data-problem") == expected["id"]  # lookup works the same in either language
     assert card.locator(".sentence").inner_text() == expected["sentence"]["zh"]
     assert card.locator('.sentence span[lang="zh-Hans"]').count() == 1
     assert "怎么做" in page.inner_text("#what-to-do h2") and "lang=zh" in page.url
     again, _ = open_page(url=page.url)
     assert again.evaluate("document.documentElement.lang") == "zh-Hans"
-    assert again.locator("#search-result article.card .sentence").first.inner_text() == expected["sentence"]["zh"]
+    assert again.locator("#lookup-result article.card .sentence").first.inner_text() == expected["sentence"]["zh"]
     assert again.locator('button.lang[data-lang="zh"]').get_attribute("aria-pressed") == "true"
     assert log["errors"] == []
 
@@ -175,10 +176,10 @@ def test_a_permalink_with_markup_shows_it_as_text_and_runs_nothing(open_page):
     page, log = open_page(suffix="#q=" + quote(HOSTILE, safe="") + "&lang=" + quote(HOSTILE, safe="")
                           + "&model=" + quote(HOSTILE, safe="") + "&cell=" + quote(HOSTILE, safe=""))
     page.wait_for_timeout(300)
-    assert page.input_value("#search-text") == HOSTILE
+    assert page.input_value("#lookup-text") == HOSTILE
     assert page.locator("img").count() == 0 and log["dialogs"] == [] and log["errors"] == []
     assert page.evaluate("document.documentElement.lang") == "en"  # an unknown language falls back
-    assert "not observed" in page.inner_text("#search-result").lower()
+    assert "not observed" in page.inner_text("#lookup-result").lower()
 
 
 def test_a_permalink_restores_filters_cell_and_versions(open_page, published):

@@ -315,8 +315,9 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", dow
     grids, cell_marks = heatmaps(cases, models, cell_notes)
     pairs = device_pairs(cases)
     shaps = sorted({c["shap"] for c in cases}, key=Version)
-    # lookup.js matches on these fields only (harness.publish.lookup.problems has the rest for the terminal)
-    matchable = [{k: p[k] for k in ("id", "signature", "type", "texts", "n_cases")} for p in lookup.problems(matrix)]
+    # what lookup.js matches and sets aside on (harness.publish.lookup.problems has the evidence for the terminal too)
+    matchable = [{k: p.get(k) for k in ("id", "signature", "outcome", "type", "texts", "n_cases", "models", "explainers",
+                                        "devices", "cells")} for p in lookup.problems(matrix)]
     data = {"resultsHref": results_href, "cellsHref": CELLS, "models": models, "marks": cell_marks, "kinds": KINDS,
             "families": {f["id"]: [m["name"] for m in f["models"]] for f in answers.get("families") or []},
             "strings": STRINGS, "answers": answers, "lookup": {"problems": matchable, "coverage": lookup.coverage(matrix)}}

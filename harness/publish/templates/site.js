@@ -60,8 +60,8 @@
   }
 
   // --- I got this error ----------------------------------------------------------------------------------------
-  const searchText = byId("search-text");
-  const searchResult = byId("search-result");
+  const searchText = byId("lookup-text");
+  const searchResult = byId("lookup-result");
   const MATCH_WORDS = { exact: "match_exact", part: "match_part", similar: "match_similar" };
 
   function notObserved() {
@@ -76,21 +76,35 @@
     return box;
   }
 
+  // harnessLookup.answer (lookup.js) gives the matches and the problems it set aside (a traceback outside shap, a
+  // generic message); an older lookup.js has match only.
+  function ask(text) {
+    const lookup = window.harnessLookup;
+    if (lookup.answer) return lookup.answer(text, data.lookup.problems);
+    const found = lookup.match(text, data.lookup.problems);
+    return found === null ? null : { found, set_aside: [] };
+  }
+
   function search() {
     state.q = searchText.value;
     searchResult.replaceChildren();
-    const found = state.q.trim() ? window.harnessLookup.match(state.q, data.lookup.problems) : null;
-    if (found === null) return;
-    if (!found.length) { searchResult.append(notObserved()); return; }
-    found.slice(0, 5).forEach((f) => {
+    const said = state.q.trim() ? ask(state.q) : null;
+    if (said === null) return;
+    if (!said.found.length) {
+      searchResult.append(notObserved());
+      (said.set_aside || []).forEach((a) => searchResult.append(el("p", a.note, "set-aside muted")));
+      return;
+    }
+    said.found.slice(0, 5).forEach((f) => {
       const card = byId("problem-" + f.id);
       if (!card) return;
       const copy = card.cloneNode(true);  // the server-rendered card: escaped by Jinja2, both languages
       copy.id = "hit-" + f.id;
       copy.classList.add("hit");
-      const how = data.strings[MATCH_WORDS[f.match]];
-      const note = tr(how, "p");
+      const note = tr(data.strings[MATCH_WORDS[f.match]] || f.match, "p");
       note.className = "match muted";
+      if (f.symptom) note.append(" · " + f.symptom);
+      (f.close || []).forEach((c) => note.append(el("br"), el("span", c.differs)));
       copy.insertBefore(note, copy.children[1]);
       searchResult.append(copy);
     });
