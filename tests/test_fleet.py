@@ -197,9 +197,9 @@ def test_merge_replaces_this_runs_records_and_keeps_the_rest(published):
 def test_cpu_cases_come_from_the_cpu_runner_and_cuda_cases_from_the_gpu_runner(published):
     results, _ = published
     rows = [row for doc in store.read_cells(results) for row in report.case_rows(doc)]
-    keys = [(r["cell"], r["model"], r["explainer"], r["device"]) for r in rows]
+    keys = [r.key for r in rows]
     assert len(keys) == len(set(keys)) == 5 * 8  # five cells, no case twice
-    hosts = {(r["cell"], r["device"]): r["host"] for r in rows}
+    hosts = {(r.cell, r.device): r.host for r in rows}
     assert hosts[(FIXED, "cpu")] == "vm" and hosts[(FIXED, "cuda")] == "gpu-runner-1"
     assert hosts[(REGRESSED, "cuda")] == "gpu-runner-1"  # the older GPU record survives a CPU-only run
     assert hosts[(KEPT, "cuda")] == "vm"  # skip: never run on a GPU

@@ -4,8 +4,9 @@ tests/fixtures/lookup/matrix.json is cut from a real default-grid run (24 cells,
 (hook_order_dict_output_leaf, lstm_hidden_state, relu_inplace, conv_attention_product, torchscript_mlp,
 reused_activation) with the catalogue and known-problem entries of their signatures (their verified remedies),
 made by tests/fixtures/lookup/cut.py from the shipped results/matrix.json.
-examples.json holds pasted texts and the signature each must find (null: not observed); both implementations
-are checked against it.
+examples.json holds pasted texts and the signature each must find (null: not observed); pastes.json holds REAL
+pastes, exactly as people posted them publicly (each with its source URL and form), and the problems each must find
+(empty: "not observed"). Both implementations run both sets: lookup.js under node here, and in Chromium below.
 """
 import json
 import os
@@ -24,6 +25,7 @@ from test_site import browser  # noqa: F401 (a fixture: headless Debian chromium
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "lookup"
 EXAMPLES = json.loads((FIXTURES / "examples.json").read_text())
+PASTES = json.loads((FIXTURES / "pastes.json").read_text())
 SEED = EXAMPLES[0]["text"]
 UNSEEN = EXAMPLES[-2]["text"]
 SEED_SIGNATURE = "fail: RuntimeError: Module backward hook for grad_input is called before the grad_output one."
@@ -42,6 +44,104 @@ def test_examples(problems, example):
     else:
         assert found[0]["signature"].startswith(example["signature"])
         assert found[0]["match"] == example["match"]
+
+
+@pytest.mark.parametrize("paste", PASTES, ids=[p["name"] for p in PASTES])
+def test_real_pastes(problems, paste):
+    """Each real paste finds its problems (all of them first, in any order), or says "not observed"."""
+    found = [f["id"] for f in lookup.match(paste["text"], problems)]
+    assert set(found[:len(paste["expect"])]) == set(paste["expect"]) and len(found) >= len(paste["expect"])
+    if not paste["expect"]:
+        assert found == []
+
+
+def test_the_real_pastes_cover_the_forms_people_use():
+    """At least ten forms that find their problem, ten unrelated errors, and quotes in English and Chinese prose."""
+    found = [p for p in PASTES if p["expect"]]
+    assert len(found) >= 10 and len(PASTES) - len(found) >= 10
+    forms = " ".join(p["form"] for p in found)
+    for form in ("full traceback", "IPython", "Colab", "Markdown quote", "backticks", "bold", "code fence",
+                 "elided", "Chinese prose", "symptom", "quoted in an English sentence", "quoted in a Chinese sentence"):
+        assert form in forms, form
+    assert all(p["source"].startswith("https://") for p in PASTES)
+
+
+def node_answers(problems, texts):
+    """What lookup.js answers under node, per text."""
+    if not shutil.which("node"):
+        pytest.skip("node is not installed")
+    done = subprocess.run(["node", str(FIXTURES / "node_lookup.js")], capture_output=True, text=True, check=True,
+                          input=json.dumps({"problems": problems, "texts": texts}))
+    return json.loads(done.stdout)
+
+
+def comparable(said):
+    """An answer in the terms both implementations share (JSON round trip: tuples become lists)."""
+    return json.loads(json.dumps({"found": [[f["id"], f["match"], f["score"], [c["differs"] for c in f["close"]],
+                                             f.get("symptom")] for f in said["found"]],
+                                  "set_aside": said["set_aside"], "read": said["read"]}))
+
+
+def test_the_page_script_answers_like_python(problems):
+    """lookup.js (under node) and lookup.py agree on every text of the shared set: messages, reading, answer."""
+    texts = [p["text"] for p in PASTES] + [e["text"] for e in EXAMPLES]
+    for text, js in zip(texts, node_answers(problems, texts)):
+        assert js["extract"] == lookup.extract(text), text[:80]
+        assert js["read"] == lookup.read(text), text[:80]
+        assert comparable(js["answer"]) == comparable(lookup.answer(text, problems)), text[:80]
+
+
+def paste(name):
+    return next(p["text"] for p in PASTES if p["name"].startswith(name))
+
+
+def test_a_traceback_outside_shap_is_set_aside_with_what_shap_would_mean(problems):
+    said = lookup.answer(paste("pytorch-grad-cam #147"), problems)
+    assert said["found"] == [] and said["read"]["through_shap"] is False and said["read"]["frames"] == 7
+    [aside] = said["set_aside"]
+    assert aside["id"] == "S4" and aside["reason"] == "outside"
+    assert aside["note"].startswith("not observed in shap: this traceback never passes through shap. When shap "
+                                    "raises the same message (deep explainer, torch 1.13.0")
+
+
+def test_the_frames_say_which_explainer_and_the_message_which_node(problems):
+    said = lookup.answer(paste("shap #2511"), problems)
+    assert said["read"] == {"frames": 2, "through_shap": True, "explainer": "deep", "node": None,
+                            "mentions_shap": True, "symptoms": []}
+    assert lookup.read(paste("transformers #41535"))["node"] == "SliceBackward0"
+
+
+def test_close_problems_are_both_shown_with_what_tells_them_apart(problems):
+    """A paste cut before the node's name fits S4 and S9 alike: both, each saying the node decides."""
+    cut = "is a view and is being modified inplace. This view was created inside a custom Function"
+    found = lookup.match(cut, problems)
+    assert {f["id"] for f in found} == {"S4", "S9"}
+    assert "S4 names BackwardHookFunctionBackward" in found[0]["close"][0]["differs"]
+    other = paste("transformers #41535").replace("SliceBackward0", "AliasBackward0").split("RuntimeError: ")[1]
+    assert lookup.match(other.replace("```", ""), problems) == []  # another node is another error, frames or not
+    named = lookup.match(paste("shap #3565"), problems)  # the node named: S4 only, S9 told apart
+    assert [f["id"] for f in named] == ["S4"] and named[0]["close"][0]["id"] == "S9"
+
+
+def test_a_generic_message_needs_shap_in_the_paste(problems):
+    assert lookup.match("IndexError: tuple index out of range", problems) == []
+    [aside] = lookup.answer("IndexError: tuple index out of range", problems)["set_aside"]
+    assert aside["reason"] == "generic" and aside["id"] == "S2"
+    assert [f["id"] for f in lookup.match(paste("shap #2801"), problems)] == ["S2"]  # "Deep Explainer" named
+    assert lookup.match("IndexError: list index out of range (shap DeepExplainer)", problems) == []  # reworded
+
+
+def test_a_symptom_in_words_says_what_shap_reports(problems):
+    found = lookup.match(paste("shap #2785"), problems)
+    assert [(f["id"], f["match"], lookup.heard(f)) for f in found] == [
+        ("S1", "symptom", "loud (shap reports it)"), ("S3", "symptom", "silent (shap does not report it)")]
+
+
+def test_full_width_punctuation_and_prefixes_are_read_before_the_type():
+    title = paste("uhauha2929").splitlines()[0]
+    assert "\uff1a" in title and lookup.extract(title) == [{"type": "IndexError",
+                                                            "message": "too many indices for tensor of dimension N"}]
+    assert lookup.extract("BUG: Output 0 of X is a view")[0] == {"type": None, "message": "Output N of X is a view"}
 
 
 def test_a_traceback_is_cut_to_its_message():
@@ -100,6 +200,14 @@ def test_cli_finds_the_seed_error():
     assert cli("-", "--results", str(FIXTURES), stdin=SEED).stdout == out  # the same from standard input
 
 
+def test_cli_says_not_observed_in_shap_for_a_traceback_outside_it():
+    done = cli("-", "--results", str(FIXTURES), stdin=paste("BSN #5"))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("not observed in these results: ")
+    assert "\n  not observed in shap: this traceback never passes through shap. When shap raises the same message " \
+           "(deep explainer, torch 1.13.0" in done.stdout and "it is S6: fail: RuntimeError: The size of tensor" in done.stdout
+
+
 def test_cli_says_not_observed_with_what_it_covers():
     done = cli(UNSEEN, "--results", str(FIXTURES))
     assert done.returncode == 0, done.stderr
@@ -149,7 +257,7 @@ def shot(tab, tmp_path, name):
 
 def test_the_script_matches_like_python(page, problems):
     """lookup.js and lookup.py agree on every shared example: same problems, same order, same kind of match."""
-    for example in EXAMPLES:
+    for example in EXAMPLES + PASTES:
         found = page.evaluate("""text => window.harnessLookup.match(text,
             JSON.parse(document.getElementById('matrix-data').textContent).lookup.problems)
             .map(f => [f.signature, f.match, f.score])""", example["text"])
@@ -183,6 +291,29 @@ def test_pasting_an_unseen_error_says_not_observed(page, tmp_path):
 
 def test_pasted_markup_stays_text(page):
     page.fill("#lookup-text", "RuntimeError: <img src=x onerror=alert(1)> register_forward_hook is not supported on "
-                              "ScriptModules <script>alert(2)</script>")
+                              "ScriptModules <script>alert(2)</script> (shap DeepExplainer)")
     assert page.locator("#lookup-result .lookup-hit").count() == 1
     assert page.locator("#lookup-result img, #lookup-result script").count() == 0
+
+
+def test_the_page_says_not_observed_in_shap_and_what_shap_reports(page):
+    page.fill("#lookup-text", paste("BSN #5"))
+    text = page.inner_text("#lookup-result")
+    assert text.startswith("not observed in these results")
+    assert "not observed in shap: this traceback never passes through shap. When shap raises the same message" in text
+    page.fill("#lookup-text", paste("shap #2785"))
+    hits = page.locator("#lookup-result .lookup-hit")
+    assert hits.count() == 2
+    assert "attributions do not add up to the output: loud (shap reports it)" in hits.nth(0).inner_text()
+    assert "attributions do not add up to the output: silent (shap does not report it)" in hits.nth(1).inner_text()
+
+
+def test_real_pastes_against_the_real_results(frozen_results):
+    """The same answers from the whole real table (S8, too many indices, is there: a generic message too)."""
+    table = lookup.problems(json.loads((frozen_results / "matrix.json").read_text()))
+    for paste in PASTES:
+        found = [f["id"] for f in lookup.match(paste["text"], table)]
+        assert set(found[:len(paste["expect"])]) == set(paste["expect"]), paste["name"]
+        assert found or not paste["expect"], paste["name"]
+        if not paste["expect"]:
+            assert found == [], paste["name"]

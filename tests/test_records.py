@@ -12,7 +12,7 @@ import pytest
 from harness.errors import HarnessError
 from harness.publish import report
 from harness.records import outcomes, store
-from harness.records.model import INSTALLED, CaseRecord, CellRecord, Outcome
+from harness.records.model import INSTALLED, CaseRecord, CellInfo, CellRecord, ErrorInfo, Outcome, Repeats
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = sorted((ROOT / "tests" / "fixtures" / "results" / "raw").rglob("*.json"))  # frozen copy of results/raw
@@ -41,19 +41,22 @@ def test_every_record_round_trips_exactly(path):
 @pytest.mark.parametrize("path", SHIPPED, ids=_id)
 def test_a_shipped_record_is_rewritten_byte_for_byte(path):
     """What write_cell would write from the model is the file in git: reading through the model changes nothing."""
-    record = CellRecord.from_dict(store.read_cell(path))
+    record = store.read_cell(path)
     assert store.json_with_cases(record.to_dict(), sort_keys=True) == path.read_text(encoding="utf-8")
 
 
 def test_shipped_records_are_typed():
-    records = [CellRecord.from_dict(store.read_cell(path)) for path in SHIPPED]
+    records = [store.read_cell(path) for path in SHIPPED]
     cases = [case for record in records for case in record.cases]
     assert all(isinstance(case.outcome, Outcome) for case in cases)
     assert {case.outcome for case in cases} >= {Outcome.PASS, Outcome.FAIL, Outcome.MISMATCH, Outcome.SKIP}
     failed = [case for case in cases if case.outcome == Outcome.FAIL]
-    assert failed and all(case.error.get("type") for case in failed)
+    assert failed and all(case.error.type for case in failed)
     passed = [case for case in cases if case.outcome == Outcome.PASS]
-    assert passed and not any(case.error for case in passed)  # the typed empty default, not None
+    assert passed and not any(case.error for case in passed)  # the typed empty default (falsy), not None
+    assert all(isinstance(case.error, ErrorInfo) and isinstance(case.timing.warm.call, Repeats) for case in cases)
+    timed = [case.timing.warm.call.median for case in passed]
+    assert all(isinstance(median, float) for median in timed)
     assert all(record.provenance == INSTALLED and record.id == path.stem for record, path in zip(records, SHIPPED))
 
 
@@ -68,8 +71,9 @@ def test_outcome_enum_is_the_one_definition_of_the_names():
 
 def test_absent_evidence_reads_empty_and_writes_nothing():
     case = CaseRecord.from_dict({"model": "mlp", "explainer": "deep", "device": "cpu", "outcome": "skip"})
-    assert (case.error, case.notes, case.crash, case.warm("call"), case.oracle("exact"), case.stage) == \
-        ({}, [], {}, {}, {}, None)
+    assert (case.error.type, case.notes, case.crash.exit, case.timing.warm.call.median, case.oracles.exact.ok,
+            case.stage) == (None, [], None, None, None, None)
+    assert not (case.error or case.crash or case.timing or case.oracles.exact or case.additivity)
     assert case.to_dict() == {"model": "mlp", "explainer": "deep", "device": "cpu", "outcome": "skip"}
 
 
@@ -77,14 +81,14 @@ def test_null_and_unknown_keys_survive():
     raw = {"model": "mlp", "explainer": "deep", "device": "cpu", "outcome": "fail", "error": None, "seed": 3,
            "notes": [], "reason": None}
     case = CaseRecord.from_dict(raw)
-    assert case.error == {} and case.extra == {"seed": 3} and case.reason is None
+    assert not case.error and case.extra == {"seed": 3} and case.reason is None
     assert case.to_dict() == raw and list(case.to_dict()) == list(raw)
-    case.error = {"type": "RuntimeError"}  # a field set after reading is written
+    case.error = ErrorInfo(type="RuntimeError")  # a field set after reading is written
     assert case.to_dict()["error"] == {"type": "RuntimeError"}
 
 
 def test_a_record_built_in_code_writes_what_it_holds():
-    record = CellRecord(schema=1, cell={"id": "c"}, status="ran",
+    record = CellRecord(schema=1, cell=CellInfo(id="c"), status="ran",
                         cases=[CaseRecord(model="mlp", explainer="deep", device="cpu", outcome=Outcome.PASS)])
     assert record.to_dict() == {"schema": 1, "cell": {"id": "c"}, "status": "ran",
                                 "cases": [{"model": "mlp", "explainer": "deep", "device": "cpu", "outcome": "pass"}]}
@@ -145,17 +149,17 @@ def test_registered_migrations_run_in_order(tmp_path, monkeypatch):
     for document in (shipped, old):
         path = _write(tmp_path, document)
         upgraded = store.read_cell(path)
-        assert upgraded["schema"] == 2 and "suite_seconds" not in upgraded
-        assert upgraded["run"]["suite_seconds"] == shipped["suite_seconds"]
-        assert [c["outcome"] for c in upgraded["cases"]] == [c["outcome"] for c in shipped["cases"]]
-    assert [d["cell"]["id"] for d in store.read_cells(tmp_path)] == [shipped["cell"]["id"]]
+        assert upgraded.schema == 2 and upgraded.suite_seconds is None
+        assert upgraded.run.extra["suite_seconds"] == shipped["suite_seconds"]
+        assert [c.outcome for c in upgraded.cases] == [c["outcome"] for c in shipped["cases"]]
+    assert [record.id for record in store.read_cells(tmp_path)] == [shipped["cell"]["id"]]
     path = _write(tmp_path, dict(shipped, schema=3))
     _one_line_error(path, "schema 3", "newer")
 
 
 def test_the_shipped_schema_has_no_migration_yet():
     assert store.SCHEMA_VERSION == 1 and store.MIGRATIONS == {}
-    assert all(store.read_cell(path)["schema"] == store.SCHEMA_VERSION for path in SHIPPED)
+    assert all(store.read_cell(path).schema == store.SCHEMA_VERSION for path in SHIPPED)
 
 
 @pytest.mark.parametrize("change, words", [
@@ -174,3 +178,35 @@ def test_a_malformed_record_is_one_line_naming_it(change, words, tmp_path):
     path.parent.mkdir(parents=True)
     path.write_text(json.dumps(document))
     _one_line_error(path, *words)
+
+
+def test_the_cell_session_builds_the_record_it_always_wrote():
+    """run/cell_session builds typed records; an n/a cell built today is the shipped record of it, key for key
+    (apart from when and where it ran and today's model files)."""
+    from types import SimpleNamespace
+
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    from harness.plan import suite
+    from harness.plan.cells import Cell
+    from harness.plan.grid import Constraint
+    from harness.plan.settings import SuiteSettings
+    from harness.run import cell_session
+
+    path = ROOT / "tests" / "fixtures" / "results" / "raw" / "torch_1_13_0-shap_0_54_1.json"
+    shipped = json.loads(path.read_text(encoding="utf-8"))
+    info = shipped["cell"]
+    cell = Cell(Version(info["torch"]), Version(info["shap"]), None, info["python_reason"], grids=info["grids"],
+                notes=info["notes"], grid_axes=info["grid_axes"],
+                constraints=[Constraint({"torch": SpecifierSet(c["applies_to"][len("torch"):])}, c["requires"], c["reason"])
+                             for c in info["constraints"]])
+    options = SimpleNamespace(suite=SuiteSettings(), device=None, explainer=None)
+    models = suite.select(shipped["settings"]["models"])
+    record = cell_session.document(cell, options, models, "n/a")
+    record.cases = cell_session.every_case(models, options, outcome=Outcome.NA, reason=cell.python_reason)
+    built = json.loads(store.json_with_cases(record.to_dict(), sort_keys=True))
+    assert sorted(built) == sorted(shipped)
+    for key in ("cell", "settings", "provenance", "status", "schema", "cases"):
+        assert built[key] == shipped[key], key
+    assert sorted(built["run"]) == sorted(shipped["run"]) and sorted(built["model_sources"]) == sorted(models)

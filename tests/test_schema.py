@@ -1,9 +1,10 @@
-"""matrix.csv / matrix.json against their published data dictionary (harness/matrix.schema.json, and the
-datapackage.json the report derives from it for CSV readers).
+"""matrix.csv / matrix.json against their published data dictionary (harness/publish/matrix.schema.json, generated
+from harness.records.row.Row, and the datapackage.json the report derives from it for CSV readers).
 
-The schema is what a reader loads the data with, so these tests hold it to the real files: every column the
-report writes is documented, in order; the (frozen) shipped results and the fixtures validate; a broken row does not;
-and reading the CSV with the schema's types keeps version strings such as "3.10" intact.
+The schema is what a reader loads the data with, so these tests hold it to the real files: the committed schema is
+the generated one; every column the report writes is documented, in order; the (frozen) shipped results and the
+fixtures validate; a broken row does not; and matrix.csv reads as it looks with a plain pandas.read_csv: versions
+stay text ("3.10" is not 3.1), no column is empty in every row, and reproducer paths resolve from the CSV's own folder.
 """
 import csv
 import json
@@ -15,7 +16,9 @@ import jsonschema
 import pandas as pd
 import pytest
 
-from harness.publish import report
+from harness.publish import matrix_file, report, reproducers
+from harness.records import store
+from harness.records.row import REMEDIES, Row, rows
 
 ROOT = Path(__file__).resolve().parent.parent
 RAW = Path(__file__).parent / "fixtures" / "raw"
@@ -45,11 +48,45 @@ def test_the_schema_is_valid_and_documents_every_column():
         assert "string" in COLUMNS[name]["type"] and "number" not in COLUMNS[name]["type"], name
 
 
+def test_the_committed_schema_is_the_generated_one():
+    """matrix.schema.json is generated from Row: regenerate it with python -m harness.publish.matrix_file."""
+    assert report.SCHEMA.read_text(encoding="utf-8") == matrix_file.schema_text()
+
+
+def test_the_row_names_every_code_remedy():
+    from harness.cell.remedies import REGISTRY  # records cannot import the cell side: the copy is checked here
+
+    assert list(REMEDIES) == list(REGISTRY)
+    assert [f"remedy_{name}" for name in REGISTRY] == [c for c in COLUMNS if c.startswith("remedy_")]
+
+
 def test_report_writes_the_schema_and_its_columns_in_order(results):
     report.write(results)
-    assert json.loads((results / "matrix.schema.json").read_text()) == SCHEMA
+    assert (results / "matrix.schema.json").read_text() == report.SCHEMA.read_text()
     header = (results / "matrix.csv").read_text().splitlines()[0].split(",")
-    assert header == list(COLUMNS)  # a new column must be documented before it ships
+    assert header == [c for c in COLUMNS if c in header]  # documented, in the schema's order
+    matrix = json.loads((results / "matrix.json").read_text())
+    assert list(matrix["cases"][0]) == list(COLUMNS)  # matrix.json keeps every column
+
+
+def test_matrix_json_reads_back_as_typed_rows(results):
+    report.write(results)
+    matrix = json.loads((results / "matrix.json").read_text())
+    typed = rows(matrix)
+    assert len(typed) == len(matrix["cases"]) and all(isinstance(row, Row) for row in typed)
+    first = typed[0]
+    assert (first.cell, first.outcome, first.python) == (matrix["cases"][0]["cell"], matrix["cases"][0]["outcome"],
+                                                        matrix["cases"][0]["python"])
+    assert {row.additivity_criterion for row in typed if row.explainer in matrix["criteria"]} == \
+        set(matrix["criteria"].values())  # kept once per explainer in the file, on every row once read
+
+
+@pytest.mark.parametrize("matrix, complaint", [
+    ({}, "no case rows"), ({"cases": []}, "no case rows"), ({"cases": [{"cell": "c"}]}, "case 0 lacks torch"),
+])
+def test_a_foreign_matrix_is_one_line(matrix, complaint):
+    with pytest.raises(store.HarnessError, match=complaint):
+        rows(matrix)
 
 
 @pytest.mark.parametrize("where", ["fixtures", "frozen results"])
@@ -61,10 +98,31 @@ def test_real_matrices_validate(results, where, request):
     matrix = json.loads((results / "matrix.json").read_text())
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in VALIDATOR.iter_errors(matrix)]
     assert errors == []
-    frame = pd.read_csv(results / "matrix.csv", dtype=text_columns(SCHEMA), keep_default_na=False,
-                        na_values={c: [""] for c in COLUMNS if c not in ("python", "warnings")})
-    rows = json.loads(frame.to_json(orient="records"))
-    assert [e.message for e in VALIDATOR.iter_errors({"schema": 1, "cases": rows})] == []
+    frame = pd.read_csv(results / "matrix.csv")
+    assert len(frame) == len(matrix["cases"])
+    assert list(frame["python"].fillna("")) == [f"py{r['python']}" if r["python"] else "" for r in matrix["cases"]]
+
+
+def test_matrix_csv_reads_as_it_looks(frozen_results):
+    """A plain read_csv, no dtype: versions are text, no column is empty in every row (issue 17 item 7)."""
+    frame = pd.read_csv(frozen_results / "matrix.csv")
+    for name in ("torch", "shap", "python", "resolved_torch", "resolved_python"):
+        assert not pd.api.types.is_numeric_dtype(frame[name]), name
+    assert {v for v in frame["python"].dropna()} <= {f"py3.{minor}" for minor in range(8, 15)}
+    assert [name for name in frame if frame[name].isna().all()] == []
+    header = (frozen_results / "matrix.csv").read_text().splitlines()[0].split(",")
+    left_out = [c for c in COLUMNS if c not in header]
+    assert left_out, "the frozen shipped results have columns with no value (no GPU ran): they are left out"
+    matrix = json.loads((frozen_results / "matrix.json").read_text())
+    assert all(all(row[c] in (None, "") for row in matrix["cases"]) for c in left_out)
+
+
+def test_reproducer_paths_in_the_csv_resolve_from_its_folder(results):
+    report.write(results)
+    reproducers.write_site(store.read_cells(results), results / "site")  # what nox -s site writes beside the page
+    paths = pd.read_csv(results / "matrix.csv")["reproducer"].dropna()
+    assert len(paths) > 0
+    assert [p for p in paths if not (results / p).is_file()] == []
 
 
 @pytest.mark.parametrize("change, complaint", [
@@ -96,14 +154,15 @@ def test_python_3_10_stays_a_string(results):
     (results / "raw" / "torch_2_4_1-shap_0_46_0.json").write_text(json.dumps(document))
     report.write(results)
     csv = results / "matrix.csv"
-    assert 3.1 in set(pd.read_csv(csv)["python"])  # what a reader gets without the schema
+    plain = pd.read_csv(csv)  # no dtype: what most readers do
+    assert "py3.10" in set(plain["python"]) and not pd.api.types.is_numeric_dtype(plain["python"])
     typed = pd.read_csv(csv, dtype=text_columns(SCHEMA), keep_default_na=False)
-    assert "3.10" in set(typed["python"]) and "3.1" not in set(typed["python"])
+    assert "py3.10" in set(typed["python"]) and "3.1" not in set(typed["python"])
     matrix = json.loads((results / "matrix.json").read_text())
     assert "3.10" in {row["python"] for row in matrix["cases"]}
     assert list(VALIDATOR.iter_errors(matrix)) == []
     package = frictionless.Package(str(results / "datapackage.json"))
-    assert "3.10" in {row["python"] for row in package.get_resource("matrix").read_rows()}
+    assert "py3.10" in {row["python"] for row in package.get_resource("matrix").read_rows()}
 
 
 @pytest.mark.parametrize("where", ["fixtures", "frozen results"])
@@ -115,7 +174,8 @@ def test_the_csv_validates_as_a_frictionless_data_package(tmp_path, where):
     report.write(tmp_path)
     package = json.loads((tmp_path / "datapackage.json").read_text())
     fields = package["resources"][0]["schema"]["fields"]
-    assert [f["name"] for f in fields] == list(COLUMNS) and all(f["description"] for f in fields)
+    header = (tmp_path / "matrix.csv").read_text().splitlines()[0].split(",")
+    assert [f["name"] for f in fields] == header and all(f["description"] for f in fields)
     assert {f["name"]: f["type"] for f in fields if f["name"] in ("python", "torch", "warm_n", "date")} == {
         "torch": "string", "python": "string", "warm_n": "integer", "date": "datetime"}
     result = frictionless.validate(str(tmp_path / "datapackage.json"))
@@ -133,3 +193,19 @@ def test_a_broken_csv_fails_the_data_package(results):
     result = frictionless.validate(str(results / "datapackage.json"))
     assert not result.valid
     assert [field for field, in result.flatten(["fieldName"])] == ["warm_n"]
+
+
+def test_matrix_json_reads_as_a_typed_matrix(frozen_results):
+    """What page, lookup and the regression issues read once per matrix.json, without guards for absent keys."""
+    from harness.records.row import matrix_of
+
+    document = json.loads((frozen_results / "matrix.json").read_text())
+    matrix = matrix_of(document)
+    assert len(matrix.rows) == len(document["cases"]) and matrix.devices_run == ["cpu"]
+    assert set(matrix.criteria) == {"deep", "gradient"} and "cuda" in matrix.devices_left_out
+    with_reproducer = [row for row in matrix.rows if row.reproducer]
+    assert with_reproducer and all(matrix.command(row).startswith("cd results/site/reproducers/")
+                                   for row in with_reproducer)
+    assert matrix.command(next(row for row in matrix.rows if not row.reproducer)) is None
+    assert set(matrix.problems) <= {row.signature for row in matrix.rows}
+    assert set(matrix.signatures) == {row.signature for row in matrix.rows if row.signature}

@@ -133,7 +133,7 @@ def test_reuse_never_takes_a_supplied_record_for_an_installed_cell(record, tmp_p
     disguised = dict(document, cell=dict(document["cell"], id=cell.id),
                      reuse={"key": "x", "parts": {"devices": hostinfo.host_devices()}})
     store.write_atomic(store.raw_dir(results) / f"{cell.id}.json", json.dumps(disguised))
-    assert reuse.previous(results, cell)["provenance"] == "supplied environment"
+    assert reuse.previous(results, cell).provenance == "supplied environment"
     models = {"mlp": ROOT / "models" / "mlp.py"}
     reused, to_run = reuse.plan_reuse([cell], results, SuiteSettings(), models)
     assert reused == [] and to_run == [cell]

@@ -30,16 +30,16 @@ def signature(case: dict | CaseRecord) -> str | None:
     case = case_record(case)
     outcome, error = case.outcome, case.error
     if outcome in ("fail", "import-error", "install-error"):
-        return f"{outcome.value}: {error.get('type', 'Error')}: {normalize(error.get('message', ''))}"
+        return f"{outcome.value}: {error.type or 'Error'}: {normalize(error.message)}"
     if outcome == "mismatch":
         if case.shap_check:
             return f"mismatch: shap's own additivity check fired ({case.explainer})"
-        if case.additivity.get("ok"):
+        if case.additivity.ok:
             return f"mismatch: attributions add up but differ from the closed form ({case.explainer})"
-        return (f"mismatch: attributions do not add up ({case.additivity.get('metric', 'error')}, {case.explainer}; "
+        return (f"mismatch: attributions do not add up ({case.additivity.metric or 'error'}, {case.explainer}; "
                 "shap did not notice)")
     if outcome == "crash":
-        return f"crash: {normalize(case.crash.get('exit', 'worker died'))}"
+        return f"crash: {normalize(case.crash.exit or 'worker died')}"
     if outcome == "timeout":
         return "timeout: no result within the case timeout"
     return None

@@ -19,7 +19,7 @@ from harness.plan.resolution import python_version, resolve
 from harness.plan.settings import SuiteSettings
 from harness.plan.suite import suite_hash
 from harness.records import store
-from harness.records.model import cell_record
+from harness.records.model import CellRecord
 
 
 def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], settings: SuiteSettings, devices: str,
@@ -35,7 +35,7 @@ def key(parts: dict) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def previous(results: Path, cell) -> dict | None:
+def previous(results: Path, cell) -> CellRecord | None:
     """The cell's earlier raw result, if there is a readable one of this schema."""
     return store.earlier_cell(store.raw_dir(results) / f"{cell.id}.json")
 
@@ -45,9 +45,8 @@ def plan_reuse(cells, results: Path, settings: SuiteSettings, models: dict[str, 
     devices, suite, wanted = hostinfo.host_devices(), suite_hash(models), settings.record(models)
     candidates = []
     for cell in cells:
-        doc = previous(results, cell) if cell.python else None
-        record = cell_record(doc) if doc else None
-        parts = record.reuse.get("parts") if record else None
+        record = previous(results, cell) if cell.python else None
+        parts = record.reuse.parts if record else None
         installed = record and record.provenance == store.INSTALLED  # never a supplied environment's
         if installed and record.status == "ran" and parts and parts.get("devices") == devices \
                 and parts.get("suite") == suite and parts.get("settings") == wanted:
@@ -58,9 +57,10 @@ def plan_reuse(cells, results: Path, settings: SuiteSettings, models: dict[str, 
         resolved = list(pool.map(lambda pair: resolve(pair[0]), candidates))
     reused = set()
     for (cell, record), packages in zip(candidates, resolved):
-        parts = key_parts(packages or {}, versions[cell.interpreter], models, settings, devices,
-                          cell.constraint_lines)
-        if packages is not None and key(parts) == record.reuse.get("key"):
+        if packages is None:  # the pins did not resolve: run the cell
+            continue
+        parts = key_parts(packages, versions[cell.interpreter], models, settings, devices, cell.constraint_lines)
+        if key(parts) == record.reuse.key:
             reused.add(cell.id)
     return [c for c in cells if c.id in reused], [c for c in cells if c.id not in reused]
 
@@ -70,10 +70,10 @@ def provenance_line(cells, results: Path, reused: list) -> str:
     here = hostinfo.host()
     others = {}
     for cell in cells:
-        doc = previous(results, cell)
-        host = cell_record(doc).host if doc else {}
-        if doc and host.get("machine_id") != here["machine_id"]:
-            others[f"{host.get('name', '?')} (id {host.get('machine_id', 'none recorded')})"] = True
+        record = previous(results, cell)
+        if record and record.host.machine_id != here["machine_id"]:
+            host = record.host
+            others[f"{host.name or '?'} (id {host.machine_id or 'none recorded'})"] = True
     mine = f"this machine is {here['name']} (id {here['machine_id']})"
     if others:
         return (f"{mine}; {results} holds results from another machine ({', '.join(others)}): "

@@ -25,7 +25,6 @@ from tabulate import tabulate
 from harness.errors import OptionParser, command
 from harness.publish import report
 from harness.records import store
-from harness.records.model import cell_record
 
 # A warm median is reported as changed only when it moved by this factor either
 # way AND by at least TIMING_FLOOR_S: two runs of one cell on the same idle
@@ -44,18 +43,18 @@ def snapshot(results: Path, description: str | None = None) -> dict:
     """The comparable content of a results folder (empty when nothing was published yet)."""
     documents = store.read_cells(results) if store.raw_dir(results).is_dir() else []
     cases, resolved = [], {}
-    for doc in map(cell_record, documents):
+    for doc in documents:
         for row in report.case_rows(doc):
             cases.append({
-                "cell": row["cell"], "model": row["model"], "explainer": row["explainer"],
-                "device": row["device"], "outcome": row["outcome"], "signature": row["signature"],
-                "warm_s": row["call_warm_median_s"], "cpu_model": row["cpu_model"], "gpu": row["gpu"],
+                "cell": row.cell, "model": row.model, "explainer": row.explainer,
+                "device": row.device, "outcome": row.outcome, "signature": row.signature,
+                "warm_s": row.call_warm_median_s, "cpu_model": row.cpu_model, "gpu": row.gpu,
             })
         packages = dict(doc.packages)
-        if doc.resolved.get("python"):
-            packages["python"] = doc.resolved["python"]
+        if doc.resolved.python:
+            packages["python"] = doc.resolved.python
         resolved.setdefault(doc.id, packages)  # the CPU record first, see results.combine
-    runs = sorted((doc["cell"]["id"], doc["run"]["date"]) for doc in documents)
+    runs = sorted((doc.id, doc.run.date) for doc in documents)
     fingerprint = hashlib.sha256(json.dumps(runs).encode()).hexdigest()[:16]
     if description is None:
         dates = sorted(date for _, date in runs)
@@ -89,7 +88,7 @@ def compare(previous: dict, current: dict) -> dict:
     cells_after = {c["cell"] for c in current["cases"]}
     resolved = []
     for cell in sorted(cells_before & cells_after):
-        old, new = previous["resolved"].get(cell) or {}, current["resolved"].get(cell) or {}
+        old, new = previous["resolved"].get(cell, {}), current["resolved"].get(cell, {})
         for package in sorted(set(old) | set(new)):
             if old.get(package) != new.get(package) and old and new:
                 resolved.append({"cell": cell, "package": package,

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from harness.publish import lookup
 from harness.errors import HarnessError, command
@@ -37,12 +37,12 @@ from harness.publish import reproducers
 from harness.publish.reproducers import FOLDER as REPRODUCERS
 from harness.records import outcomes
 from harness.records.outcomes import DEVICES, OUTCOMES, RAN, verdict
+from harness.records.row import rows
 from harness.publish.matrix_file import read_matrix
 from harness.records.store import raw_dir, read_cells, read_json, row_order, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 CELLS = "cells"  # the folder beside index.html with one <cell>.js of case rows per cell
-REQUIRED = ("cell", "torch", "shap", "model", "explainer", "device", "outcome")
 # A verdict with no pass count: (colour class, label, sub-label) of its heatmap cell.
 VERDICT_WORDS = {"empty": ("empty", "–", ""), outcomes.NA: ("na", "n/a", ""),
                  outcomes.INSTALL_ERROR: ("install", "install", "error"), "not-run": ("notrun", "not run", "")}
@@ -66,19 +66,9 @@ DIFF_LISTS = ("newly_broken", "newly_fixed", "resolved_changes", "timing_changes
 
 
 def check_matrix(matrix) -> list[dict]:
-    """The case rows of a matrix.json document; a foreign or empty document is an error."""
-    cases = matrix.get("cases") if isinstance(matrix, dict) else None
-    if not isinstance(cases, list) or not cases:
-        raise HarnessError("matrix.json has no case rows (expected {\"cases\": [...]}): run nox -s report")
-    for i, row in enumerate(cases):
-        missing = [k for k in REQUIRED if not isinstance(row, dict) or not isinstance(row.get(k), str)]
-        if missing:
-            raise HarnessError(f"matrix.json case {i} lacks {', '.join(missing)}")
-        try:
-            Version(row["torch"]), Version(row["shap"])
-        except InvalidVersion as exc:
-            raise HarnessError(f"matrix.json case {i}: {exc}") from None
-    return cases
+    """The case rows of a matrix.json document; a foreign or empty document is an error (typed: records.row.rows)."""
+    rows(matrix)
+    return matrix["cases"]
 
 
 def check_diff(diff) -> dict:

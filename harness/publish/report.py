@@ -3,8 +3,8 @@
     python -m harness.publish.report --results results/
 
 Reads every ``results/raw/*.json`` with pandas and writes, with tabulate:
-``COMPATIBILITY.md`` (rendered by harness.publish.markdown: the answer cards first, then
-the grids and the evidence), ``matrix.csv`` and ``matrix.json``
+``COMPATIBILITY.md`` (summary grid, legend, per-explainer and per-model
+grids, failure-signature catalogue), ``matrix.csv`` and ``matrix.json``
 (one tidy row per case) with their data dictionary: ``matrix.schema.json`` (a JSON
 Schema shipped as harness/matrix.schema.json) and ``datapackage.json`` (the same, as a
 Frictionless Table Schema for the CSV), then prints a short summary.
@@ -15,21 +15,25 @@ import argparse
 import json
 import sys
 import textwrap
+from dataclasses import replace
+from types import MappingProxyType
+from typing import Mapping
 from pathlib import Path
 
 import pandas as pd
 from packaging.version import Version
 from tabulate import tabulate
 
-from harness.analysis import answers, catalogue, known_problems
+from harness.analysis import catalogue, known_problems
 from harness.analysis.signatures import signature
 from harness.cell import oracles
 from harness.cell.remedies import REGISTRY as REMEDIES
 from harness.errors import HarnessError, command
-from harness.publish import reproducers
+from harness.publish import matrix_file, reproducers
 from harness.records import outcomes, store
-from harness.records.model import CaseRecord, CellRecord, cell_record
+from harness.records.model import CaseRecord, CellInfo, CellRecord, cell_record
 from harness.records.outcomes import verdict
+from harness.records.row import ONCE_PER_EXPLAINER, Row, integer_columns
 
 SYMBOLS = {
     "pass": "✅", "mismatch": "⚠️", "fail": "❌", "crash": "💥", "timeout": "⏱️", "skip": "➖",
@@ -47,87 +51,85 @@ MEANINGS = {
     "import-error": "`import torch, shap` failed in the cell's environment",
     "n/a": "no Python on this machine has wheels of both releases",
 }
-# The data dictionary of matrix.csv / matrix.json; tests/test_schema.py keeps it in step with case_rows().
-SCHEMA = Path(__file__).with_name("matrix.schema.json")
+SCHEMA = matrix_file.SCHEMA  # the data dictionary of matrix.csv / matrix.json, generated from records.row.Row
 EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
 PROSE_WIDTH = 200  # COMPATIBILITY.md is read as text too: no prose line wider than this
 
 
-def case_rows(document: dict | CellRecord) -> list[dict]:
-    """Flatten one raw cell document into tidy case rows."""
+def case_rows(document: CellRecord, links: Mapping = MappingProxyType({})) -> list[Row]:
+    """One cell's cases as tidy rows; ``links``: (cell, model, explainer, device) -> its reproducer's path."""
     record = cell_record(document)
     cell, run, resolved, env = record.cell, record.run, record.resolved, record.environment
-    row = store.row_label(record)
+    label = store.row_label(record)
     rows = []
     for case in record.cases:
-        error, check, devices = case.error, case.additivity, case.device_agreement
-        rows.append({
-            "cell": cell["id"], "torch": cell["torch"], "shap": cell["shap"],
-            "python": cell.get("python") or "", "cell_status": record.status,
-            "constraints": constraint_text(cell),
-            "row": row, "provenance": record.provenance,
-            "model": case.model, "explainer": case.explainer, "device": case.device,
-            "outcome": case.outcome.value, "signature": signature(case),
-            "stage": case.stage,
-            "error_type": error.get("type"), "error_message": error.get("message"),
-            "error_frame": error.get("frame"), "error_package": error.get("frame_package"),
-            "reason": case.reason,
-            "crash": case.crash.get("exit"),
-            "shap_check_fired": bool(case.shap_check),
-            "shap_check_message": case.shap_check.get("message"),  # what shap raised: lookup finds it
+        error, check, devices, oracle = case.error, case.additivity, case.device_agreement, case.oracles
+        cold, warm = case.timing.cold, case.timing.warm
+        rows.append(Row(
+            cell=cell.id, torch=cell.torch, shap=cell.shap,
+            python=cell.python or "", cell_status=record.status,
+            constraints=constraint_text(cell),
+            row=label, provenance=record.provenance,
+            model=case.model, explainer=case.explainer, device=case.device,
+            outcome=case.outcome.value, signature=signature(case),
+            stage=case.stage,
+            error_type=error.type, error_message=error.message,
+            error_frame=error.frame, error_package=error.frame_package,
+            reason=case.reason,
+            crash=case.crash.exit,
+            shap_check_fired=bool(case.shap_check),
+            shap_check_message=case.shap_check.message,  # what shap raised: lookup finds it
             **remedy_columns(case),
-            "additivity_metric": check.get("metric"), "additivity_error": check.get("error"),
-            "additivity_tolerance": check.get("tolerance"), "additivity_criterion": check.get("criterion"),
-            **{f"{name}_{field}": case.oracle(name).get(field)
-               for name in ("analytic", "exact") for field in ("deviation", "tolerance", "ok")},
-            "side_effects": leak_summary(case.side_effects) if case.side_effects else None,
-            "device_max_diff": devices.get("max_abs_diff"), "device_tolerance": devices.get("tolerance"),
-            "device_ok": devices.get("ok"),
-            "warnings": " | ".join(n["message"] for n in case.notes),
-            "construct_cold_s": case.cold.get("construct"),
-            "call_cold_s": case.cold.get("call"),
-            "construct_warm_median_s": case.warm("construct").get("median"),
-            "construct_warm_iqr_s": case.warm("construct").get("iqr"),
-            "call_warm_median_s": case.warm("call").get("median"),
-            "call_warm_iqr_s": case.warm("call").get("iqr"),
-            "warm_n": case.warm("call").get("n"),
-            "case_seconds": case.seconds,
-            "concurrent_cells": case.concurrent_cells,  # cells running at once while it was timed
-            "resolved_torch": resolved.get("torch"), "resolved_shap": resolved.get("shap"),
-            "resolved_numpy": resolved.get("numpy"), "resolved_python": resolved.get("python"),
-            "torch_threads": env.get("torch_threads"), "gpu": env.get("gpu"),
-            "date": run["date"], "host": run["host"]["name"], "cpu_model": run["host"]["cpu_model"],
-            "harness_commit": run["harness_commit"],
-        })
+            additivity_metric=check.metric, additivity_error=check.error,
+            additivity_tolerance=check.tolerance, additivity_criterion=check.criterion,
+            analytic_deviation=oracle.analytic.deviation, analytic_tolerance=oracle.analytic.tolerance,
+            analytic_ok=oracle.analytic.ok,
+            exact_deviation=oracle.exact.deviation, exact_tolerance=oracle.exact.tolerance, exact_ok=oracle.exact.ok,
+            side_effects=leak_summary(case.side_effects) if case.side_effects else None,
+            device_max_diff=devices.max_abs_diff, device_tolerance=devices.tolerance, device_ok=devices.ok,
+            warnings=" | ".join(note.message for note in case.notes),
+            construct_cold_s=cold.construct, call_cold_s=cold.call,
+            construct_warm_median_s=warm.construct.median, construct_warm_iqr_s=warm.construct.iqr,
+            call_warm_median_s=warm.call.median, call_warm_iqr_s=warm.call.iqr, warm_n=warm.call.n,
+            case_seconds=case.seconds,
+            concurrent_cells=case.concurrent_cells,  # cells running at once while it was timed
+            resolved_torch=resolved.torch, resolved_shap=resolved.shap,
+            resolved_numpy=resolved.numpy, resolved_python=resolved.python,
+            torch_threads=env.torch_threads, gpu=env.gpu,
+            date=run.date, host=run.host.name, cpu_model=run.host.cpu_model,
+            harness_commit=run.harness_commit,
+            reproducer=links.get((cell.id, case.model, case.explainer, case.device)),
+        ))
     return rows
 
 
 def remedy_columns(case: CaseRecord) -> dict:
     """``remedy_<name>``: what each code remedy gave on this case ('pass', 'n/a', or its signature); None: not tried."""
-    tried = {r["remedy"]: r for r in case.remedies}
+    tried = {result.remedy: result for result in case.remedies}
     columns = {}
     for name in REMEDIES:
         result = tried.get(name)
         if result is None:
             columns[f"remedy_{name}"] = None
-        elif result["outcome"] in ("pass", "n/a"):
-            columns[f"remedy_{name}"] = result["outcome"]
+        elif result.outcome in ("pass", "n/a"):
+            columns[f"remedy_{name}"] = result.outcome.value
         else:
-            columns[f"remedy_{name}"] = signature(dict(result, explainer=result.get("explainer") or case.explainer))
+            columns[f"remedy_{name}"] = signature(replace(result, explainer=result.explainer or case.explainer))
     return columns
 
 
-def constraint_text(cell: dict) -> str | None:
+def constraint_text(cell: CellInfo) -> str | None:
     """The requirement lines a cell ran under ("numpy<2"), or None for an unconstrained cell."""
-    lines = list(dict.fromkeys(line for c in cell.get("constraints") or [] for line in c["requires"]))
+    lines = list(dict.fromkeys(line for constraint in cell.constraints for line in constraint.requires))
     return ", ".join(lines) or None
 
 
-def load(results: Path) -> tuple[pd.DataFrame, list[dict]]:
+def load(results: Path) -> tuple[pd.DataFrame, list[CellRecord]]:
     documents = store.read_cells(results)
     if not documents:
         raise HarnessError(f"no raw results in {store.raw_dir(results)}: run nox -s matrix first")
-    frame = pd.DataFrame([row for doc in documents for row in case_rows(doc)])
+    links = reproducers.links(documents)
+    frame = pd.DataFrame([row.to_dict() for doc in documents for row in case_rows(doc, links)])
     return frame, documents
 
 
@@ -160,9 +162,53 @@ def summary_cell(cases: pd.DataFrame) -> str:
     return f"{symbol} {found.label} · py{python}" + (f" · {constrained}" if isinstance(constrained, str) else "")
 
 
+def model_cell(cases: pd.DataFrame) -> str:
+    """D/G with each outcome, the distance from the exact Shapley values where measured, and a link to a reproducer."""
+    if cases["cell_status"].iloc[0] == "n/a":
+        return "n/a"
+    marks = []
+    for row in cases.itertuples():
+        mark = f"{row.explainer[0].upper()}{SYMBOLS[row.outcome]}"
+        if pd.notna(row.exact_deviation):
+            mark += f" {row.exact_deviation:.2g}"
+        if isinstance(row.reproducer, str):
+            mark = f"[{mark}]({row.reproducer})"
+        if isinstance(row.side_effects, str):
+            mark += " 🪝"
+        marks.append(mark)
+    return " ".join(marks)
+
+
 def executed_devices(frame: pd.DataFrame) -> list[str]:
     ran = frame[frame["outcome"].isin(outcomes.RAN)]
     return [d for d in outcomes.DEVICES if d in set(ran["device"])] or ["cpu"]
+
+
+def oracle_section(frame: pd.DataFrame) -> list[str]:
+    """How far each explainer is from the reference Shapley values, over every cell that ran it."""
+    out = ["## Oracles: distance from the true Shapley values", "",
+           f"Relative L2 distance `{oracles.METRIC}` between an explainer's attributions and interventional "
+           "Shapley values against the same background: the closed form for affine models (`CLOSED_FORM = "
+           "\"linear\"`; a verdict, since theory makes both explainers exact there up to float rounding or "
+           "sampling) and brute force over all 2^M coalitions for models with at most "
+           f"{oracles.EXACT_MAX_FEATURES} input features (measured only: DeepLIFT and expected gradients "
+           "approximate Shapley values on nonlinear models). Tolerances: DeepExplainer "
+           f"{oracles.DEEP_ORACLE_RTOL:g}, GradientExplainer {oracles.GRADIENT_ORACLE_RTOL:g}. Per cell in "
+           "matrix.csv (`analytic_*`, `exact_*`) and in the per-model grids below.", ""]
+    rows = []
+    for oracle in ("analytic", "exact"):
+        measured = frame[frame[f"{oracle}_deviation"].notna()]
+        for (model, explainer, device), sub in measured.groupby(["model", "explainer", "device"]):
+            values = sub[f"{oracle}_deviation"]
+            verdicts = sub[f"{oracle}_ok"].dropna()
+            over = int((verdicts == False).sum())  # noqa: E712 (None means measured only)
+            rows.append([model, EXPLAINER_NAMES[explainer], device, oracle, len(sub), f"{values.min():.3g}",
+                         f"{values.median():.3g}", f"{values.max():.3g}",
+                         f"{over} of {len(verdicts)}" if len(verdicts) else "measured only"])
+    if not rows:
+        return out + ["No case produced attributions an oracle could check.", ""]
+    return out + catalogue.table(["model", "explainer", "device", "oracle", "cells", "min", "median", "max",
+                                       "over tolerance"], rows) + [""]
 
 
 def leak_summary(lines: list[str]) -> str:
@@ -180,6 +226,34 @@ def leak_summary(lines: list[str]) -> str:
     if attributes:
         parts.append(f"attributes {', '.join(sorted(attributes))}")
     return "; ".join(parts + other)
+
+
+def side_effect_section(frame: pd.DataFrame, documents: list[CellRecord]) -> list[str]:
+    """Cases whose explainer left hooks, attributes or state_dict entries on the model it was given."""
+    checked = frame[frame["outcome"].isin(outcomes.CALLED)]
+    out = ["## Side effects on the model", "",
+           "After each case (pass or fail) the harness compares every module's hook dictionaries, public "
+           "attributes and the `state_dict()` keys with what they were before shap saw the model "
+           "(each module's lines are in the raw results).", ""]
+    found = {}
+    for document in documents:
+        for case in document.cases:
+            if case.side_effects:
+                key = (case.model, case.explainer, case.device, case.outcome.value, leak_summary(case.side_effects))
+                found.setdefault(key, []).append(f"{document.cell.torch}/{document.cell.shap}")
+    if not found:
+        return out + [f"None found in {len(checked)} cases that ran.", ""]
+    rows = [[model, EXPLAINER_NAMES[explainer], device, outcome, left, _cell_span(cells)]
+            for (model, explainer, device, outcome, left), cells in sorted(found.items())]
+    total = sum(len(cells) for cells in found.values())
+    return out + [f"{total} of {len(checked)} cases left something behind (each case's own in matrix.csv):", ""] + \
+        catalogue.table(["model", "explainer", "device", "outcome", "left behind", "cells (torch/shap)"], rows) + [""]
+
+
+def _cell_span(cells: list[str]) -> str:
+    """Cells as a count with the first and last, or the list when short."""
+    cells = sorted(set(cells), key=lambda c: [Version(v) for v in c.split("/")])
+    return ", ".join(cells) if len(cells) <= 3 else f"{len(cells)} cells, {cells[0]} … {cells[-1]}"
 
 
 def device_section(frame: pd.DataFrame) -> list[str]:
@@ -211,12 +285,12 @@ def device_section(frame: pd.DataFrame) -> list[str]:
                            tablefmt="github"), ""]
 
 
-def constraint_section(documents: list[dict]) -> list[str]:
+def constraint_section(documents: list[CellRecord]) -> list[str]:
     """Each grid.toml constraint with its reason and cells, then what installs without it, once per row."""
     applied = {}
     for d in documents:
-        for c in d["cell"].get("constraints") or []:
-            applied.setdefault((c["applies_to"], ", ".join(c["requires"]), c["reason"]), []).append(d["cell"])
+        for c in d.cell.constraints:
+            applied.setdefault((c.applies_to, ", ".join(c.requires), c.reason), []).append(d.cell)
     if not applied:
         return []
     out = ["## Constraints: environments as their users have them", "",
@@ -232,20 +306,20 @@ def constraint_section(documents: list[dict]) -> list[str]:
     return out
 
 
-def unconstrained_findings(documents: list[dict]) -> list[str]:
+def unconstrained_findings(documents: list[CellRecord]) -> list[str]:
     """One line per torch row (and distinct finding) from the cells' unconstrained probes."""
     groups = {}
-    for d in sorted(documents, key=lambda d: (Version(d["cell"]["torch"]), Version(d["cell"]["shap"]))):
-        probe = d.get("unconstrained")
+    for d in sorted(documents, key=lambda d: (Version(d.cell.torch), Version(d.cell.shap))):
+        probe = d.unconstrained
         if not probe:
             continue
         differs = ", ".join(f"{name} {v['unconstrained']} (not {v['constrained']})"
-                            for name, v in probe.get("differs", {}).items() if name in ("numpy", "numba", "scipy"))
-        error = probe.get("error") or {}
-        result = (probe.get("status") if probe.get("status") != "ran" else
-                  probe["outcome"] + (f": {error.get('type')}: {error.get('message')}" if error else ""))
-        key = (d["cell"]["torch"], ", ".join(probe.get("without", [])), differs, result)
-        groups.setdefault(key, []).append(d["cell"]["shap"])
+                            for name, v in probe.differs.items() if name in ("numpy", "numba", "scipy"))
+        error = probe.error
+        result = (probe.status if probe.status != "ran" else
+                  probe.outcome + (f": {error.type}: {error.message}" if error else ""))
+        key = (d.cell.torch, ", ".join(probe.without), differs, result)
+        groups.setdefault(key, []).append(d.cell.shap)
     lines = []
     for (torch, without, differs, result), shaps in groups.items():
         gets = f"gets {differs}" if differs else "resolves the same packages"
@@ -277,33 +351,71 @@ def _versions(versions: list[str], n: int = 6) -> str:
     return f"{len(versions)} releases from {versions[0]} to {versions[-1]}"
 
 
-def provenance(documents: list[dict]) -> list[str]:
-    runs = sorted({(d["run"]["host"]["name"], d["run"]["host"]["cpu_model"], d["run"]["host"]["cpu_count"],
-                    d["run"]["harness_commit"]) for d in documents})
-    dates = sorted(d["run"]["date"] for d in documents)
+def provenance(documents: list[CellRecord]) -> list[str]:
+    runs = sorted({(d.host.name, d.host.cpu_model, d.host.cpu_count, d.run.harness_commit) for d in documents})
+    dates = sorted(d.run.date for d in documents)
     lines = [f"Produced from {len(documents)} cell results, run between {dates[0]} and {dates[-1]} (UTC)."]
     for name, cpu, cores, commit in runs:
         lines.append(f"- host `{name}`: {cpu}, {cores} cores; harness commit `{commit}`")
-    records = [cell_record(d) for d in documents]
-    gpus = sorted({d.environment["gpu"] for d in records if d.environment.get("gpu")})
+    records = documents
+    gpus = sorted({d.environment.gpu for d in records if d.environment.gpu})
     lines.append(f"- GPUs: {', '.join(gpus)}" if gpus else "- GPUs: none (CUDA cases are recorded as skip)")
     for d in records:
         if d.provenance != store.INSTALLED:
             supplied = d.supplied
-            lines.append(f"- {d.provenance} `{supplied.get('label')}` (row `{store.row_label(d)}`): "
-                         f"`{supplied.get('interpreter')}` on host `{d.host['name']}`, installed nothing; "
-                         f"torch {d.cell['torch']}, shap {d.cell['shap']}, Python {d.resolved.get('python')}, "
+            lines.append(f"- {d.provenance} `{supplied.label}` (row `{store.row_label(d)}`): "
+                         f"`{supplied.interpreter}` on host `{d.host.name}`, installed nothing; "
+                         f"torch {d.cell.torch}, shap {d.cell.shap}, Python {d.resolved.python}, "
                          f"{len(d.packages)} distributions recorded")
     axes = {}
-    for d in sorted(documents, key=lambda d: d["run"]["date"]):
-        axes.update(d["cell"].get("grid_axes") or {})
+    for d in sorted(documents, key=lambda d: d.run.date):
+        axes.update(d.cell.grid_axes)
     for name, axis in sorted(axes.items()):
         size = len(axis["torch"]) * len(axis["shap"])
-        covered = sum(name in d["cell"].get("grids", []) for d in documents)
+        covered = sum(name in d.cell.grids for d in documents)
         scope = "all of it" if covered >= size else f"a declared subset: {covered} of its {size} cells"
         lines.append(f"- grid `{name}` resolved to torch {_versions(axis['torch'])} × shap {_versions(axis['shap'])} "
                      f"(see grid.toml); these results cover {scope}")
     return lines
+
+
+def markdown(frame: pd.DataFrame, documents: list[CellRecord], catalogue_data: dict, problems: list[dict]) -> str:
+    """The file a person reads: known problems first, then the grids by explainer, the legend and the catalogue.
+
+    Per-model grids, the per-cell environments and every case live in the page and matrix.csv / matrix.json.
+    """
+    out = ["# PyTorch × SHAP compatibility", ""]
+    out += provenance(documents) + [""]
+    out += ["Each case runs one reference model (models/) through `shap_values()` of one explainer on one "
+            "device; the harness checks the numbers itself (additivity), since older shap does not.", ""]
+    out += known_problems.markdown(problems)
+    out += known_problems.remedy_section(problems)
+    for device in executed_devices(frame):
+        part = frame[frame["device"] == device]
+        out += [f"## Summary ({device})", "", "Cases that pass / cases run, and the Python the cell used.", ""]
+        for explainer, name in EXPLAINER_NAMES.items():
+            sub = part[part["explainer"] == explainer]
+            if not sub.empty:
+                out += [f"### {name} ({device})", "", grid(sub, summary_cell), ""]
+    out += ["## Legend", ""]
+    out += [f"- {SYMBOLS[k]} `{k}`: {v}" for k, v in MEANINGS.items()]
+    out += ["- Per-model grids, each cell's environment and every case: the page (`nox -s site`), matrix.csv and "
+            "matrix.json.",
+            "- Reproducer links (`site/reproducers/...`, one per problem × case, listing its cells) are written beside "
+            "the page by `nox -s site`; `nox -s reproduce -- MODEL/EXPLAINER/DEVICE` writes one for any cell.", ""]
+    criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
+    out += ["Additivity criteria (each verdict records its measured error and tolerance in matrix.csv):", ""]
+    out += [f"- {EXPLAINER_NAMES[e]}: `{c}`" for e, c in zip(criteria["explainer"], criteria["additivity_criterion"])]
+    reasons = sorted({(r["cell"], r["reason"]) for _, r in frame[frame["outcome"] == "n/a"].iterrows()})
+    if reasons:
+        out += ["", "Cells marked n/a:", ""] + [f"- {c}: {r}" for c, r in reasons]
+    notes = sorted({n for d in documents for n in d.cell.notes})
+    if notes:
+        out += ["", "Notes from grid.toml:", ""] + [f"- {n}" for n in notes]
+    out += [""] + constraint_section(documents)
+    out += oracle_section(frame) + side_effect_section(frame, documents) + device_section(frame)
+    out += catalogue.markdown(catalogue_data)
+    return "\n".join(wrap(line) for line in out)
 
 
 def wrap(line: str, width: int = PROSE_WIDTH) -> str:
@@ -315,29 +427,49 @@ def wrap(line: str, width: int = PROSE_WIDTH) -> str:
                                     break_on_hyphens=False))
 
 
-def datapackage(schema: dict) -> dict:
-    """A Frictionless Data Package for matrix.csv, derived from the JSON Schema so the two cannot drift:
-    Table Schema readers (frictionless, R, Data Package tools) then read versions as text."""
+# What matrix.csv writes differently from matrix.json, so that it reads as it looks (issue 17): pandas.read_csv
+# without a dtype takes "3.10" for the number 3.1, and the reproducer paths are relative to results/site/.
+CSV_FORMS = {
+    "python": (lambda python: f"py{python}" if python else python,
+               "Python minor version the cell chose, written py3.10 so that a CSV reader keeps it as text (3.10 is "
+               "not 3.1); empty when no Python has wheels of both releases."),
+    "reproducer": (lambda path: f"site/{path}" if isinstance(path, str) else path,
+                   "Path, relative to the folder of matrix.csv (results/), of the standalone script reproducing this "
+                   "case's problem, written beside the page by nox -s site; its command is under \"reproducers\" in "
+                   "matrix.json."),
+}
+
+
+def csv_frame(tidy: pd.DataFrame) -> pd.DataFrame:
+    """The rows as matrix.csv holds them: CSV_FORMS applied, and no column that is empty in every row."""
+    table = tidy.assign(**{name: tidy[name].map(form) for name, (form, _) in CSV_FORMS.items()})
+    empty = [name for name in table if table[name].isna().all() or (table[name] == "").all()]
+    return table.drop(columns=empty)
+
+
+def datapackage(schema: dict, columns: list[str]) -> dict:
+    """A Frictionless Data Package for matrix.csv's ``columns``, derived from the JSON Schema so the two cannot
+    drift: Table Schema readers (frictionless, R, Data Package tools) then read versions as text."""
     fields = []
-    for name, prop in schema["$defs"]["case"]["properties"].items():
+    for name in columns:
+        prop = schema["$defs"]["case"]["properties"][name]
         types = [t for t in ([prop["type"]] if isinstance(prop["type"], str) else prop["type"]) if t != "null"]
         kind = "datetime" if prop.get("format") == "date-time" else types[0] if len(types) == 1 else "any"
-        field = {"name": name, "type": kind, "description": prop["description"]}
+        field = {"name": name, "type": kind, "description": CSV_FORMS[name][1] if name in CSV_FORMS
+                 else prop["description"]}
         if "enum" in prop:
             field["constraints"] = {"enum": prop["enum"]}
         fields.append(field)
     return {"name": "torch-shap-matrix", "title": schema["title"],
             "description": "matrix.csv described as a Table Schema; matrix.schema.json (JSON Schema) describes "
-                           "the same rows in matrix.json.",
+                           "the same rows in matrix.json. Columns empty in every row are left out of the CSV.",
             "resources": [{"name": "matrix", "path": "matrix.csv", "format": "csv", "mediatype": "text/csv",
                            "encoding": "utf-8", "schema": {"fields": fields, "missingValues": [""]}}]}
 
 
-def typed(frame: pd.DataFrame, schema: dict) -> pd.DataFrame:
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
     """Integer columns as integers (a NaN makes pandas write 3.0), so the files match the schema's types."""
-    columns = schema["$defs"]["case"]["properties"]
-    ints = [n for n, p in columns.items() if n in frame and p["type"] in ("integer", ["integer", "null"])]
-    return frame.astype({n: "Int64" for n in ints})
+    return frame.astype({name: "Int64" for name in integer_columns() if name in frame})
 
 
 def devices(frame: pd.DataFrame) -> dict:
@@ -350,46 +482,40 @@ def devices(frame: pd.DataFrame) -> dict:
     return {"run": run, "left_out": left}
 
 
-def grid_notes(documents: list[dict]) -> list[dict]:
+def grid_notes(documents: list[CellRecord]) -> list[dict]:
     """Each note of grid.toml, and why a cell is n/a, with the cells it concerns (the page shows it beside them)."""
     cells: dict[str, list[str]] = {}
     for d in documents:
-        why = [f"n/a: {d['cases'][0]['reason']}"] if d.get("status") == "n/a" and d.get("cases") else []
-        for note in (d["cell"].get("notes") or []) + why:
-            cells.setdefault(note, []).append(d["cell"]["id"])
+        why = [f"n/a: {d.cases[0].reason}"] if d.status == "n/a" and d.cases else []
+        for note in d.cell.notes + why:
+            cells.setdefault(note, []).append(d.id)
     return [{"note": note, "cells": ids} for note, ids in sorted(cells.items())]
-
-
-# One value per explainer: kept once in matrix.json ("criteria"), not repeated on every row.
-PER_ROW_ONLY_ONCE = ("additivity_criterion",)
 
 
 def write(results: Path) -> dict:
     frame, documents = load(results)
     frame = frame.sort_values(["torch", "shap", "model", "explainer", "device"],
                               key=lambda col: col.map(Version) if col.name in ("torch", "shap") else col)
-    links = reproducers.links(documents)
-    frame["reproducer"] = [links.get(k) for k in zip(frame["cell"], frame["model"], frame["explainer"], frame["device"])]
     catalogue_data = catalogue.build(frame, store.bisect_records(results))
     problems = known_problems.build(frame, catalogue_data)
-    schema = store.read_json(SCHEMA, "data dictionary")
+    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems))
+    schema = matrix_file.schema()
     covered = devices(frame)
     criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
     ran = frame["device"].isin(covered["run"])
     kept = ran | ~frame["cell"].isin(frame.loc[ran, "cell"])  # a cell with rows only there (a GPU shard) stays
-    tidy = typed(frame[kept].drop(columns=list(PER_ROW_ONLY_ONCE)), schema)
-    store.write_atomic(results / "matrix.csv", tidy.to_csv(index=False))
+    tidy = typed(frame[kept].drop(columns=list(ONCE_PER_EXPLAINER)))
+    table = csv_frame(tidy)
+    store.write_atomic(results / "matrix.csv", table.to_csv(index=False))
     rows = json.loads(tidy.to_json(orient="records"))
     payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "devices": covered,
                "criteria": dict(zip(criteria["explainer"], criteria["additivity_criterion"])),
                "notes": grid_notes(documents), "known_problems": problems, "catalogue": catalogue_data,
                "reproducers": reproducers.index(documents)}
     store.write_atomic(results / "matrix.json", store.json_with_cases(dict(payload, cases=rows)))
-    store.write_atomic(results / SCHEMA.name, SCHEMA.read_text(encoding="utf-8"))
-    store.write_atomic(results / "datapackage.json", json.dumps(datapackage(schema), indent=1, ensure_ascii=False) + "\n")
-    from harness.publish import markdown  # it renders with this module's grids: imported here, not at the top
-    cards = answers.build(dict(payload, cases=rows), results)
-    store.write_atomic(results / "COMPATIBILITY.md", markdown.render(frame, documents, catalogue_data, problems, cards))
+    store.write_atomic(results / SCHEMA.name, matrix_file.schema_text())
+    store.write_atomic(results / "datapackage.json",
+                       json.dumps(datapackage(schema, list(table)), indent=1, ensure_ascii=False) + "\n")
     return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
             "signatures": int(frame["signature"].nunique()), "transitions": len(catalogue_data["transitions"]),
             "reproducers": len(payload["reproducers"]), "rows": len(tidy)}

@@ -58,19 +58,19 @@ def command(folder: str, case: CaseRecord, python: str) -> str:
 
 
 def python_of(document: CellRecord) -> str:
-    return ".".join((document.resolved.get("python") or document.cell.get("python") or "3").split(".")[:2])
+    return ".".join((document.resolved.python or document.cell.python or "3").split(".")[:2])
 
 
 def requirements(document: CellRecord) -> str:
     cell, resolved, supplied = document.cell, document.resolved, document.supplied
     pins = "\n".join(f"{name}=={version}" for name, version in sorted(document.packages.items()))
-    constraints = "".join(f"# under the grid's constraint {', '.join(c['requires'])} ({c['applies_to']}): {c['reason']}\n"
-                          for c in cell.get("constraints") or [])
-    pair = f"torch=={cell['torch']} shap=={cell['shap']}"
-    what = (f"every distribution installed in the supplied environment {supplied.get('interpreter')}" if supplied
+    constraints = "".join(f"# under the grid's constraint {', '.join(c.requires)} ({c.applies_to}): {c.reason}\n"
+                          for c in cell.constraints)
+    pair = f"torch=={cell.torch} shap=={cell.shap}"
+    what = (f"every distribution installed in the supplied environment {supplied.interpreter}" if supplied
             else f"every package `uv pip install {pair}` resolved")
-    return (f"# torch {cell['torch']} x shap {cell['shap']}: {what},\n"
-            f"# on Python {resolved.get('python')} ({resolved.get('platform')}).\n{constraints}{pins}\n")
+    return (f"# torch {cell.torch} x shap {cell.shap}: {what},\n"
+            f"# on Python {resolved.python} ({resolved.platform}).\n{constraints}{pins}\n")
 
 
 def _embedded(name: str, source: str) -> str:
@@ -81,12 +81,12 @@ def _embedded(name: str, source: str) -> str:
 def _expected(case: CaseRecord) -> str:
     error, check = case.error, case.additivity
     if case.outcome == "fail":
-        return f"fail: {error.get('type')}: {error.get('message')}"
+        return f"fail: {error.type}: {error.message}"
     if case.outcome == "crash":
-        return f"the process dies ({case.crash.get('exit')})"
+        return f"the process dies ({case.crash.exit})"
     if case.outcome == "timeout":
         return "no result: shap_values() runs past the harness's timeout"
-    return f"mismatch: {check.get('metric')} {check.get('error')} > tolerance {check.get('tolerance')}"
+    return f"mismatch: {check.metric} {check.error} > tolerance {check.tolerance}"
 
 
 def render(document: CellRecord, case: CaseRecord, model_source: str, folder: str, holds: str = "") -> str:
@@ -97,9 +97,9 @@ def render(document: CellRecord, case: CaseRecord, model_source: str, folder: st
     header = f'''#!/usr/bin/env python
 """Reproducer: shap.{explainer} on the `{case.model}` model ({case.device}).
 
-torch {resolved.get('torch')}, shap {resolved.get('shap')}, numpy {resolved.get('numpy')}, Python {resolved.get('python')}
+torch {resolved.torch}, shap {resolved.shap}, numpy {resolved.numpy}, Python {resolved.python}
 (pins of every package in requirements.txt beside this file).
-Recorded by torch-shap-matrix on {run['date']} (host {run['host']['name']}, harness commit {run['harness_commit']}).
+Recorded by torch-shap-matrix on {run.date} (host {run.host.name}, harness commit {run.harness_commit}).
 
 Run, from the repository root:
     {command(folder, case, python)}
@@ -123,7 +123,7 @@ import torch
                   _embedded("ADDITIVITY_SOURCE", (CELL_DIR / "additivity.py").read_text()),
                   _embedded("ORACLES_SOURCE", (CELL_DIR / "oracles.py").read_text()), "\n"]
     fields = dict(device=case.device, explainer=explainer, kind=case.explainer, seed=case.extra.get("seed", 0),
-                  threads=document.settings.get("threads", 1),
+                  threads=document.settings.threads or 1,
                   kwargs='{}' if case.explainer == "deep" else '{"rseed": 0}')
     ending = (ENDING_CHECK if needs_checks else ENDING_CALL).format(**fields)
     parts += [MAIN.format(ending=ending, **fields), FOOTER]
@@ -229,7 +229,7 @@ def models_today() -> dict[str, str]:
 def runs(documents: list[dict]) -> list[tuple[CellRecord, CaseRecord]]:
     """(document, case) for every case that ran, cells in version order, as typed records."""
     ordered = sorted((d for d in map(cell_record, documents) if d.status == "ran"),
-                     key=lambda d: (Version(d.cell["torch"]), Version(d.cell["shap"]), d.cell["id"]))
+                     key=lambda d: (Version(d.cell.torch), Version(d.cell.shap), d.cell.id))
     return [(d, c) for d in ordered for c in d.cases if c.outcome in RAN]
 
 
@@ -245,7 +245,7 @@ def problems(documents: list[dict]) -> dict[str, list[tuple[CellRecord, CaseReco
 
 
 def _cells(held: list[tuple[CellRecord, CaseRecord]]) -> str:
-    return ", ".join(f"{d.cell['torch']}/{d.cell['shap']}" for d, _ in held)
+    return ", ".join(f"{d.cell.torch}/{d.cell.shap}" for d, _ in held)
 
 
 def index(documents: list[dict]) -> dict[str, dict]:
@@ -257,26 +257,27 @@ def index(documents: list[dict]) -> dict[str, dict]:
         document, case = held[-1]  # the newest cell: the one an upstream report is about
         out[f"{folder}/{case_name(case)}.py"] = {
             "command": command(f"{SITE_FROM_ROOT}/{folder}", case, python_of(document)),
-            "signature": signature(case), "pinned": document.cell["id"],
-            "cells": [d.cell["id"] for d, _ in held]}
+            "signature": signature(case), "pinned": document.cell.id,
+            "cells": [d.cell.id for d, _ in held]}
     return out
 
 
 def command_of(matrix: dict, row: dict) -> str | None:
-    """A matrix.json row's reproducer command: kept once per reproducer under "reproducers" (older files: per row)."""
-    entry = (matrix.get("reproducers") or {}).get(row.get("reproducer")) or {}
+    """A matrix.json row's reproducer command: kept once per reproducer under "reproducers" (older files: per row).
+    A reader of typed rows takes ``harness.records.row.matrix_of(matrix).command(row)``."""
+    entry = matrix.get("reproducers", {}).get(row.get("reproducer"), {})
     return row.get("reproducer_command") or entry.get("command")
 
 
 def links(documents: list[dict]) -> dict[tuple, str]:
     """(cell, model, explainer, device) -> the shipped reproducer's path under the page's folder."""
-    return {(d.cell["id"], c.model, c.explainer, c.device): f"{folder}/{case_name(c)}.py"
+    return {(d.cell.id, c.model, c.explainer, c.device): f"{folder}/{case_name(c)}.py"
             for folder, held in problems(documents).items() for d, c in held}
 
 
 def _write(target: Path, folder: str, document: CellRecord, case: CaseRecord, sources: dict, holds: str = "") -> Path:
     if case.model not in sources:
-        raise HarnessError(f"the model {case.model} of {document.cell['id']} is neither recorded nor in models/")
+        raise HarnessError(f"the model {case.model} of {document.cell.id} is neither recorded nor in models/")
     store.write_atomic(target / "requirements.txt", requirements(document))
     path = target / f"{case_name(case)}.py"
     store.write_atomic(path, render(document, case, sources[case.model], folder, holds))
@@ -292,8 +293,8 @@ def write_site(documents: list[dict], out: Path) -> int:
         document, case = held[-1]
         sources = model_sources(document, today)
         holds = (f"Holds for {len(held)} cell{'s' if len(held) > 1 else ''} (torch/shap) of these results, with the "
-                 f"same problem: {_cells(held)}.\nThe pins are those of the newest, torch {document.cell['torch']} "
-                 f"x shap {document.cell['shap']}.\n")
+                 f"same problem: {_cells(held)}.\nThe pins are those of the newest, torch {document.cell.torch} "
+                 f"x shap {document.cell.shap}.\n")
         _write(Path(out) / folder, f"{SITE_FROM_ROOT}/{folder}", document, case, sources, holds)
         written += 1
     return written
@@ -313,8 +314,8 @@ def choose(documents: list[dict], case_text: str, torch: str | None = None, shap
     model, explainer, device = parse_case(case_text)
     found = [(d, c) for d, c in runs(documents)
              if (c.model, c.explainer, c.device) == (model, explainer, device)
-             and (cell is None or d.cell["id"] == cell) and (torch is None or d.cell["torch"] == torch)
-             and (shap is None or d.cell["shap"] == shap)]
+             and (cell is None or d.cell.id == cell) and (torch is None or d.cell.torch == torch)
+             and (shap is None or d.cell.shap == shap)]
     if not found:
         asked = " ".join(f"{k} {v}" for k, v in (("cell", cell), ("torch", torch), ("shap", shap)) if v)
         known = sorted({f"{c.model}/{c.explainer}/{c.device}" for _, c in runs(documents)})
@@ -328,7 +329,7 @@ def choose(documents: list[dict], case_text: str, torch: str | None = None, shap
 def write_one(results: Path, case_text: str, out: Path | None = None, **which) -> tuple[Path, str, str]:
     """Write the reproducer of one case (and its cell's requirements.txt); returns its path, command and outcome."""
     document, case = choose(store.read_cells(results), case_text, **which)
-    target = Path(out) if out else Path(results) / FOLDER / document.cell["id"]
+    target = Path(out) if out else Path(results) / FOLDER / document.cell.id
     folder = target.as_posix()
     path = _write(target, folder, document, case, model_sources(document, models_today()))
     return path, command(folder, case, python_of(document)), case.outcome.value

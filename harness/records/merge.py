@@ -38,7 +38,7 @@ def find_records(artifacts: Path) -> dict[tuple[str, str], tuple[Path, str]]:
             document = json.loads(text)
         except ValueError as exc:
             raise HarnessError(f"{path} is not a valid result file ({exc})") from None
-        if store.upgrade(document, path)["cell"]["id"] != cell:
+        if store.upgrade(document, path).id != cell:
             raise HarnessError(f"{path} does not hold the cases of cell {cell}")
         if (kind, cell) in records:
             raise HarnessError(f"two {kind} records of {cell}: {records[(kind, cell)][0]} and {path}")

@@ -63,6 +63,6 @@ def verdict(cell_status: str | None, outcomes) -> Verdict:
     return Verdict(PASS if passed == len(ran) else FAIL if passed == 0 else "partial", passed, len(ran))
 
 
-def tally(cases, key=lambda case: case["outcome"]) -> str:
+def tally(cases, key=lambda case: case.outcome.value) -> str:
     """'28 pass, 4 fail': how many cases have each outcome (or each ``key``), by name."""
     return ", ".join(f"{n} {name}" for name, n in sorted(Counter(key(case) for case in cases).items()))

@@ -54,11 +54,12 @@ def json_with_cases(document: dict, sort_keys: bool = False) -> str:
     return (head[:-2] + ",\n" if head != "{}" else "{\n") + ' "cases": [\n' + cases + "\n ]\n}\n"
 
 
-def write_cell(results: Path, document: dict) -> Path:
+def write_cell(results: Path, document: CellRecord | dict) -> Path:
     """Write one cell's result; a full or read-only disk is a one-line error and leaves no partial file."""
-    path = raw_dir(results) / f"{document['cell']['id']}.json"
+    record = cell_record(document)
+    path = raw_dir(results) / f"{record.id}.json"
     try:
-        write_atomic(path, json_with_cases(document, sort_keys=True))
+        write_atomic(path, json_with_cases(record.to_dict(), sort_keys=True))
     except OSError as exc:
         raise HarnessError(f"could not write {path}: {exc.strerror or exc}; earlier results are untouched") from None
     return path
@@ -80,7 +81,7 @@ def read_json(path: Path, what: str, kind: type = dict):
     return value
 
 
-def read_cells(results: Path) -> list[dict]:
+def read_cells(results: Path) -> list[CellRecord]:
     """Every raw cell document under ``results/raw``; a bad file is a one-line error.
 
     A cell run by the fleet on a CUDA runner as well has a second record in
@@ -92,20 +93,17 @@ def read_cells(results: Path) -> list[dict]:
     return combine(primary, gpu)
 
 
-def combine(primary: list[dict], gpu: list[dict]) -> list[dict]:
+def combine(primary: list[CellRecord], gpu: list[CellRecord]) -> list[CellRecord]:
     """CPU records keep their cpu cases, CUDA-runner records their other cases, where a cell has both."""
-    with_gpu = {doc["cell"]["id"] for doc in gpu}  # read_cell checked that every record names its cell
-    with_cpu = {doc["cell"]["id"] for doc in primary}
-    documents = []
-    for doc in primary:
-        if doc["cell"]["id"] in with_gpu:
-            doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") == "cpu"])
-        documents.append(doc)
-    for doc in gpu:
-        if doc["cell"]["id"] in with_cpu:
-            doc = dict(doc, cases=[case for case in doc["cases"] if case.get("device") != "cpu"])
-        documents.append(doc)
-    return documents
+    with_gpu = {record.id for record in gpu}  # read_cell checked that every record names its cell
+    with_cpu = {record.id for record in primary}
+    for record in primary:
+        if record.id in with_gpu:
+            record.cases = [case for case in record.cases if case.device == "cpu"]
+    for record in gpu:
+        if record.id in with_cpu:
+            record.cases = [case for case in record.cases if case.device != "cpu"]
+    return primary + gpu
 
 
 def bisect_records(results: Path) -> list[dict]:
@@ -113,11 +111,11 @@ def bisect_records(results: Path) -> list[dict]:
     return [read_json(path, "bisect record") for path in sorted((Path(results) / BISECT_DIR).glob("*.json"))]
 
 
-def row_label(document: dict) -> str:
+def row_label(document: CellRecord) -> str:
     """A cell's table row: its torch release; a supplied environment's row also names it, so that its cases are
     never counted with those of a cell the harness installed."""
     record = cell_record(document)
-    torch, label = record.cell["torch"], record.supplied.get("label")
+    torch, label = record.cell.torch, record.supplied.label
     if record.provenance == INSTALLED or not label:
         return torch
     return f"{torch} · supplied: {label}"
@@ -128,7 +126,7 @@ def row_order(pairs) -> list[str]:
     return [row for _, row in sorted(set(pairs), key=lambda pair: (Version(pair[0]), pair[1] != pair[0], pair[1]))]
 
 
-def read_cell(path: Path) -> dict:
+def read_cell(path: Path) -> CellRecord:
     """One raw cell document, upgraded to this schema and checked; a bad file is a one-line error naming it."""
     try:
         document = json.loads(Path(path).read_text(encoding="utf-8"))
@@ -143,7 +141,7 @@ def read_cell(path: Path) -> dict:
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
 
-def upgrade(document, source) -> dict:
+def upgrade(document, source) -> CellRecord:
     """A raw cell document migrated to SCHEMA_VERSION through MIGRATIONS and checked against the record model."""
     found = document.get("schema") if isinstance(document, dict) else None
     if not isinstance(found, int) or isinstance(found, bool):
@@ -162,16 +160,16 @@ def upgrade(document, source) -> dict:
         record = CellRecord.from_dict(document)
     except HarnessError as exc:
         raise HarnessError(f"{source} is not a valid result file: {exc}") from None
-    if not isinstance(record.cell.get("id"), str):
+    if not isinstance(record.id, str):
         raise HarnessError(f"{source} is not a valid result file: it names no cell id")
     for number, case in enumerate(record.cases, 1):
         if case.outcome is None or not all(isinstance(v, str) and v for v in (case.model, case.explainer, case.device)):
             raise HarnessError(f"{source} is not a valid result file: its case {number} lacks a model, explainer, "
                                "device or outcome")
-    return document
+    return record
 
 
-def earlier_cell(path: Path) -> dict | None:
+def earlier_cell(path: Path) -> CellRecord | None:
     """A raw cell document if one of this schema is there and readable, else None (it is then run again)."""
     try:
         return read_cell(path)

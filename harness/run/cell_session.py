@@ -17,6 +17,8 @@ from harness.plan import hostinfo, reuse, suite
 from harness.plan.resolution import constraint_args, parse_pins, python_version
 from harness.plan.cells import Cell
 from harness.records import outcomes, store
+from harness.records.model import (CaseRecord, CellInfo, CellRecord, Concurrency, Constraint, Environment, ErrorInfo, Install,
+                                   Outcome, Probe, Resolved, Reuse, RunInfo, Settings)
 from harness.records.lock import hold_lock
 from harness.run import parallel
 
@@ -25,26 +27,27 @@ INSTALL_MESSAGE_LINES = 12
 PROBE_MODEL = "mlp"  # the tiny case behind a constrained row's "without the constraint" finding
 
 
-def document(cell: Cell, options, models, outcome: str) -> dict:
-    """A raw result document with the parts every cell has."""
+def document(cell: Cell, options, models, outcome: str) -> CellRecord:
+    """A raw result record with the parts every cell has."""
     axes = {g: {p: [str(v) for v in versions] for p, versions in cell.grid_axes[g].items()} for g in cell.grids}
-    return {
-        "schema": store.SCHEMA_VERSION,
-        "run": hostinfo.run_metadata(),
-        "cell": {"id": cell.id, "torch": str(cell.torch), "shap": str(cell.shap), "python": cell.python,
-                 "python_reason": cell.python_reason, "notes": cell.notes, "grids": cell.grids,
-                 "grid_axes": axes, "constraints": [c.record() for c in cell.constraints]},
-        "settings": options.suite.record(models),
-        "provenance": store.INSTALLED,
-        "status": outcome,
+    return CellRecord.of(
+        schema=store.SCHEMA_VERSION,
+        run=RunInfo.from_dict(hostinfo.run_metadata()),
+        cell=CellInfo.of(id=cell.id, torch=str(cell.torch), shap=str(cell.shap), python=cell.python,
+                         python_reason=cell.python_reason, notes=cell.notes, grids=cell.grids, grid_axes=axes,
+                         constraints=[Constraint.from_dict(c.record()) for c in cell.constraints]),
+        settings=Settings.from_dict(options.suite.record(models)),
+        provenance=store.INSTALLED,
+        status=outcome,
         # the exact model files that ran, so a reproducer can rebuild them later
-        "model_sources": {name: Path(path).read_text() for name, path in sorted(models.items())},
-    }
+        model_sources={name: Path(path).read_text() for name, path in sorted(models.items())},
+    )
 
 
-def every_case(models, options, **fields) -> list[dict]:
+def every_case(models, options, **fields) -> list[CaseRecord]:
     devices = options.device or suite.DEVICES
-    return [dict(case, **fields) for case in suite.cases(models, options.explainer or suite.EXPLAINERS, devices)]
+    return [CaseRecord.of(**case, **fields) for case in suite.cases(models, options.explainer or suite.EXPLAINERS,
+                                                                      devices)]
 
 
 def resolver_message(output: str) -> str:
@@ -59,7 +62,7 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     models = suite.select(options.model, extra=options.models)
     if cell.python is None:
         doc = document(cell, options, models, "n/a")
-        doc["cases"] = every_case(models, options, outcome="n/a", reason=cell.python_reason)
+        doc.cases = every_case(models, options, outcome=Outcome.NA, reason=cell.python_reason)
         return _write(session, options, doc)
 
     tmp = Path(session.create_tmp())
@@ -77,11 +80,11 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     install_seconds = round(time.perf_counter() - started, 3)
     if failure is not None:
         doc = document(cell, options, models, "install-error")
-        doc["install"] = {"seconds": install_seconds, "message": failure}
+        doc.install = Install.of(seconds=install_seconds, message=failure)
         lines = failure.splitlines()
         headline = lines[0] if len(lines) == 1 else f"{lines[0].strip()} … {lines[-1].strip()}"
-        doc["cases"] = every_case(models, options, outcome="install-error",
-                                  error={"type": "InstallError", "message": headline})
+        doc.cases = every_case(models, options, outcome=Outcome.INSTALL_ERROR,
+                               error=ErrorInfo.of(type="InstallError", message=headline))
         return _write(session, options, doc)
 
     packages = parse_pins(session.run("uv", "pip", "freeze", silent=True, external=True))
@@ -95,29 +98,29 @@ def run(session: nox.Session, cell: Cell, options) -> Path:
     slot.release()
 
     doc = document(cell, options, models, "ran")
-    env = cases["environment"]
-    doc["install"] = {"seconds": install_seconds}
-    doc["reuse"] = {"key": reuse.key(parts), "parts": parts}
-    doc["resolved"] = {"python": python, "platform": env.get("platform"),
-                       "torch": packages.get("torch"), "shap": packages.get("shap"),
-                       "numpy": packages.get("numpy"), "packages": packages}
-    doc["environment"] = env
-    doc["worker_starts"] = cases["worker_starts"]
-    doc["suite_seconds"] = cases["seconds"]
-    doc["concurrency"] = concurrency  # how many cells ran at once while these cases were timed
-    doc["cases"] = [dict(case, concurrent_cells=concurrency["cells_at_once"]) for case in cases["cases"]]
+    env = Environment.from_dict(cases["environment"])  # the cell side writes plain JSON: read it as a record
+    doc.install = Install.of(seconds=install_seconds)
+    doc.reuse = Reuse.of(key=reuse.key(parts), parts=parts)
+    doc.resolved = Resolved.of(python=python, platform=env.platform, torch=packages.get("torch"),
+                               shap=packages.get("shap"), numpy=packages.get("numpy"), packages=packages)
+    doc.environment = env
+    doc.worker_starts = cases["worker_starts"]
+    doc.suite_seconds = cases["seconds"]
+    doc.concurrency = Concurrency.from_dict(concurrency)  # how many cells ran at once while these were timed
+    doc.cases = [CaseRecord.from_dict(dict(case, concurrent_cells=concurrency["cells_at_once"]))
+                 for case in cases["cases"]]
     if cell.constraints:
-        doc["unconstrained"] = unconstrained_probe(session, cell, models, options, packages, tmp)
+        doc.unconstrained = Probe.from_dict(unconstrained_probe(session, cell, models, options, packages, tmp))
     return _write(session, options, doc)
 
 
-def _same_but_date(doc: dict, path: Path) -> bool:
+def _same_but_date(doc: CellRecord, path: Path) -> bool:
     """Whether the file already records this document, apart from when and by which commit it was made."""
     earlier = store.earlier_cell(path)
     if earlier is None:
         return False
-    return {k: v for k, v in earlier.items() if k != "run"} == json.loads(json.dumps(
-        {k: v for k, v in doc.items() if k != "run"}))
+    return {k: v for k, v in earlier.to_dict().items() if k != "run"} == json.loads(json.dumps(
+        {k: v for k, v in doc.to_dict().items() if k != "run"}))
 
 
 def run_supervisor(session: nox.Session, python: str, out: Path, models, options, **narrower) -> dict:
@@ -167,11 +170,11 @@ def unconstrained_probe(session: nox.Session, cell: Cell, models, options, const
     return finding
 
 
-def _write(session: nox.Session, options, doc: dict) -> Path:
-    path = store.raw_dir(options.results) / f"{doc['cell']['id']}.json"
+def _write(session: nox.Session, options, doc: CellRecord) -> Path:
+    path = store.raw_dir(options.results) / f"{doc.id}.json"
     if _same_but_date(doc, path):  # an n/a cell decided again the same way: leave git status clean
-        session.log(f"{doc['cell']['id']}: {doc['status']}, unchanged ({doc['cases'][0].get('reason', '')})")
+        session.log(f"{doc.id}: {doc.status}, unchanged ({doc.cases[0].reason or ''})")
         return path
     path = store.write_cell(options.results, doc)
-    session.log(f"{doc['cell']['id']}: {outcomes.tally(doc['cases'])} -> {path}")
+    session.log(f"{doc.id}: {outcomes.tally(doc.cases)} -> {path}")
     return path

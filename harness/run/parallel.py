@@ -31,7 +31,6 @@ from pathlib import Path
 from harness.errors import HarnessError
 from harness.plan import reuse
 from harness.records import lock, outcomes, store
-from harness.records.model import cell_record
 from harness.run import options as harness_options
 from harness.run import progress
 
@@ -333,14 +332,13 @@ def outcome_summary(results: Path, cell, since: float) -> str:
     document = store.earlier_cell(path)
     if document is None:
         return "no result written"
-    cases = document.get("cases", [])
-    if document.get("status") != "ran":
-        return f"{document.get('status')} ({len(cases)} cases)"
-    return outcomes.tally(cases)
+    if document.status != "ran":
+        return f"{document.status} ({len(document.cases)} cases)"
+    return outcomes.tally(document.cases)
 
 
 def retime(reused, to_run, results: Path):
     """Under --timing exclusive, results timed beside other cells are not reused: their cells run again."""
     records = {c: reuse.previous(results, c) for c in reused}
-    shared = [c for c, doc in records.items() if doc and cell_record(doc).concurrency.get("cells_at_once", 1) > 1]
+    shared = [c for c, record in records.items() if record and (record.concurrency.cells_at_once or 1) > 1]
     return [c for c in reused if c not in shared], sorted(to_run + shared, key=lambda c: (c.torch, c.shap))

@@ -36,7 +36,6 @@ from packaging.version import InvalidVersion, Version
 from harness.plan import hostinfo
 from harness.run import options as harness_options
 from harness.records import outcomes, store
-from harness.records.model import cell_record
 from harness.records.lock import hold_lock
 from harness.plan import suite
 from harness.errors import HarnessError, command
@@ -221,10 +220,10 @@ def build_document(found: dict, python: str, label: str, options, models: dict, 
 
 def summary(path: Path) -> str:
     document = store.read_cell(path)
-    by_device = outcomes.tally(document["cases"], key=lambda case: f"{case['device']} {case['outcome']}")
-    gpu = cell_record(document).environment.get("gpu") or "no CUDA device"
-    return (f"{document['cell']['id']} (torch {document['cell']['torch']}, shap {document['cell']['shap']}, "
-            f"Python {document['resolved']['python']}, {gpu}): "
+    by_device = outcomes.tally(document.cases, key=lambda case: f"{case.device} {case.outcome.value}")
+    gpu = document.environment.gpu or "no CUDA device"
+    return (f"{document.id} (torch {document.cell.torch}, shap {document.cell.shap}, "
+            f"Python {document.resolved.python}, {gpu}): "
             f"{by_device} -> {path}")
 
 

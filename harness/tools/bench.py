@@ -39,7 +39,6 @@ from tabulate import tabulate
 from harness.plan import hostinfo, suite
 from harness.plan.cells import plan
 from harness.records import store
-from harness.records.model import case_record
 from harness.run import disk
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -168,7 +167,7 @@ def creation_section(cell, work: Path) -> None:
                           "--explainer", "deep"), cwd=ROOT, env=dict(os.environ, UV_CACHE_DIR=str(harness_cache)))
         session = time.perf_counter() - started
         document = store.read_cell(store.raw_dir(results) / f"{cell.id}.json")
-        rows[f"{temperature}: harness install step (venv by nox + uv pip install)"] = document["install"]["seconds"]
+        rows[f"{temperature}: harness install step (venv by nox + uv pip install)"] = document.install.seconds
         rows[f"{temperature}: harness whole cell session (2 cases)"] = session
         venv = work / f"creation-floor-{temperature}"
         env = dict(os.environ, UV_CACHE_DIR=str(floor_cache))
@@ -267,16 +266,16 @@ def grid_run(work: Path, jobs: int, label: str) -> dict:
     cases = {}
     documents = store.read_cells(results)
     for document in documents:
-        for case in document["cases"]:
-            cases[(document["cell"]["id"], case["model"], case["explainer"], case["device"])] = case
-    ran = sum(document["status"] == "ran" for document in documents)
+        for case in document.cases:
+            cases[(document.id, case.model, case.explainer, case.device)] = case
+    ran = sum(document.status == "ran" for document in documents)
     return {"seconds": seconds, "load": load, "cases": cases, "ran": ran, "others": others}
 
 
 def warm_call(case) -> tuple[float, float] | None:
     """(median, IQR) of a case's warm shap_values() calls, where it has them."""
-    call = case_record(case).warm("call")
-    return (call["median"], call.get("iqr") or 0.0) if call.get("median") else None
+    call = case.timing.warm.call
+    return (call.median, call.iqr or 0.0) if call.median else None
 
 
 def quantile(values, q: float) -> float:

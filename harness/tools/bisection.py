@@ -30,6 +30,7 @@ from harness.plan import suite
 from harness.plan.cells import session_name, token
 from harness.plan.index import PackageIndex
 from harness.records import store
+from harness.records.model import CellRecord
 from harness.run.options import ROOT
 
 FOLDER = store.BISECT_DIR
@@ -77,13 +78,13 @@ def case_name(options) -> str:
     return f"{options.model}-{options.explainer}-{options.device}"
 
 
-def label_of(document: dict, options) -> str | None:
+def label_of(document: CellRecord, options) -> str | None:
     """The case's outcome in a raw cell document: its signature, 'pass', or None when it did not run there."""
-    if document.get("status") in UNTESTABLE:
-        return document["status"]
-    for case in document.get("cases", []):
-        if (case["model"], case["explainer"], case["device"]) == (options.model, options.explainer, options.device):
-            return signature(case) or case["outcome"]
+    if document.status in UNTESTABLE:
+        return document.status
+    for case in document.cases:
+        if (case.model, case.explainer, case.device) == (options.model, options.explainer, options.device):
+            return signature(case) or case.outcome.value
     return None
 
 
@@ -110,7 +111,7 @@ class Prober:
                 document = store.read_cell(path)
                 found = label_of(document, self.options)
                 if found is not None:
-                    return found, document["cell"].get("python") or "", source
+                    return found, document.cell.python or "", source
         return None
 
     def __call__(self, torch: Version, shap: Version) -> str:
@@ -192,11 +193,11 @@ def grid_versions(options, axis: str, fixed: dict) -> list[Version]:
     """Versions on ``axis`` where the grid's results have this case, the other axis as fixed."""
     found = []
     for document in store.read_cells(options.results):
-        cell = document["cell"]
-        if all(cell[k] == str(v) for k, v in fixed.items()):
+        cell = document.cell
+        if all(getattr(cell, k) == str(v) for k, v in fixed.items()):
             label = label_of(document, options)
             if label and not untestable(label):
-                found.append(Version(cell[axis]))
+                found.append(Version(getattr(cell, axis)))
     return sorted(found)
 
 
@@ -242,7 +243,7 @@ def run(options, index: PackageIndex | None = None) -> dict:
 def _default_fixed(options, other: str) -> Version:
     if other in FIXED_DEFAULT:
         return Version(FIXED_DEFAULT[other])
-    tested = sorted({Version(d["cell"][other]) for d in store.read_cells(options.results) if d.get("status") == "ran"})
+    tested = sorted({Version(getattr(d.cell, other)) for d in store.read_cells(options.results) if d.status == "ran"})
     if not tested:
         raise HarnessError(f"give --{other}: no grid results in {options.results} to take a {other} release from")
     return tested[-1]

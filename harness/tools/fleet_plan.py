@@ -32,7 +32,6 @@ from packaging.version import InvalidVersion, Version
 from harness.errors import HarnessError, OptionParser, command
 from harness.plan.cells import token as version_token
 from harness.records import store
-from harness.records.model import cell_record
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_JOBS = 256  # GitHub Actions refuses a matrix with more jobs than this
@@ -124,10 +123,10 @@ def shards(cells: list[dict], gpu_runner: str = "", cpu_runner: str = CPU_RUNNER
 def pins(folder: Path) -> list[str]:
     """``<cell> <package>==<version>`` for every package the raw results under a folder resolved, sorted."""
     lines = set()
-    for document in map(cell_record, store.read_cells(folder)):  # a file that is not a record: a one-line error
+    for document in store.read_cells(folder):  # a file that is not a record: a one-line error
         lines.update(f"{document.id} {name}=={version}" for name, version in document.packages.items())
-        if document.resolved.get("python"):
-            lines.add(f"{document.id} python=={document.resolved['python']}")
+        if document.resolved.python:
+            lines.add(f"{document.id} python=={document.resolved.python}")
     return sorted(lines)
 
 
