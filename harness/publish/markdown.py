@@ -129,7 +129,7 @@ def legend(frame: pd.DataFrame, documents: list[dict]) -> list[str]:
     reasons = sorted({r for r in frame.loc[frame["outcome"] == "n/a", "reason"].dropna()})
     if reasons:
         out += ["", "Cells marked n/a: " + "; ".join(reasons)]
-    notes = sorted({n for d in documents for n in d["cell"].get("notes", [])})
+    notes = sorted({n for d in documents for n in d.cell.notes})
     if notes:
         out += ["", "Notes from grid.toml:", ""] + [f"- {n}" for n in notes]
     return out + [""]
@@ -185,8 +185,8 @@ def constraint_summary(documents: list[dict]) -> list[str]:
     """Each grid.toml constraint with its reason, then what installs without it (report's probe findings)."""
     applied: dict[tuple, int] = {}
     for d in documents:
-        for c in d["cell"].get("constraints") or []:
-            key = (c["applies_to"], ", ".join(c["requires"]), c["reason"])
+        for c in d.cell.constraints:
+            key = (c.applies_to, ", ".join(c.requires), c.reason)
             applied[key] = applied.get(key, 0) + 1
     if not applied:
         return []
