@@ -299,7 +299,7 @@ def test_pasted_markup_stays_text(page):
 def test_the_page_says_not_observed_in_shap_and_what_shap_reports(page):
     page.fill("#lookup-text", paste("BSN #5"))
     text = page.inner_text("#lookup-result")
-    assert text.startswith("not observed in these results")
+    assert text.startswith("Not observed in these results")
     assert "not observed in shap: this traceback never passes through shap. When shap raises the same message" in text
     page.fill("#lookup-text", paste("shap #2785"))
     hits = page.locator("#lookup-result .lookup-hit")

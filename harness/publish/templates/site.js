@@ -103,7 +103,10 @@
       copy.classList.add("hit");
       const note = tr(data.strings[MATCH_WORDS[f.match]] || f.match, "p");
       note.className = "match muted";
-      if (f.symptom) note.append(" · " + f.symptom);
+      if (f.symptom) {  // a symptom told in words: does shap itself report the problem it points to?
+        note.append(" · " + f.symptom + ": " + (f.outcome === "mismatch" && !/shap's own/.test(f.signature)
+          ? "silent (shap does not report it)" : "loud (shap reports it)"));
+      }
       (f.close || []).forEach((c) => note.append(el("br"), el("span", c.differs)));
       copy.insertBefore(note, copy.children[1]);
       searchResult.append(copy);
@@ -326,8 +329,6 @@
   }
 
   // --- wiring ------------------------------------------------------------------------------------------------
-  readHash();
-  setLang(state.lang);
   document.querySelectorAll("button.lang").forEach((b) => b.addEventListener("click", () => { setLang(b.dataset.lang); writeHash(); }));
   byId("search").addEventListener("submit", (event) => { event.preventDefault(); search(); writeHash(); });
   searchText.addEventListener("input", () => { search(); writeHash(); });
@@ -342,16 +343,24 @@
   });
   byId("details-close").addEventListener("click", close);
 
-  // restore the view the URL describes (values that match nothing are ignored)
-  searchText.value = state.q;
-  if (state.q) search();
-  const option = (select, value) => [...select.options].some((o) => o.value === value);
-  if (option(filters.family, state.family)) filters.family.value = state.family;
-  if (option(filters.model, state.model)) filters.model.value = state.model;
-  const [vt, vs] = state.v.split("/");
-  if (vTorch && option(vTorch, vt) && option(vShap, vs)) { vTorch.value = vt; vShap.value = vs; versions(); }
-  const cell = state.cell && [...document.querySelectorAll("button.cell")].find((b) => b.dataset.key === state.cell);
-  refresh();
-  if (cell && cell.dataset.outcomeClass !== "empty") show(cell);
+  // restore the view the URL describes (values that match nothing are ignored); again when a link changes the hash
+  function restore() {
+    readHash();
+    setLang(state.lang);
+    searchText.value = state.q;
+    search();
+    const option = (select, value) => [...select.options].some((o) => o.value === value);
+    filters.family.value = option(filters.family, state.family) ? state.family : "";
+    filters.model.value = option(filters.model, state.model) ? state.model : "";
+    const [vt, vs] = state.v.split("/");
+    if (vTorch && option(vTorch, vt) && option(vShap, vs)) { vTorch.value = vt; vShap.value = vs; versions(); }
+    const cell = state.cell && [...document.querySelectorAll("button.cell")].find((b) => b.dataset.key === state.cell);
+    const wanted = state.cell;
+    refresh();
+    if (cell && cell.dataset.outcomeClass !== "empty") show(cell);
+    else if (wanted) state.cell = "";
+  }
+  restore();
+  window.addEventListener("hashchange", () => { if (!location.hash.startsWith("#problem-") && !document.getElementById(location.hash.slice(1))) restore(); });
   window.harnessPage = { state, show, search };
 })();
