@@ -172,3 +172,16 @@ def test_the_card_lines_say_the_same_sentences(seed):
         assert lines[1] == seed["sentence"][lang]
         assert any("pip install 'torch==1.13.1'" in line for line in lines)
         assert any(seed["reproducer"]["path"] in line or "lstm_hidden_state-deep-cpu.py" in line for line in lines)
+
+
+def test_compatibility_md_says_the_same_sentences_with_a_view_by_kind(data, frozen_results):
+    text = (frozen_results / "COMPATIBILITY.md").read_text()
+    flat = " ".join(text.split())  # prose lines are wrapped at 200 characters
+    for card in data["problems"]:
+        assert " ".join(card["sentence"]["en"].split()) in flat
+        assert f"[**{card['id']}**](#{card['id'].lower()})" in text and f"\n### {card['id']}\n" in text
+    by_kind = text[text.index("## By kind of model"):text.index("## Summary (cpu)")]
+    lstm = next(line for line in by_kind.splitlines() if "LSTM read through h_n / c_n" in line)
+    assert lstm.split(" | ")[1].startswith("❌ 0/66") and lstm.split(" | ")[2].startswith("✅ 66/66")
+    # one grid per explainer, never the two added together
+    assert "### DeepExplainer (cpu)" in text and "### GradientExplainer (cpu)" in text and "/72" not in text

@@ -625,6 +625,11 @@ def _tested(frame: pd.DataFrame) -> dict[str, list[str]]:
     return {t: _order(g["shap"]) for t, g in ran.groupby("torch")}
 
 
+def problem_ids(signatures: pd.Series, ids: dict) -> list[str]:
+    """The catalogue ids (S1, S2, ...) of the signatures among ``signatures``, in catalogue order."""
+    return sorted({ids[s] for s in signatures.dropna() if s in ids}, key=lambda i: int(i[1:]))
+
+
 def verdict_of(passed: int, total: int) -> str:
     return "untested" if not total else "works" if passed == total else "fails" if not passed else "partial"
 
@@ -633,7 +638,7 @@ def family_explainer(frame: pd.DataFrame, models: list[str], explainer: str, ids
     """One kind of model under one explainer: counts, verdict, the tested releases where all of it passes."""
     rows = frame[frame["model"].isin(models) & (frame["explainer"] == explainer) & frame["outcome"].isin(RAN)]
     passed, total = int((rows["outcome"] == PASS).sum()), len(rows)
-    found = [ids[s] for s in sorted(set(rows["signature"].dropna()), key=lambda s: int(ids[s][1:]))]
+    found = problem_ids(rows["signature"], ids)
     result = {"verdict": verdict_of(passed, total), "pass": passed, "total": total, "problems": found, "works": None}
     if not total:
         return dict(result, text=both("Not tested.", "未测试。"))
@@ -649,14 +654,17 @@ def family_explainer(frame: pd.DataFrame, models: list[str], explainer: str, ids
     for sid in found:
         signature = next(s for s, i in ids.items() if i == sid)
         cells = {c for c, _ in rows[rows["signature"] == signature].groupby(["torch", "shap"])}
-        it = sees(signature)
+        it = sees(signature, brief=True)
         where = cells_text(cells, tested)
-        parts.append(both(f"{sid} ({it['en']}) with {where['en']}", f"{sid}（{it['zh']}）：{where['zh']}"))
+        parts.append(both(f"{sid} ({it['en']}) on {where['en']}", f"{sid}（{it['zh']}）：{where['zh']}"))
     fails = {"en": "; ".join(p["en"] for p in parts), "zh": "；".join(p["zh"] for p in parts)}
     if good:
         works = cells_text(good, tested)
         return dict(result, text=both(f"Works with {works['en']} ({count['en']}). Elsewhere: {fails['en']}.",
                                       f"可用于 {works['zh']}（{count['zh']}）。其他版本：{fails['zh']}。"))
+    if not passed:
+        return dict(result, text=both(f"Fails everywhere tested ({count['en']}): {fails['en']}.",
+                                      f"所有测试过的版本都不可用（{count['zh']}）：{fails['zh']}。"))
     return dict(result, text=both(f"No tested release works for every model of this kind ({count['en']}): "
                                   f"{fails['en']}.",
                                   f"没有一个测试过的版本能让这类模型全部通过（{count['zh']}）：{fails['zh']}。"))
@@ -687,7 +695,7 @@ def cell_rows(frame: pd.DataFrame, ids: dict) -> list[dict]:
         ran = rows[rows["outcome"].isin(RAN)]
         counts = {e: {"pass": int((ran[ran["explainer"] == e]["outcome"] == PASS).sum()),
                       "total": int((ran["explainer"] == e).sum())} for e in EXPLAINERS}
-        found = [ids[s] for s in sorted(set(ran["signature"].dropna()), key=lambda s: int(ids[s][1:]))]
+        found = problem_ids(ran["signature"], ids)
         python = first.get("python") or ""
         numpy = first.get("resolved_numpy") or ""
         pair = f"torch {first['torch']} with shap {first['shap']}"

@@ -22,6 +22,7 @@ from harness.analysis.catalogue import table as github_table
 from harness.cell import oracles
 from harness.cell.remedies import REGISTRY as REMEDIES
 from harness.publish import report
+from harness.records.model import CellRecord
 from harness.records.outcomes import CALLED, EXPLAINERS
 
 MAX_CELL = 250
@@ -115,7 +116,7 @@ def grids(frame: pd.DataFrame) -> list[str]:
     return out
 
 
-def legend(frame: pd.DataFrame, documents: list[dict]) -> list[str]:
+def legend(frame: pd.DataFrame, documents: list[CellRecord]) -> list[str]:
     out = ["## Legend", "", "- Summary grids: see above each grid.",
            "- By kind of model: ✅ every case passed · ⚠️ some passed · ❌ none passed · ➖ not tested.",
            "- Case outcomes (matrix.csv `outcome`): " + ", ".join(f"`{k}`" for k in report.MEANINGS)
@@ -181,7 +182,7 @@ def remedy_summary(problems: list[dict]) -> list[str]:
     return out + table(["remedy", "what a user does", "here", "from"], rows) + [""]
 
 
-def constraint_summary(documents: list[dict]) -> list[str]:
+def constraint_summary(documents: list[CellRecord]) -> list[str]:
     """Each grid.toml constraint with its reason, then what installs without it (report's probe findings)."""
     applied: dict[tuple, int] = {}
     for d in documents:
@@ -261,7 +262,7 @@ def transitions(catalogue_data: dict) -> list[str]:
     return out
 
 
-def render(frame: pd.DataFrame, documents: list[dict], catalogue_data: dict, problems: list[dict],
+def render(frame: pd.DataFrame, documents: list[CellRecord], catalogue_data: dict, problems: list[dict],
            data: dict) -> str:
     """The whole file; ``data`` is answers.build()'s, ``problems`` known_problems.build()'s (for the remedies)."""
     out = ["# PyTorch × SHAP compatibility", ""] + report.provenance(documents) + [""]
