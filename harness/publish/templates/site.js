@@ -353,7 +353,8 @@
     filters.family.value = option(filters.family, state.family) ? state.family : "";
     filters.model.value = option(filters.model, state.model) ? state.model : "";
     const [vt, vs] = state.v.split("/");
-    if (vTorch && option(vTorch, vt) && option(vShap, vs)) { vTorch.value = vt; vShap.value = vs; versions(); }
+    if (vTorch && option(vTorch, vt) && option(vShap, vs)) { vTorch.value = vt; vShap.value = vs; }
+    versions();  // the chosen pair, or the first one: the section is never empty
     const cell = state.cell && [...document.querySelectorAll("button.cell")].find((b) => b.dataset.key === state.cell);
     const wanted = state.cell;
     refresh();
