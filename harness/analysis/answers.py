@@ -3,8 +3,8 @@
 A user comes with "I got this error", "I have this kind of model" or "I have these
 versions".  ``build()`` answers all three from one matrix.json document, as plain JSON
 data whose every user-visible text is {"en": ..., "zh": ...}, so that the web page,
-COMPATIBILITY.md and the terminal lookup say the same sentences (the contract with the
-page is in the module's tests and docs/answers.md).
+COMPATIBILITY.md and the terminal lookup say the same sentences (the shape is in build()'s
+docstring; how a reader reads a card: docs/results.md).
 
 Every verdict and count is read from the recorded outcomes; the words come from the
 templates below (written by hand in both languages, never translated at run time), and
@@ -24,6 +24,7 @@ from packaging.version import Version
 from harness.analysis import known_problems
 from harness.analysis.catalogue import AXES
 from harness.plan.suite import MODELS_DIR, discover
+from harness.records import store
 from harness.records.outcomes import EXPLAINERS, PASS, RAN
 
 LANGS = ("en", "zh")
@@ -91,7 +92,8 @@ FAMILIES = {
         "description": {
             "en": "Self-attention (nn.MultiheadAttention), transformer encoder layers, LayerNorm + GELU blocks, or "
                   "softmax attention pooling.",
-            "zh": "自注意力（nn.MultiheadAttention）、Transformer 编码层、LayerNorm + GELU 块，或 softmax 注意力池化。"},
+            "zh": "自注意力（nn.MultiheadAttention）、Transformer 编码层、LayerNorm + GELU 块，"
+                  "或 softmax 注意力池化。"},
         "example": "transformer_encoder_layer"},
     "activations": {
         "name": {"en": "Other activations (F.relu, SELU, ELU, ...)", "zh": "其他激活函数（F.relu、SELU、ELU 等）"},
@@ -100,7 +102,8 @@ FAMILIES = {
         "description": {
             "en": "Activations called as functions (F.relu, torch.sigmoid), or activation modules other than ReLU: "
                   "SELU, ELU, LeakyReLU, Softplus.",
-            "zh": "以函数形式调用的激活（F.relu、torch.sigmoid），或 ReLU 以外的激活模块：SELU、ELU、LeakyReLU、Softplus。"},
+            "zh": "以函数形式调用的激活（F.relu、torch.sigmoid），"
+                  "或 ReLU 以外的激活模块：SELU、ELU、LeakyReLU、Softplus。"},
         "example": "functional_activations"},
     "custom_blocks": {
         "name": {"en": "Custom blocks and multi-head outputs", "zh": "自定义模块块与多头输出"},
@@ -200,10 +203,10 @@ def sees(signature: str, plural: bool = False, brief: bool = False) -> dict:
     kind = signature.split(":", 1)[0]
     if signature.startswith("mismatch: shap's own additivity check fired"):
         en, zh = ("fails shap's own additivity check (the attributions do not add up)",
-                  "未通过 shap 自带的可加性检查（归因值加起来不等于模型输出）")
+                  "通不过 shap 自带的可加性检查（归因值加起来不等于模型输出）")
     elif kind == "mismatch":
         en, zh = ("gives wrong numbers without any error (the attributions do not add up)",
-                  "不报错，却给出错误的数值（归因值加起来不等于模型输出）")
+                  "在不报错的情况下给出错误的数值（归因值加起来不等于模型输出）")
     elif kind == "fail":
         error = signature.split(":")[1].strip()
         en, zh = f"raises {error}", f"抛出 {error}"
@@ -235,6 +238,9 @@ def span(versions: list[str]) -> str:
 
 # ---------------------------------------------------------------------------------------------------- models
 
+REPORT = re.compile(r"https://github\.com/[\w./-]+/(?:issues|pull)/\d+")  # a public report a docstring cites
+
+
 def model_constants(path: Path) -> dict:
     """A model module's string constants (FAMILY, DESCRIPTION) and docstring, read without importing it."""
     tree = ast.parse(Path(path).read_text(encoding="utf-8"))
@@ -258,7 +264,7 @@ def models_info(names, models_dir: Path = MODELS_DIR) -> dict:
         info[name] = {"family": family if family in FAMILIES else OTHER,
                       "description": both(english, constants.get("DESCRIPTION_ZH") or english),
                       "doc": constants.get("doc", ""),
-                      "reports": re.findall(r"https://github\.com/[\w./-]+/(?:issues|pull)/\d+", constants.get("doc", ""))}
+                      "reports": REPORT.findall(constants.get("doc", ""))}
     return info
 
 
@@ -349,7 +355,7 @@ def range_text(entry: dict, bisections: list[dict]) -> tuple[dict, dict, dict]:
             en, zh = f"{axis} {tested} (all tested)", f"{axis} {tested}（所有测试过的版本）"
         parts["en"].append(en)
         parts["zh"].append(zh)
-    short = {"en": " with ".join(parts["en"]), "zh": " 搭配 ".join(parts["zh"])}
+    short = {"en": " with ".join(parts["en"]), "zh": "搭配".join(parts["zh"])}  # spaced() sets the spaces
     seen = ", ".join(f"{axis} {span([entry['ranges'][axis]['first_bad'], entry['ranges'][axis]['last_bad']])}"
                      if entry["ranges"][axis]["first_bad"] != entry["ranges"][axis]["last_bad"]
                      else f"{axis} {entry['ranges'][axis]['first_bad']}" for axis in AXES)
@@ -454,9 +460,10 @@ def not_fixes(refused: dict, who_of) -> list[dict]:
         does = {lang: (" or " if lang == "en" else "或").join(
             f"{it[lang]}{where[lang]} ({sid})" if lang == "en" else f"{it[lang]}{where[lang]}（{sid}）"
             for it, sid, where in outcomes) for lang in LANGS}
-        english = [labels[0]["en"]] + [l["en"][:1].lower() + l["en"][1:] for l in labels[1:]]
+        english = [labels[0]["en"]] + [label["en"][:1].lower() + label["en"][1:] for label in labels[1:]]
         advice = both(", ".join(english[:-1]) + (" or " if len(labels) > 1 else "") + english[-1],
-                      "、".join(l["zh"] for l in labels[:-1]) + ("或" if len(labels) > 1 else "") + labels[-1]["zh"])
+                      "、".join(label["zh"] for label in labels[:-1]) + ("或" if len(labels) > 1 else "")
+                      + labels[-1]["zh"])
         out.append(both(f"{advice['en']} does not help {who['en']}: it then {does['en']}.",
                         f"{advice['zh']}：对{who['zh']}无效，改后{does['zh']}。"))
     return out
@@ -467,7 +474,7 @@ NOWHERE = both("", "")
 
 def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matrix: dict,
                  ids: dict, bisections: list[dict]) -> dict:
-    """One known problem as an answer card (see the contract in docs/answers.md)."""
+    """One known problem as an answer card (its fields: build()'s docstring)."""
     signature = entry["signature"]
     hits = frame[frame["signature"] == signature]
     counts = hits["explainer"].value_counts()
@@ -506,7 +513,8 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
     # releases, judged per kind of model: "upgrade torch" is a fix for one kind and not for another
     releases: dict[tuple, dict] = {}
     for family in families:
-        sub = frame[frame["model"].isin([m for m in universe if info[m]["family"] == family])]
+        sub = frame[frame["model"].isin([m for m in universe if info[m]["family"] == family])
+                    & frame["explainer"].isin(explainers)]
         for item in known_problems.remedies(sub, signature, ids):
             label = _release_label(dict(item, versions=item["versions"][:1] if item["direction"] != "downgrade"
                                         else item["versions"][-1:]))[0]
@@ -536,7 +544,7 @@ def problem_card(entry: dict, known: dict, frame: pd.DataFrame, info: dict, matr
     names = joined([both(EXPLAINER_NAMES[e], EXPLAINER_NAMES[e]) for e in explainers])
     who = _who(families)
     first = both(f"{names['en']} {it['en']}{quoted['en']} for {who['en']}, on {short['en']}.",
-                 f"在 {short['zh']} 时，对于{who['zh']}，{names['zh']} 会{it['zh']}{quoted['zh']}。")
+                 f"在 {short['zh']}时，对于{who['zh']}，{names['zh']} 会{it['zh']}{quoted['zh']}。")
     todo = _todo(fixes)
     return {
         "id": entry["id"], "explainer": explainer, "explainers": explainers, "outcome": signature.split(":")[0],
@@ -583,7 +591,7 @@ def _todo(fixes: list[dict]) -> dict:
     def lower(text: str) -> str:
         return text[:1].lower() + text[1:]
     en = f"What to do: {lower(fix_label(best, 'en'))} ({best['verified']['en']})."
-    zh = f"怎么办：{fix_label(best, 'zh')}（{best['verified']['zh']}）。"
+    zh = f"建议：{fix_label(best, 'zh')}（{best['verified']['zh']}）。"
     if not best["complete"]:
         en += " It does not cover every case: see what does not work."
         zh += "它不能覆盖所有情况：见“无效的做法”。"
@@ -642,8 +650,8 @@ def family_explainer(frame: pd.DataFrame, models: list[str], explainer: str, ids
     result = {"verdict": verdict_of(passed, total), "pass": passed, "total": total, "problems": found, "works": None}
     if not total:
         return dict(result, text=both("Not tested.", "未测试。"))
-    good = {c for c, g in rows.groupby(["torch", "shap"]) if (g["outcome"] == PASS).all()}
-    everywhere = {c for c, _ in rows.groupby(["torch", "shap"])}
+    passing = (rows["outcome"] == PASS).groupby([rows["torch"], rows["shap"]]).all()
+    good, everywhere = set(passing[passing].index), set(passing.index)
     result["works"] = cells_text(good, tested) if good and good != everywhere else \
         both("every tested release", "所有测试过的版本") if good else None
     count = cases_text(passed, total)
@@ -705,8 +713,8 @@ def cell_rows(frame: pd.DataFrame, ids: dict) -> list[dict]:
             sentence = both(f"{pair}: not tested ({first['outcome']}{': ' + reason if reason else ''}).",
                             f"{zh_pair}：未测试（{first['outcome']}{'：' + reason if reason else ''}）。")
         else:
-            env = ", ".join(x for x in (f"Python {python}" if python else "", f"numpy {numpy}" if numpy else "") if x)
-            zh_env = "，".join(x for x in (f"Python {python}" if python else "", f"numpy {numpy}" if numpy else "") if x)
+            parts = [x for x in (f"Python {python}" if python else "", f"numpy {numpy}" if numpy else "") if x]
+            env, zh_env = ", ".join(parts), "，".join(parts)
             g, d = counts["gradient"], counts["deep"]
             best = max(EXPLAINERS, key=lambda e: counts[e]["pass"] / max(counts[e]["total"], 1))
             en = (f"{pair} ({env}): GradientExplainer passed {g['pass']} of {g['total']} cases, DeepExplainer "
@@ -740,14 +748,14 @@ def summary(frame: pd.DataFrame, families: list[dict]) -> list[dict]:
                       f"DeepExplainer {d[0]} of {d[1]}.",
                       f"在 {cells} 个测试过的版本组合中，GradientExplainer 在 {g[1]} 个用例中通过 {g[0]} 个，"
                       f"DeepExplainer 在 {d[1]} 个中通过 {d[0]} 个。"))
-    rank = {"works": 3, "partial": 2, "fails": 1, "untested": 0}
-    better = [f for f in families if rank[f["explainers"]["gradient"]["verdict"]] > rank[f["explainers"]["deep"]["verdict"]]
-              and f["explainers"]["gradient"]["verdict"] == "works"]
+    better = [f for f in families if f["explainers"]["gradient"]["verdict"] == "works"
+              and f["explainers"]["deep"]["verdict"] in ("partial", "fails")]
     if better:
         names = joined([f["name"] for f in better])
         lines.append(both(f"For {names['en']}: use GradientExplainer; it passed every tested case, DeepExplainer "
                           "did not.",
-                          f"对于{names['zh']}，请使用 GradientExplainer：它通过了所有测试用例，而 DeepExplainer 没有。"))
+                          f"对于{names['zh']}，请使用 GradientExplainer："
+                          "它通过了所有测试用例，而 DeepExplainer 没有。"))
     both_fine = [f for f in families if all(f["explainers"][e]["verdict"] == "works" for e in EXPLAINERS)]
     if both_fine:
         names = joined([f["name"] for f in both_fine])
@@ -804,13 +812,29 @@ def spaced(data):
 
 
 def build(matrix: dict, results: Path | None = None) -> dict:
-    """The answers to the three questions, from one matrix.json document (``results``: where it was read from)."""
+    """The answers to the three questions, from one matrix.json document.
+
+    Plain JSON data; T is {"en": ..., "zh": ...}:
+    - summary: [T] "what to do" lines; explainers: {"deep": T, "gradient": T};
+    - families: [{id, name: T, description: T, models: [{name, description: T}],
+      explainers: {deep|gradient: {verdict: works|partial|fails|untested, pass, total, problems: [S-id],
+      works: T|None (the tested releases where every model of the kind passes), text: T}}}];
+    - problems: [{id, explainer, explainers, outcome, loud, signature: {type, message, text}, title: T,
+      sentence: T, families, range: T, range_short: T, range_evidence: T, fixes: [{label: T, for: T|None,
+      except: T|None, code, install, kind, verified: T}], not_fixes: [T], models: [{name, family, description: T}],
+      reproducer: {model, explainer, device, torch, shap, path, command, description: T}, reports: [url],
+      cases, cells}];
+    - cells: [{id, torch, shap, python, numpy, status, explainers: {deep|gradient: {pass, total}}, problems,
+      sentence: T}].
+
+    ``results``: the folder it was read from, whose bisect records widen the ranges when the document carries none
+    (a matrix.json cut down for tests or older than the catalogue's bisections)."""
     frame = _frame(matrix)
     info = models_info(frame["model"])
     catalogue = matrix.get("catalogue") or {"signatures": [], "bisections": []}
     ids = {e["signature"]: e["id"] for e in catalogue["signatures"]}
     known = {p["signature"]: p for p in matrix.get("known_problems") or []}
-    bisections = catalogue.get("bisections") or []
+    bisections = catalogue.get("bisections") or (store.bisect_records(results) if results else [])
     families = family_rows(frame, info, ids)
     problems = [problem_card(entry, known[entry["signature"]], frame, info, matrix, ids, bisections)
                 for entry in catalogue["signatures"] if entry["signature"] in known]
@@ -842,8 +866,8 @@ def card_lines(card: dict, lang: str = "en") -> list[str]:
     lines += [f"{words[3]}{text[lang]}" for text in card["not_fixes"]]
     if card["reproducer"]:
         r = card["reproducer"]
-        lines.append(f"{words[4]}{' ' if lang == 'en' else ''}{left}{r['description'][lang].rstrip('.。')}{semi}torch {r['torch']}, shap {r['shap']}"
-                     f"{right}{colon}{r['command'] or r['path']}")
+        lines.append(f"{words[4]}{' ' if lang == 'en' else ''}{left}{r['description'][lang].rstrip('.。')}{semi}"
+                     f"torch {r['torch']}, shap {r['shap']}{right}{colon}{r['command'] or r['path']}")
     if card["reports"]:
         lines.append(f"{words[5]}{' '.join(card['reports'])}")
     return lines

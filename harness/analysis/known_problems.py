@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 from packaging.version import Version
 
-from harness.analysis.catalogue import AXES, CASE, PASS, RAN, outcome_label
+from harness.analysis.catalogue import AXES, CASE, PASS, RAN
 from harness.cell.remedies import REGISTRY as REMEDIES
 
 NO_CHECK_ADDITIVITY = ("`check_additivity=False` is never a remedy: it silences shap's own check, "
@@ -60,13 +60,13 @@ def remedies(frame: pd.DataFrame, signature: str, ids: dict) -> list[dict]:
     Neighbouring releases with the same verdict are merged into one range.
     """
     ran = frame[frame["outcome"].isin(RAN)]
-    labels = dict(zip(map(tuple, ran[CASE + ["torch", "shap"]].values), ran.apply(outcome_label, axis=1)))
+    labels = dict(zip(map(tuple, ran[CASE + ["torch", "shap"]].values), ran["signature"].fillna(PASS)))
     hits = frame[frame["signature"] == signature]
     explainers = set(hits["explainer"])
     found = []
     for axis in AXES:
         other = AXES[1] if axis == "torch" else AXES[0]
-        instances = {(tuple(r[CASE]), r[other]) for _, r in hits.iterrows()}
+        instances = set(zip(map(tuple, hits[CASE].values), hits[other]))
         bad = set(hits[axis])
         first_bad, last_bad = min(bad, key=Version), max(bad, key=Version)
         for version in sorted(set(frame[axis]) - bad, key=Version):

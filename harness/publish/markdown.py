@@ -61,8 +61,7 @@ def what_to_do(data: dict) -> list[str]:
 
 def problems_table(data: dict) -> list[str]:
     out = ["## Known problems", "",
-           "I got this error: one row per problem; its card below says what happens, where, the verified fixes, "
-           "what does not work and how to reproduce it.", ""]
+           "I got this error: one row per problem, linked to its card below.", ""]
     if not data["problems"]:
         return out + ["No case failed.", ""]
     rows = []
@@ -91,8 +90,8 @@ def family_cell(item: dict) -> str:
 
 def by_kind(data: dict) -> list[str]:
     out = ["## By kind of model", "",
-           "I have this kind of model: cases passed / ran per explainer, the tested releases where every model of "
-           "the kind passes, and the problems (above) elsewhere.", ""]
+           "I have this kind of model: passed / ran per explainer, the tested releases where every model of the kind "
+           "passes, the problems elsewhere.", ""]
     rows = [[f"**{f['name']['en']}**",
              *(family_cell(f["explainers"][e]) for e in EXPLAINERS)] for f in data["families"]]
     return out + table(["kind of model", "DeepExplainer", "GradientExplainer"], rows) + [""]
@@ -138,18 +137,18 @@ def legend(frame: pd.DataFrame, documents: list[CellRecord]) -> list[str]:
 
 def card_section(card: dict, shown: set) -> list[str]:
     """One problem's card: the same sentences as the page and the terminal lookup; a fix's code is written out
-    the first time it appears in the file (``shown``: the fixes already written)."""
+    the first time it appears in the file (``shown``: the code already written), an install line inline."""
     out = [f"### {card_heading(card)}", "", card["sentence"]["en"], "",
            f"- Evidence: {card['range_evidence']['en']}"]
     for fix in card["fixes"]:
         out.append(f"- Fix: {answer_cards.fix_label(fix, 'en')} (verified: {fix['verified']['en']})")
-        if (fix["code"] or fix["install"]) in shown:
-            out[-1] += " (code above)"
-        elif fix["code"] or fix["install"]:
-            shown.add(fix["code"] or fix["install"])
-            body = "\n".join(filter(None, [fix["code"], fix["install"]]))
-            out.append("\n".join(["  ```python" if fix["code"] else "  ```sh"] + [f"  {line}" for line in
-                                                                                   body.splitlines()] + ["  ```"]))
+        if fix["install"]:
+            out[-1] += f": `{fix['install']}`"
+        if fix["code"] in shown:  # written out above: its first line says which
+            out[-1] += f": `{fix['code'].splitlines()[0]}` (in full above)"
+        elif fix["code"]:
+            shown.add(fix["code"])
+            out.append("\n".join(["  ```python"] + [f"  {line}" for line in fix["code"].splitlines()] + ["  ```"]))
     if card["not_fixes"]:
         out += ["- Does not work:"] + [f"  - {text['en']}" for text in card["not_fixes"]]
     reproducer = card["reproducer"]
