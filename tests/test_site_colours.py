@@ -11,14 +11,18 @@ import re
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from harness.publish import page as site
 
+PRINT_OPTIONS = np.get_printoptions()
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # colour-science warns that scipy and matplotlib are absent: not needed here
     colour = pytest.importorskip("colour")
-import numpy as np  # noqa: E402
+# importing colour-science switches numpy to its 1.13 float printing, which changes how later tests' reports write
+# floats (tests/test_shipped_results.py then sees a stale matrix.csv): put numpy back as it was
+np.set_printoptions(**PRINT_OPTIONS)
 
 DEFICIENCIES = {"deuteranopia": "Deuteranomaly", "protanopia": "Protanomaly", "tritanopia": "Tritanomaly"}
 APART = 20
