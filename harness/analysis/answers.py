@@ -319,7 +319,7 @@ def axis_bounds(entry: dict, bisections: list[dict], axis: str) -> tuple[str | N
     high = r["last_bad"] if r["first_good"] else None
     notes = []
     for b in bisections:
-        boundary = b.get("boundary") or {}
+        boundary = b.get("boundary")  # None: the bisection found no change
         if not boundary or b["axis"] != axis or b["case"] not in entry["cases"]:
             continue
         last, first = boundary["last"], boundary["first"]
@@ -608,7 +608,7 @@ def reproducer(hits: pd.DataFrame, families: list[str], info: dict, matrix: dict
                                                          if info[m]["family"] == f]
     model = next(m for m in wanted if m in present)
     row = rows[rows["model"] == model].iloc[-1]
-    entry = (matrix.get("reproducers") or {}).get(row["reproducer"]) or {}
+    entry = matrix.get("reproducers", {}).get(row["reproducer"], {})
     pinned = next((r for r in matrix["cases"] if r["cell"] == entry.get("pinned")), None) or row
     return {"model": model, "explainer": row["explainer"], "device": row["device"], "torch": pinned["torch"],
             "shap": pinned["shap"], "path": row["reproducer"], "command": entry.get("command"),

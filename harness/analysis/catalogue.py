@@ -66,7 +66,8 @@ def axis_range(frame: pd.DataFrame, signature: str, axis: str) -> dict:
 def describe_range(axis: str, r: dict, ids: dict | None = None) -> str:
     """One sentence a reader can act on; ``ids`` names other signatures by their catalogue id."""
     def name(label):
-        return (ids or {}).get(label, label if label == PASS else f"`{label}`")
+        plain = label if label == PASS else f"`{label}`"
+        return ids.get(label, plain) if ids else plain
 
     span = r["first_bad"] if r["first_bad"] == r["last_bad"] else f"{r['first_bad']} – {r['last_bad']}"
     parts = [f"{axis} {span}"]
@@ -163,7 +164,7 @@ def _move_text(t: dict) -> str:
 
 def _bisect_matches(record: dict, move: dict) -> bool:
     model, explainer, device = record["case"].split("/")
-    boundary = record.get("boundary") or {}
+    boundary = record.get("boundary")  # None: the bisection found no change
     return (record["axis"] == move["axis"] and model in move["models"] and explainer == move["explainer"]
             and device == move["device"] and record["fixed"].get(move["other_axis"]) in move["fixed"]
             and bool(boundary)

@@ -188,7 +188,7 @@ def bisected(entry: dict, bisections: list[dict]) -> list[str]:
     """Exact boundaries ``nox -s bisect`` found on one of the signature's cases."""
     out = []
     for b in bisections:
-        boundary = b.get("boundary") or {}
+        boundary = b.get("boundary")  # None: the bisection found no change
         if not boundary or b["case"] not in entry["cases"]:
             continue
         last, first = boundary["last"], boundary["first"]

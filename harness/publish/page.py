@@ -201,7 +201,7 @@ def device_pairs(cases: list[dict]) -> list[dict]:
     for c in cases:
         if c["device"] != "cuda" or c["outcome"] not in outcomes.CALLED:
             continue  # only cases that ran on the GPU have an outcome, numbers and a time to compare
-        other = cpu.get((c["cell"], c["model"], c["explainer"])) or {}
+        other = cpu.get((c["cell"], c["model"], c["explainer"]), {})
         cpu_s, cuda_s = other.get("call_warm_median_s"), c.get("call_warm_median_s")
         pairs.append({"row": row_of(c), "shap": c["shap"], "model": c["model"], "explainer": c["explainer"],
                       "cpu": other.get("outcome", "not run"), "cuda": c["outcome"],
@@ -229,7 +229,7 @@ def cell_file(cell: str) -> str:
 def slim_cases(matrix: dict, cases: list[dict]) -> list[dict]:
     """The case rows as the details panel shows them: null and empty fields dropped, the kind, the reproducer's
     command and the explainer's criterion added (matrix.json keeps those once)."""
-    criteria = matrix.get("criteria") or {}
+    criteria = matrix.get("criteria", {})
     slim = [{**{k: v for k, v in c.items() if v is not None and v != ""}, "kind": kind_of(c)} for c in cases]
     for c in slim:
         if c.get("reproducer"):
@@ -317,7 +317,7 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", dow
     devices = grid_devices(cases)
     return env.get_template("site.html.j2").render(
         grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases), notes=notes,
-        unrun=sorted(({c["device"] for c in cases} | set((matrix.get("devices") or {}).get("left_out") or {}))
+        unrun=sorted(({c["device"] for c in cases} | set(matrix.get("devices", {}).get("left_out", {})))
                      - set(devices)),
         models=models, answers=answers, families={f["id"]: f for f in answers.get("families") or []},
         data_json=script_json(data), pairs=pairs, results_href=results_href, kinds=KINDS, shares=SHARES,
