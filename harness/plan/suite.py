@@ -5,8 +5,8 @@ import ast
 import hashlib
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.records.outcomes import DEVICES, EXPLAINERS
+from ..errors import HarnessError
+from ..records.outcomes import DEVICES, EXPLAINERS
 
 MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
 CELL_CODE = Path(__file__).resolve().parents[1] / "cell"

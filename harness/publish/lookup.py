@@ -36,11 +36,11 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from harness.analysis.signatures import normalize
-from harness.errors import HarnessError, OptionParser, command
-from harness.publish import reproducers
-from harness.records.outcomes import RAN
-from harness.publish.matrix_file import read_matrix
+from ..analysis.signatures import normalize
+from ..errors import HarnessError, OptionParser, command
+from . import reproducers
+from ..records.outcomes import RAN
+from .matrix_file import read_matrix
 
 SIMILAR = 0.6  # Dice overlap of word sets: "the same message reworded"
 COVERED = 0.8  # share of a paste's content words that one recorded message holds: a short paste, cut or reworded

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from harness.publish import reproducers
-from harness.records import store
-from harness.errors import HarnessError, OptionParser, command
-from harness.plan.cells import session_name
+from . import reproducers
+from ..records import store
+from ..errors import HarnessError, OptionParser, command
+from ..plan.cells import session_name
 
 PREFIX = "Matrix regression: "
 LABEL = "matrix-regression"

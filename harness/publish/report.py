@@ -24,16 +24,16 @@ import pandas as pd
 from packaging.version import Version
 from tabulate import tabulate
 
-from harness.analysis import catalogue, known_problems
-from harness.analysis.signatures import signature
-from harness.cell import oracles
-from harness.cell.remedies import REGISTRY as REMEDIES
-from harness.errors import HarnessError, command
-from harness.publish import matrix_file, reproducers
-from harness.records import outcomes, store
-from harness.records.model import CaseRecord, CellInfo, CellRecord, cell_record
-from harness.records.outcomes import verdict
-from harness.records.row import ONCE_PER_EXPLAINER, Row, integer_columns
+from ..analysis import catalogue, known_problems
+from ..analysis.signatures import signature
+from ..cell import oracles
+from ..cell.remedies import REGISTRY as REMEDIES
+from ..errors import HarnessError, command
+from . import matrix_file, reproducers
+from ..records import outcomes, store
+from ..records.model import CaseRecord, CellInfo, CellRecord, cell_record
+from ..records.outcomes import verdict
+from ..records.row import ONCE_PER_EXPLAINER, Row, integer_columns
 
 SYMBOLS = {
     "pass": "✅", "mismatch": "⚠️", "fail": "❌", "crash": "💥", "timeout": "⏱️", "skip": "➖",

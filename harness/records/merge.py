@@ -17,8 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from harness.errors import HarnessError, OptionParser, command
-from harness.records import store
+from ..errors import HarnessError, OptionParser, command
+from . import store
 
 KINDS = {"cpu": Path(), "gpu": Path(store.GPU_DIR)}  # runner kind -> folder under results/raw
 
