@@ -59,12 +59,16 @@ def venv(tmp_path_factory):
     return installed(tmp_path_factory)
 
 
-def run(venv: Path, *args, stdin=None):
+def user_env(venv: Path) -> dict:
+    """A user's environment with the network cut (a proxy nobody answers) and a home of its own."""
+    return {"PATH": os.environ["PATH"], "HOME": str(venv.parent), "HTTP_PROXY": "http://127.0.0.1:9",
+            "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
+
+
+def run(venv: Path, *args, stdin=None, timeout=120):
     """The console script, run from a folder that holds nothing of the repository, with the network cut."""
-    env = {"PATH": os.environ["PATH"], "HOME": str(venv.parent), "HTTP_PROXY": "http://127.0.0.1:9",
-           "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}
     return subprocess.run([str(venv / "bin" / "torch-shap-matrix"), *args], input=stdin, capture_output=True,
-                          text=True, cwd=venv.parent, env=env, timeout=120)
+                          text=True, cwd=venv.parent, env=user_env(venv), timeout=timeout)
 
 
 @pytest.mark.e2e
