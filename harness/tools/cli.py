@@ -25,15 +25,11 @@ def _source_line(results: Path | None) -> str:
 
 
 def _lookup(args) -> int:
-    if args.text and args.text != ["-"]:
-        text = " ".join(args.text)
-    elif sys.stdin.isatty():
-        raise HarnessError("nothing to look up: paste an error message as the argument (quoted) or on stdin")
-    else:
-        text = sys.stdin.read()
-    print(lookup_module.lookup(text, bundled.results_folder(args.results)))
-    print(_source_line(args.results))
-    return 0
+    """The lookup's own command line (argument or standard input), on the bundled table."""
+    code = lookup_module.main(["--results", str(bundled.results_folder(args.results)), "--", *args.text])
+    if code == 0:
+        print(_source_line(args.results))
+    return code
 
 
 def _table(args) -> int:
