@@ -25,6 +25,8 @@ import tempfile
 from importlib import metadata
 from pathlib import Path
 
+from packaging.version import Version
+
 from ..errors import HarnessError
 from ..publish import bundled, cell_answer
 from ..publish import lookup as lookup_module
@@ -168,8 +170,10 @@ def alternative(case: dict, problem: dict | None, results: Path, mine: dict) -> 
         if explainer != case["explainer"]:
             matrix = matrix_of(read_matrix(results))
             models = set(problem["models"]) if problem else set()
+            # the caller's own cell first, then the newest releases
             cells = sorted({(r.torch, r.shap, r.constraints or "") for r in matrix.rows if r.row == r.torch},
-                           key=lambda c: (c[:2] != (mine["torch"], mine["shap"]),))
+                           key=lambda c: (Version(c[0]), Version(c[1])), reverse=True)
+            cells.sort(key=lambda c: c[:2] != (mine["torch"], mine["shap"]))
             verified = next(((t, s, c) for t, s, c in cells
                              if (rows := _cell_rows_for(matrix.rows, t, s, explainer, models))
                              and all(r.outcome == PASS for r in rows)), None)
