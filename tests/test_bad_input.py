@@ -42,7 +42,8 @@ def test_bad_input_is_one_line_and_keeps_results(tmp_path, results, grid_text, p
     process = run_matrix(tmp_path, results, grid_text, *posargs)
     assert process.returncode != 0
     lines = error_lines(process)
-    assert len(lines) == 1 and message in lines[0], process.stdout + process.stderr
+    assert len(lines) == 1, process.stdout + process.stderr
+    assert message in lines[0], process.stdout + process.stderr
     assert (process.stdout + process.stderr).count(message) == 1  # said once, not also as a note
     assert "Traceback" not in process.stdout + process.stderr
     assert [p.name for p in (results / "raw").iterdir()] == ["earlier.json"]
@@ -54,5 +55,6 @@ def test_no_network_and_no_cache(tmp_path, results):
     process = run_matrix(tmp_path, results, GOOD, "--grid", "tiny", env=env)
     assert process.returncode != 0
     lines = error_lines(process)
-    assert len(lines) == 1 and "cannot reach the package index http://127.0.0.1:9/simple" in lines[0]
+    assert len(lines) == 1
+    assert "cannot reach the package index http://127.0.0.1:9/simple" in lines[0]
     assert [p.name for p in (results / "raw").iterdir()] == ["earlier.json"]

@@ -1,4 +1,5 @@
-"""The README and docs/ stay short and linked: every relative link and heading anchor resolves, as GitHub renders them."""
+"""The README and docs/ stay short and true: every relative link and heading anchor resolves (as GitHub renders
+them), and every module and test they name exists."""
 import re
 import unicodedata
 from pathlib import Path
@@ -125,3 +126,29 @@ def test_the_readme_and_ci_show_the_same_set_up():
         assert command in readme
     assert "pip install --upgrade nox uv" in ci
     assert re.search(r"^nox -s tests$", ci, re.MULTILINE)
+
+
+CODE_PATH = re.compile(r"(?<![\w/.])((?:harness|tests|models)/[\w/]+\.py)\b")
+TEST_NAME = re.compile(r"(?<![\w/])(test_\w+\.py)::(test_\w+)")
+
+
+def stale_names(text: str) -> list[str]:
+    """The modules (harness/, tests/, models/) and tests (test_x.py::test_y) a text names that do not exist."""
+    missing = [path for path in CODE_PATH.findall(text) if not (ROOT / path).exists()]
+    for module, name in TEST_NAME.findall(text):
+        source = ROOT / "tests" / module
+        if not source.exists() or not re.search(rf"^def {name}\(", source.read_text(encoding="utf-8"), re.MULTILINE):
+            missing.append(f"{module}::{name}")
+    return missing
+
+
+def test_a_stale_module_or_test_name_is_found():
+    text = ("`harness/cell/worker.py`, `harness/cell/gone.py`, `test_docs.py::test_a_broken_link_or_anchor_is_found`,"
+            " `test_docs.py::test_gone`, `test_gone.py::test_x`")
+    assert stale_names(text) == ["harness/cell/gone.py", "test_docs.py::test_gone", "test_gone.py::test_x"]
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda page: str(page.relative_to(ROOT)))
+def test_the_code_and_tests_the_docs_name_exist(page):
+    """A renamed module or test leaves no stale name in the docs (the fault table names its tests)."""
+    assert stale_names(page.read_text(encoding="utf-8")) == []

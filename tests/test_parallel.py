@@ -36,7 +36,8 @@ def test_a_progress_line_per_cell_with_counts_elapsed_and_time_left():
     last = [bar.finished(f"cell{i}", "ok", 1) for i in range(3)][-1]
     assert last.endswith("4 done, 0 to run, 3 reused | 1:01:00 elapsed, ~0:00 left")
     assert "\r" not in first + last
-    assert progress.clock(59.6) == "1:00" and progress.clock(3725) == "1:02:05"
+    assert progress.clock(59.6) == "1:00"
+    assert progress.clock(3725) == "1:02:05"
 
 
 def cell(torch, shap, python):
@@ -67,7 +68,8 @@ def test_cells_at_once_counts_the_most_cells_alive_together_during_a_suite(tmp_p
 
 def test_jobs_default_to_cores_and_memory_and_must_be_positive():
     jobs, why = parallel.choose_jobs(None)
-    assert 1 <= jobs <= parallel.cores() and "cores" in why
+    assert 1 <= jobs <= parallel.cores()
+    assert "cores" in why
     assert parallel.choose_jobs(3) == (3, "asked")
     assert options.parse(["--jobs", "2"]).jobs == 2
     for bad in ("0", "-1", "two"):
@@ -93,7 +95,8 @@ def test_cells_started_by_the_matrix_share_its_lock_and_nobody_else_does(tmp_pat
     fd = lock.held_lock(results)
     assert try_lock(results, fd).stdout == "held\n"  # a cell process given the matrix's descriptor
     refused = try_lock(results)
-    assert refused.returncode != 0 and "another matrix run (pid" in refused.stderr
+    assert refused.returncode != 0
+    assert "another matrix run (pid" in refused.stderr
     with open(tmp_path / "other", "w") as other:  # a stray variable naming some other file's descriptor
         assert try_lock(results, other.fileno()).returncode != 0
 
@@ -170,20 +173,25 @@ def test_two_cells_at_once_record_a_crash_and_a_hang_and_report_progress(tmp_pat
         document = json.loads((results / "raw" / f"{cell_id}.json").read_text())
         cpu = {c["model"]: c for c in document["cases"] if c["device"] == "cpu"}
         assert cpu["mlp"]["outcome"] == "pass"
-        assert cpu["segfault"]["outcome"] == "crash" and "SIGSEGV" in cpu["segfault"]["crash"]["exit"]
+        assert cpu["segfault"]["outcome"] == "crash"
+        assert "SIGSEGV" in cpu["segfault"]["crash"]["exit"]
         assert cpu["hang"]["outcome"] == "timeout"
         # both cells ran side by side, and each case says so
-        assert document["concurrency"]["jobs"] == 2 and document["concurrency"]["cells_at_once"] == 2
+        assert document["concurrency"]["jobs"] == 2
+        assert document["concurrency"]["cells_at_once"] == 2
         assert {c["concurrent_cells"] for c in document["cases"]} == {2}
     progress_lines = [line for line in output.splitlines() if line.startswith("nox > [")]
-    assert len(progress_lines) == 2 and all(LINE.match(line) for line in progress_lines), progress_lines
+    assert len(progress_lines) == 2, progress_lines
+    assert all(LINE.match(line) for line in progress_lines), progress_lines
     assert [LINE.match(line).group(1, 2, 6, 7) for line in progress_lines] == [("1", "2", "1", "1"),
                                                                                 ("2", "2", "2", "0")]
     assert "\r" not in output
-    assert "supervisor.py" not in output and "uv pip install" not in output  # cell internals stay in the logs
+    assert "supervisor.py" not in output
+    assert "uv pip install" not in output  # cell internals stay in the logs
     assert "supervisor.py" in (envdir / "matrix-logs" / f"{CELLS[0]}.log").read_text()
     last = [line for line in output.splitlines() if line.strip()][-2:]
-    assert last[0].startswith("nox > table: ") and "COMPATIBILITY.md" in last[0]
+    assert last[0].startswith("nox > table: ")
+    assert "COMPATIBILITY.md" in last[0]
     assert re.match(r"nox > done: 2 cells run, 0 reused in \d+:\d\d with --jobs 2; 2 cells: ", last[1]), last
 
 
@@ -225,7 +233,8 @@ def test_a_terminated_matrix_stops_its_cells_frees_the_lock_and_resumes(tmp_path
     run.communicate(timeout=120)
     time.sleep(1)
     assert processes_mentioning(str(envdir)) == []  # no cell, supervisor or worker left behind
-    assert not list((results / "raw").glob("*.json")) and not list((results / "raw").glob("*.part"))
+    assert not list((results / "raw").glob("*.json"))
+    assert not list((results / "raw").glob("*.part"))
     again = nox(*args, envdir=envdir, env=grid, timeout=900)  # the lock is free: it runs
     output = again.stdout + again.stderr
     assert again.returncode == 0, output[-3000:]
@@ -240,7 +249,9 @@ def test_a_matrix_killed_outright_keeps_the_lock_until_its_cells_finish(tmp_path
     run.communicate(timeout=60)
     second = nox(*args, envdir=tmp_path / ".nox-second", env=grid, timeout=300)
     lines = [line for line in (second.stdout + second.stderr).splitlines() if "aborted:" in line]
-    assert second.returncode != 0 and len(lines) == 1 and "another matrix run (pid" in lines[0]
+    assert second.returncode != 0
+    assert len(lines) == 1
+    assert "another matrix run (pid" in lines[0]
     deadline = time.time() + 600
     while processes_mentioning(str(envdir)) and time.time() < deadline:
         time.sleep(0.5)

@@ -26,7 +26,8 @@ def _id(path: Path) -> str:
 
 
 def test_there_are_records_to_check():
-    assert len(SHIPPED) >= 20 and len(FIXTURES) >= 15
+    assert len(SHIPPED) >= 20
+    assert len(FIXTURES) >= 15
 
 
 @pytest.mark.parametrize("path", RECORDS, ids=_id)
@@ -34,7 +35,8 @@ def test_every_record_round_trips_exactly(path):
     document = json.loads(path.read_text(encoding="utf-8"))
     record = CellRecord.from_dict(document)
     again = record.to_dict()
-    assert again == document and list(again) == list(document)  # same keys, values and key order
+    assert again == document
+    assert list(again) == list(document)  # same keys, values and key order
     assert [list(case.to_dict()) for case in record.cases] == [list(case) for case in document["cases"]]
 
 
@@ -51,9 +53,11 @@ def test_shipped_records_are_typed():
     assert all(isinstance(case.outcome, Outcome) for case in cases)
     assert {case.outcome for case in cases} >= {Outcome.PASS, Outcome.FAIL, Outcome.MISMATCH, Outcome.SKIP}
     failed = [case for case in cases if case.outcome == Outcome.FAIL]
-    assert failed and all(case.error.type for case in failed)
+    assert failed
+    assert all(case.error.type for case in failed)
     passed = [case for case in cases if case.outcome == Outcome.PASS]
-    assert passed and not any(case.error for case in passed)  # the typed empty default (falsy), not None
+    assert passed
+    assert not any(case.error for case in passed)  # the typed empty default (falsy), not None
     assert all(isinstance(case.error, ErrorInfo) and isinstance(case.timing.warm.call, Repeats) for case in cases)
     timed = [case.timing.warm.call.median for case in passed]
     assert all(isinstance(median, float) for median in timed)
@@ -61,12 +65,16 @@ def test_shipped_records_are_typed():
 
 
 def test_outcome_enum_is_the_one_definition_of_the_names():
-    assert {o.value for o in Outcome} == set(outcomes.OUTCOMES) and len(outcomes.OUTCOMES) == len(Outcome)
+    assert {o.value for o in Outcome} == set(outcomes.OUTCOMES)
+    assert len(outcomes.OUTCOMES) == len(Outcome)
     assert all(type(name) is str for name in outcomes.OUTCOMES)  # plain strings, as in the JSON
-    assert outcomes.PASS == Outcome.PASS.value and outcomes.NA == Outcome("n/a").value
+    assert outcomes.PASS == Outcome.PASS.value
+    assert outcomes.NA == Outcome("n/a").value
     # a str enum: equal to, hashed and formatted as its name, so typed and plain outcomes mix in sets and f-strings
-    assert {Outcome.PASS: 1}["pass"] == 1 and f"{Outcome.IMPORT_ERROR}" == "import-error"
-    assert set(outcomes.RAN) < set(outcomes.OUTCOMES) and outcomes.SKIP not in outcomes.RAN
+    assert {Outcome.PASS: 1}["pass"] == 1
+    assert f"{Outcome.IMPORT_ERROR}" == "import-error"
+    assert set(outcomes.RAN) < set(outcomes.OUTCOMES)
+    assert outcomes.SKIP not in outcomes.RAN
 
 
 def test_absent_evidence_reads_empty_and_writes_nothing():
@@ -81,8 +89,11 @@ def test_null_and_unknown_keys_survive():
     raw = {"model": "mlp", "explainer": "deep", "device": "cpu", "outcome": "fail", "error": None, "seed": 3,
            "notes": [], "reason": None}
     case = CaseRecord.from_dict(raw)
-    assert not case.error and case.extra == {"seed": 3} and case.reason is None
-    assert case.to_dict() == raw and list(case.to_dict()) == list(raw)
+    assert not case.error
+    assert case.extra == {"seed": 3}
+    assert case.reason is None
+    assert case.to_dict() == raw
+    assert list(case.to_dict()) == list(raw)
     case.error = ErrorInfo(type="RuntimeError")  # a field set after reading is written
     assert case.to_dict()["error"] == {"type": "RuntimeError"}
 
@@ -110,7 +121,8 @@ def _one_line_error(path: Path, *words: str) -> str:
     with pytest.raises(HarnessError) as caught:
         store.read_cell(path)
     message = str(caught.value)
-    assert "\n" not in message and str(path) in message, message
+    assert "\n" not in message, message
+    assert str(path) in message, message
     assert all(word in message for word in words), message
     return message
 
@@ -121,7 +133,9 @@ def test_a_newer_schema_is_refused_in_one_line(tmp_path, capsys):
     _one_line_error(path, f"schema {store.SCHEMA_VERSION + 1}", "newer", "update the harness")
     assert report.main(["--results", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: ") and "newer" in err and "\n" not in err
+    assert err.startswith("error: ")
+    assert "newer" in err
+    assert "\n" not in err
 
 
 def test_an_old_schema_without_a_migration_is_one_line(tmp_path):
@@ -149,7 +163,8 @@ def test_registered_migrations_run_in_order(tmp_path, monkeypatch):
     for document in (shipped, old):
         path = _write(tmp_path, document)
         upgraded = store.read_cell(path)
-        assert upgraded.schema == 2 and upgraded.suite_seconds is None
+        assert upgraded.schema == 2
+        assert upgraded.suite_seconds is None
         assert upgraded.run.extra["suite_seconds"] == shipped["suite_seconds"]
         assert [c.outcome for c in upgraded.cases] == [c["outcome"] for c in shipped["cases"]]
     assert [record.id for record in store.read_cells(tmp_path)] == [shipped["cell"]["id"]]
@@ -158,7 +173,8 @@ def test_registered_migrations_run_in_order(tmp_path, monkeypatch):
 
 
 def test_the_shipped_schema_has_no_migration_yet():
-    assert store.SCHEMA_VERSION == 1 and store.MIGRATIONS == {}
+    assert store.SCHEMA_VERSION == 1
+    assert store.MIGRATIONS == {}
     assert all(store.read_cell(path).schema == store.SCHEMA_VERSION for path in SHIPPED)
 
 
@@ -209,4 +225,5 @@ def test_the_cell_session_builds_the_record_it_always_wrote():
     assert sorted(built) == sorted(shipped)
     for key in ("cell", "settings", "provenance", "status", "schema", "cases"):
         assert built[key] == shipped[key], key
-    assert sorted(built["run"]) == sorted(shipped["run"]) and sorted(built["model_sources"]) == sorted(models)
+    assert sorted(built["run"]) == sorted(shipped["run"])
+    assert sorted(built["model_sources"]) == sorted(models)

@@ -53,11 +53,14 @@ def test_one_case_is_written_for_the_newest_cell_where_it_fails(results):
 def test_a_cell_can_be_chosen_by_versions_or_id(results, tmp_path):
     path, command, outcome = reproducers.write_one(results, "gru/deep/cpu", tmp_path / "out", torch="1.13.1",
                                                    shap="0.44.1")
-    assert outcome == "fail" and path == tmp_path / "out" / "gru-deep-cpu.py"
+    assert outcome == "fail"
+    assert path == tmp_path / "out" / "gru-deep-cpu.py"
     assert "torch==1.13.1" in (tmp_path / "out" / "requirements.txt").read_text()
-    assert "Recorded outcome: fail:" in path.read_text() and command.startswith(f"cd {tmp_path / 'out'} && ")
+    assert "Recorded outcome: fail:" in path.read_text()
+    assert command.startswith(f"cd {tmp_path / 'out'} && ")
     path, _, outcome = reproducers.write_one(results, "gru/deep/cpu", cell="torch_2_4_1-shap_0_46_0")
-    assert outcome == "mismatch" and "ADDITIVITY_SOURCE" in path.read_text()  # it carries the harness's checks
+    assert outcome == "mismatch"
+    assert "ADDITIVITY_SOURCE" in path.read_text()  # it carries the harness's checks
     compile(path.read_text(), str(path), "exec")
 
 
@@ -71,8 +74,11 @@ def test_a_cell_can_be_chosen_by_versions_or_id(results, tmp_path):
 ])
 def test_bad_input_is_one_line_and_exit_2(results, args, message):
     done = cli(*args, "--results", str(results))
-    assert done.returncode == 2 and done.stdout == ""
-    assert done.stderr.startswith("error: ") and message in done.stderr and done.stderr.count("\n") == 1
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.startswith("error: ")
+    assert message in done.stderr
+    assert done.stderr.count("\n") == 1
     assert not (results / "reproducers").exists()
 
 
@@ -82,7 +88,8 @@ def test_a_missing_or_stale_matrix_json_is_built_from_the_raw_results(results):
     from harness.publish.matrix_file import read_matrix
     assert not (results / "matrix.json").exists()
     cells = {c["cell"] for c in read_matrix(results)["cases"]}
-    assert (results / "matrix.json").exists() and cells == {p.stem for p in (results / "raw").glob("*.json")}
+    assert (results / "matrix.json").exists()
+    assert cells == {p.stem for p in (results / "raw").glob("*.json")}
     (results / "raw" / "torch_2_4_1-shap_0_54_1.json").unlink()  # as if a pull removed a cell: touch the rest
     for path in (results / "raw").glob("*.json"):
         path.touch()

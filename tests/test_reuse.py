@@ -50,7 +50,8 @@ def test_the_lock_is_shared_within_a_run_and_refused_to_another(tmp_path):
         [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); from harness.records import lock; "
                                f"lock.hold_lock({str(tmp_path)!r})"], capture_output=True, text=True)
     assert child.returncode != 0
-    assert "HarnessError: another matrix run (pid" in child.stderr and "is writing" in child.stderr
+    assert "HarnessError: another matrix run (pid" in child.stderr
+    assert "is writing" in child.stderr
 
 
 def test_no_previous_result_means_run(tmp_path):
@@ -70,7 +71,8 @@ def test_the_machine_id_is_stable_here_and_differs_on_a_fresh_machine(monkeypatc
     monkeypatch.setattr(hostinfo, "MACHINE_TOKEN", tmp_path / "here" / "machine")
     models = discover()
     here = hostinfo.machine_id()
-    assert here == hostinfo.machine_id() and (tmp_path / "here" / "machine").exists()
+    assert here == hostinfo.machine_id()
+    assert (tmp_path / "here" / "machine").exists()
     key_here = reuse.key(reuse.key_parts({"torch": "2.4.1"}, "3.12.1", models, OPTIONS, "cpu"))
     monkeypatch.setattr(hostinfo, "MACHINE_TOKEN", tmp_path / "fresh-machine" / "machine")  # same image, new machine
     assert hostinfo.machine_id() != here
@@ -89,7 +91,8 @@ def test_the_run_says_whether_it_measures_this_machine(monkeypatch, tmp_path):
     document = {"schema": 1, "cell": {"id": Cell.id}, "run": {"host": {"name": "vm", "machine_id": "bbbb"}}}
     (tmp_path / "raw" / f"{Cell.id}.json").write_text(json.dumps(document))
     line = reuse.provenance_line([Cell], tmp_path, [])
-    assert "holds results from another machine (vm (id bbbb))" in line and "this run measures this machine" in line
+    assert "holds results from another machine (vm (id bbbb))" in line
+    assert "this run measures this machine" in line
 
 
 def test_the_command_line_becomes_typed_settings_that_key_results_as_before(tmp_path):

@@ -20,7 +20,6 @@ from harness.publish import matrix_file, report, reproducers
 from harness.records import store
 from harness.records.row import REMEDIES, Row, rows
 
-ROOT = Path(__file__).resolve().parent.parent
 RAW = Path(__file__).parent / "fixtures" / "raw"
 SCHEMA = json.loads(report.SCHEMA.read_text())
 COLUMNS = SCHEMA["$defs"]["case"]["properties"]
@@ -45,7 +44,8 @@ def test_the_schema_is_valid_and_documents_every_column():
     for name, prop in COLUMNS.items():
         assert len(prop.get("description", "")) > 15, f"{name} has no description"
     for name in ("torch", "shap", "python", "resolved_torch", "resolved_shap", "resolved_numpy", "resolved_python"):
-        assert "string" in COLUMNS[name]["type"] and "number" not in COLUMNS[name]["type"], name
+        assert "string" in COLUMNS[name]["type"], name
+        assert "number" not in COLUMNS[name]["type"], name
 
 
 def test_the_committed_schema_is_the_generated_one():
@@ -73,7 +73,8 @@ def test_matrix_json_reads_back_as_typed_rows(results):
     report.write(results)
     matrix = json.loads((results / "matrix.json").read_text())
     typed = rows(matrix)
-    assert len(typed) == len(matrix["cases"]) and all(isinstance(row, Row) for row in typed)
+    assert len(typed) == len(matrix["cases"])
+    assert all(isinstance(row, Row) for row in typed)
     first = typed[0]
     assert (first.cell, first.outcome, first.python) == (matrix["cases"][0]["cell"], matrix["cases"][0]["outcome"],
                                                         matrix["cases"][0]["python"])
@@ -137,7 +138,8 @@ def test_a_broken_row_fails(results, change, complaint):
     matrix = json.loads((results / "matrix.json").read_text())
     matrix["cases"][0].update(change)
     messages = [e.message for e in VALIDATOR.iter_errors(matrix)]
-    assert messages and complaint in messages[0]
+    assert messages
+    assert complaint in messages[0]
 
 
 def test_a_missing_column_fails(results):
@@ -155,9 +157,11 @@ def test_python_3_10_stays_a_string(results):
     report.write(results)
     csv = results / "matrix.csv"
     plain = pd.read_csv(csv)  # no dtype: what most readers do
-    assert "py3.10" in set(plain["python"]) and not pd.api.types.is_numeric_dtype(plain["python"])
+    assert "py3.10" in set(plain["python"])
+    assert not pd.api.types.is_numeric_dtype(plain["python"])
     typed = pd.read_csv(csv, dtype=text_columns(SCHEMA), keep_default_na=False)
-    assert "py3.10" in set(typed["python"]) and "3.1" not in set(typed["python"])
+    assert "py3.10" in set(typed["python"])
+    assert "3.1" not in set(typed["python"])
     matrix = json.loads((results / "matrix.json").read_text())
     assert "3.10" in {row["python"] for row in matrix["cases"]}
     assert list(VALIDATOR.iter_errors(matrix)) == []
@@ -166,19 +170,21 @@ def test_python_3_10_stays_a_string(results):
 
 
 @pytest.mark.parametrize("where", ["fixtures", "frozen results"])
-def test_the_csv_validates_as_a_frictionless_data_package(tmp_path, where):
-    source = RAW if where == "fixtures" else ROOT / "tests" / "fixtures" / "results" / "raw"
-    if not any(source.glob("*.json")):
-        pytest.skip(f"no raw results in {source}")
-    shutil.copytree(source, tmp_path / "raw")
-    report.write(tmp_path)
-    package = json.loads((tmp_path / "datapackage.json").read_text())
+def test_the_csv_validates_as_a_frictionless_data_package(tmp_path, where, request):
+    if where == "fixtures":
+        shutil.copytree(RAW, tmp_path / "raw")
+        report.write(tmp_path)
+        results = tmp_path
+    else:
+        results = request.getfixturevalue("frozen_results")  # reported once per test run
+    package = json.loads((results / "datapackage.json").read_text())
     fields = package["resources"][0]["schema"]["fields"]
-    header = (tmp_path / "matrix.csv").read_text().splitlines()[0].split(",")
-    assert [f["name"] for f in fields] == header and all(f["description"] for f in fields)
+    header = (results / "matrix.csv").read_text().splitlines()[0].split(",")
+    assert [f["name"] for f in fields] == header
+    assert all(f["description"] for f in fields)
     assert {f["name"]: f["type"] for f in fields if f["name"] in ("python", "torch", "warm_n", "date")} == {
         "torch": "string", "python": "string", "warm_n": "integer", "date": "datetime"}
-    result = frictionless.validate(str(tmp_path / "datapackage.json"))
+    result = frictionless.validate(str(results / "datapackage.json"))
     assert result.valid, result.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
 
 
@@ -201,11 +207,14 @@ def test_matrix_json_reads_as_a_typed_matrix(frozen_results):
 
     document = json.loads((frozen_results / "matrix.json").read_text())
     matrix = matrix_of(document)
-    assert len(matrix.rows) == len(document["cases"]) and matrix.devices_run == ["cpu"]
-    assert set(matrix.criteria) == {"deep", "gradient"} and "cuda" in matrix.devices_left_out
+    assert len(matrix.rows) == len(document["cases"])
+    assert matrix.devices_run == ["cpu"]
+    assert set(matrix.criteria) == {"deep", "gradient"}
+    assert "cuda" in matrix.devices_left_out
     with_reproducer = [row for row in matrix.rows if row.reproducer]
-    assert with_reproducer and all(matrix.command(row).startswith("cd results/site/reproducers/")
-                                   for row in with_reproducer)
+    assert with_reproducer
+    assert (all(matrix.command(row).startswith("cd results/site/reproducers/")
+                                   for row in with_reproducer))
     assert matrix.command(next(row for row in matrix.rows if not row.reproducer)) is None
     assert set(matrix.problems) <= {row.signature for row in matrix.rows}
     assert set(matrix.signatures) == {row.signature for row in matrix.rows if row.signature}

@@ -70,18 +70,23 @@ def test_a_supplied_environment_is_recorded_with_what_is_installed_there(record,
     listed = subprocess.run(["uv", "pip", "freeze", "-p", str(environment)], capture_output=True, text=True,
                             check=True).stdout
     assert packages == parse_pins(listed)  # every distribution, as the environment's own tools list them
-    assert packages["torch"] == TORCH and packages["shap"] == SHAP and "numpy" in packages
+    assert packages["torch"] == TORCH
+    assert packages["shap"] == SHAP
+    assert "numpy" in packages
     assert document["cell"] == {"id": path.stem, "torch": TORCH, "shap": SHAP, "python": "3.12",
                                 "python_reason": f"supplied environment: {environment}",
                                 "notes": [f"supplied environment 'my_box': {environment}"], "grids": [],
                                 "grid_axes": {}}
-    assert document["supplied"]["interpreter"] == str(environment) and document["supplied"]["devices"] == "cpu"
+    assert document["supplied"]["interpreter"] == str(environment)
+    assert document["supplied"]["devices"] == "cpu"
     assert document["environment"]["versions"]["torch"].startswith(TORCH)  # what the worker imported
-    assert document["run"]["host"]["cpu_model"] and document["worker_starts"] == 1
+    assert document["run"]["host"]["cpu_model"]
+    assert document["worker_starts"] == 1
     outcomes = {(c["model"], c["explainer"], c["device"]): c["outcome"] for c in document["cases"]}
     assert outcomes == {("mlp", "deep", "cpu"): "pass", ("mlp", "gradient", "cpu"): "pass",
                         ("mlp", "deep", "cuda"): "skip", ("mlp", "gradient", "cuda"): "skip"}
-    assert "2 cpu pass, 2 cuda skip" in done.stdout and str(path) in done.stdout
+    assert "2 cpu pass, 2 cuda skip" in done.stdout
+    assert str(path) in done.stdout
 
 
 @pytest.mark.e2e
@@ -97,11 +102,13 @@ def test_it_merges_renders_and_diffs_as_a_row_of_its_own(record, tmp_path):
     (artifacts / "cpu" / "raw").mkdir(parents=True)
     shutil.copy(path, artifacts / "cpu" / "raw" / path.name)
     done = merge.merge(artifacts, results)
-    assert done["added"] == [("cpu", path.stem)] and done["kept"] == [("cpu", INSTALLED.stem)]
+    assert done["added"] == [("cpu", path.stem)]
+    assert done["kept"] == [("cpu", INSTALLED.stem)]
     report.write(results)
     table = (results / "COMPATIBILITY.md").read_text()
     row = "2.4.1 · supplied: my_box"
-    assert f"| **{row}** |" in table and "supplied environment `my_box`" in table
+    assert f"| **{row}** |" in table
+    assert "supplied environment `my_box`" in table
     # the installed cell's row is unchanged: the supplied environment's cases are not counted in it
     def cells_of(text, label):
         return [[c.strip() for c in line.split("|")] for line in text.splitlines() if line.startswith(f"| **{label}**")]
@@ -112,16 +119,20 @@ def test_it_merges_renders_and_diffs_as_a_row_of_its_own(record, tmp_path):
     assert cells_of(table, row)[:2] == [["", f"**{row}**", "✅ 1/1 · py3.12", ""]] * 2
     rows = json.loads((results / "matrix.json").read_text())["cases"]
     mine = [r for r in rows if r["cell"] == path.stem]
-    assert len(mine) == 2 and {r["row"] for r in mine} == {row}  # no case ran on cuda: its skip rows are left out
+    assert len(mine) == 2
+    assert {r["row"] for r in mine} == {row}  # no case ran on cuda: its skip rows are left out
     assert {r["provenance"] for r in mine} == {"supplied environment"}
     assert {r["provenance"] for r in rows if r["cell"] != path.stem} == {"installed by the harness"}
 
     page = site.write_site(results, results / "site").read_text()
-    assert f'data-key="cpu|{row}|{SHAP}"' in page and f'data-key="cpu|{TORCH}|{SHAP}"' in page
+    assert f'data-key="cpu|{row}|{SHAP}"' in page
+    assert f'data-key="cpu|{TORCH}|{SHAP}"' in page
 
     result = diff.compare(before, diff.snapshot(results, "with the supplied environment"))
-    assert result["added_cells"] == [path.stem] and result["removed_cells"] == []
-    assert result["newly_broken"] == [] and result["newly_fixed"] == []
+    assert result["added_cells"] == [path.stem]
+    assert result["removed_cells"] == []
+    assert result["newly_broken"] == []
+    assert result["newly_fixed"] == []
 
 
 @pytest.mark.e2e
@@ -136,7 +147,8 @@ def test_reuse_never_takes_a_supplied_record_for_an_installed_cell(record, tmp_p
     assert reuse.previous(results, cell).provenance == "supplied environment"
     models = {"mlp": ROOT / "models" / "mlp.py"}
     reused, to_run = reuse.plan_reuse([cell], results, SuiteSettings(), models)
-    assert reused == [] and to_run == [cell]
+    assert reused == []
+    assert to_run == [cell]
     assert supplied.cell_id(TORCH, SHAP, "x") != cell.id  # and its own id can never be a cell's
 
 
@@ -153,6 +165,7 @@ def test_reuse_never_takes_a_supplied_record_for_an_installed_cell(record, tmp_p
 def test_bad_input_is_one_line(args, message, tmp_path):
     done = run_supplied(*args, "--results", tmp_path / "results")
     assert done.returncode == 2, done.stdout + done.stderr
-    assert done.stderr.startswith("error: ") and message in done.stderr
+    assert done.stderr.startswith("error: ")
+    assert message in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert not (tmp_path / "results" / "raw").exists()
