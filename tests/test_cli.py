@@ -3,11 +3,12 @@ import pytest
 
 from harness.errors import HarnessError
 from harness.publish import bundled, cell_answer
+from harness.publish.matrix_file import read_matrix
 from harness.tools import cli
 
 
 def test_a_cell_of_the_table(frozen_results):
-    answer = cell_answer.summary(frozen_results, "1.13.0", "0.44.1")
+    answer = cell_answer.summary(read_matrix(frozen_results), "1.13.0", "0.44.1")
     assert answer["found"] and answer["constraints"] == "numpy<2"
     deep, gradient = answer["explainers"]["deep"], answer["explainers"]["gradient"]
     assert deep["passed"] < deep["ran"] and gradient["passed"] <= gradient["ran"]
@@ -16,7 +17,7 @@ def test_a_cell_of_the_table(frozen_results):
 
 
 def test_a_pair_not_in_the_table_lists_what_is(frozen_results):
-    answer = cell_answer.summary(frozen_results, "1.12", "0.44.1")
+    answer = cell_answer.summary(read_matrix(frozen_results), "1.12", "0.44.1")
     assert not answer["found"]
     lines = cell_answer.describe(answer)
     assert lines[0] == "torch 1.12 x shap 0.44.1: not in the table (not tested)." and "1.13.0" in lines[1]

@@ -4,14 +4,11 @@ the others hit, with the problem's id and what works instead.  Used by `torch-sh
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
-
 from packaging.version import InvalidVersion, Version
 
 from ..errors import HarnessError
 from ..records.outcomes import PASS, RAN
 from ..records.row import matrix_of
-from .matrix_file import read_matrix
 
 
 def _release(text: str, what: str) -> str:
@@ -26,11 +23,12 @@ def cell_rows(matrix, torch: str, shap: str) -> list:
     return [r for r in matrix.rows if r.torch == torch and r.shap == shap and r.row == torch]
 
 
-def summary(results: Path, torch: str, shap: str, device: str = "cpu") -> dict:
+def summary(document: dict, torch: str, shap: str, device: str = "cpu") -> dict:
     """{"torch", "shap", "found", "python", "constraints", "explainers": {name: {"passed", "ran", "problems"}},
-    "releases": {"torch": [...], "shap": [...]}} for one pair; problems are [(id, title, models, remedies)]."""
+    "releases": {"torch": [...], "shap": [...]}} for one pair of a matrix.json document; problems are dicts with
+    id, signature, sees, models and remedies."""
     torch, shap = _release(torch, "torch"), _release(shap, "shap")
-    matrix = matrix_of(read_matrix(Path(results)))
+    matrix = matrix_of(document)
     rows = [r for r in cell_rows(matrix, torch, shap) if r.device == device]
     releases = {"torch": sorted({r.torch for r in matrix.rows}, key=Version),
                 "shap": sorted({r.shap for r in matrix.rows}, key=Version)}

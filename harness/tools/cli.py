@@ -15,6 +15,7 @@ from pathlib import Path
 from ..errors import HarnessError, OptionParser, command
 from ..publish import bundled, cell_answer
 from ..publish import lookup as lookup_module
+from ..publish.matrix_file import read_matrix
 
 PROG = "torch-shap-matrix"
 
@@ -33,7 +34,8 @@ def _lookup(args) -> int:
 
 
 def _table(args) -> int:
-    answer = cell_answer.summary(bundled.results_folder(args.results), args.torch, args.shap, args.device)
+    document = read_matrix(bundled.results_folder(args.results))
+    answer = cell_answer.summary(document, args.torch, args.shap, args.device)
     print("\n".join(cell_answer.describe(answer)))
     print(_source_line(args.results))
     return 0

@@ -32,6 +32,7 @@ from ..publish import bundled, cell_answer
 from ..publish import lookup as lookup_module
 from ..publish.matrix_file import read_matrix
 from ..records.outcomes import PASS
+from ..records.row import matrix_of
 from ..analysis.signatures import signature
 
 SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
@@ -155,9 +156,8 @@ def _cell_rows_for(matrix_rows, torch_version, shap_version, explainer, models):
             and r.explainer == explainer and r.model in models and r.device == "cpu"]
 
 
-def alternative(case: dict, problem: dict | None, results: Path, mine: dict) -> list[str]:
+def alternative(case: dict, problem: dict | None, matrix, mine: dict) -> list[str]:
     """What to do instead: a remedy that passed on the caller's model, with the table's cell where it is verified."""
-    from ..records.row import matrix_of
     passed = [r for r in case.get("remedies") or [] if r.get("outcome") == PASS]
     if not passed:
         return ["  instead: no code remedy passed on your model" +
@@ -168,7 +168,6 @@ def alternative(case: dict, problem: dict | None, results: Path, mine: dict) -> 
         lines.append(f"  instead: {remedy['remedy'].replace('_', ' ')} passed on your model"
                      + (f" ({EXPLAINER_NAMES.get(explainer, explainer)})" if explainer != case["explainer"] else ""))
         if explainer != case["explainer"]:
-            matrix = matrix_of(read_matrix(results))
             models = set(problem["models"]) if problem else set()
             # the caller's own cell first, then the newest releases
             cells = sorted({(r.torch, r.shap, r.constraints or "") for r in matrix.rows if r.row == r.torch},
@@ -191,9 +190,10 @@ def alternative(case: dict, problem: dict | None, results: Path, mine: dict) -> 
 
 def answer(result: dict, mine: dict, results: Path) -> dict:
     """The doctor's findings as data and as terminal lines: per explainer, the verdict, the problem, what instead."""
-    matrix = read_matrix(results)
-    problems = {p["signature"]: p for p in lookup_module.problems(matrix)}
-    cell = cell_answer.summary(results, mine["torch"], mine["shap"])
+    document = read_matrix(results)
+    matrix = matrix_of(document)
+    problems = {p["signature"]: p for p in lookup_module.problems(document)}
+    cell = cell_answer.summary(document, mine["torch"], mine["shap"])
     lines = [f"Your environment: torch {mine['torch']}, shap {mine['shap']}, numpy {mine['numpy']}, "
              f"Python {sys.version.split()[0]} ({sys.executable})"]
     if cell["found"]:
@@ -222,7 +222,7 @@ def answer(result: dict, mine: dict, results: Path) -> dict:
             lines += ["  " + line for line in card[1:] if not line.lstrip().startswith(("match:", "reproduce:"))]
         elif sig:
             lines.append(f"  not in the table ({sig[:120]}): a problem the reference models have not shown")
-        lines += alternative(case, problem, results, mine)
+        lines += alternative(case, problem, matrix, mine)
     if not result.get("cases"):
         lines.append("- nothing ran: " + json.dumps(result.get("environment", {}).get("import_error") or {}))
     return {"versions": mine, "cell": cell, "findings": findings, "text": "\n".join(lines)}
