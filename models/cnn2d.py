@@ -2,6 +2,9 @@
 from torch import nn
 
 INPUT_SHAPES = [(1, 8, 8)]
+FAMILY = "cnn"
+DESCRIPTION = "A small image classifier: convolution, batch norm, max pooling and a softmax output."
+DESCRIPTION_ZH = "小型图像分类器：卷积、批归一化、最大池化，输出经过 softmax。"
 
 
 def build():

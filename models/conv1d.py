@@ -9,6 +9,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(2, 16)]
+FAMILY = "cnn"
+DESCRIPTION = "A 1-D convolution over a two-channel signal, with max pooling."
+DESCRIPTION_ZH = "对双通道信号做一维卷积，带最大池化。"
 
 
 def build():

@@ -9,6 +9,9 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(5, 2)]  # (time, features), as in the report; 10 features
+FAMILY = "attention"
+DESCRIPTION = "Attention pooling: a 1-D convolution, softmax scores over time, and a weighted sum (h * a)."
+DESCRIPTION_ZH = "注意力池化：一维卷积、沿时间做 softmax 打分，再加权求和（h * a）。"
 
 
 class Model(nn.Module):

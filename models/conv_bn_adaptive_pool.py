@@ -11,6 +11,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(2, 6, 6)]
+FAMILY = "cnn"
+DESCRIPTION = "Convolution, batch norm and adaptive average pooling before a linear classifier (AlexNet-style)."
+DESCRIPTION_ZH = "卷积、批归一化和自适应平均池化，后接线性分类器（AlexNet 风格）。"
 
 
 def build():

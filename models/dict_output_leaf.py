@@ -3,6 +3,9 @@ from torch import nn
 
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "custom_blocks"
+DESCRIPTION = "A sub-block that holds its own layers returns a dict; the parent reads one entry."
+DESCRIPTION_ZH = "一个带自己子层的子模块返回 dict，父模块读取其中一项。"
 
 
 class Encoder(nn.Module):

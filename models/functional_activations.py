@@ -12,6 +12,9 @@ import torch.nn.functional as F
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "activations"
+DESCRIPTION = "An MLP whose activations are partly functions (F.relu, torch.sigmoid), not nn modules."
+DESCRIPTION_ZH = "部分激活以函数形式调用（F.relu、torch.sigmoid）而不是 nn 模块的 MLP。"
 
 
 class Model(nn.Module):

@@ -9,6 +9,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(6, 4)]
+FAMILY = "rnn_output"
+DESCRIPTION = "A GRU classifier whose head reads the final hidden state h_n."
+DESCRIPTION_ZH = "GRU 分类器，输出层读取最终隐藏状态 h_n。"
 
 
 class Model(nn.Module):

@@ -10,6 +10,9 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(5, 2)]  # 10 features: exact Shapley values still apply
+FAMILY = "rnn_output"
+DESCRIPTION = "A bidirectional GRU whose head reads both directions' final hidden states."
+DESCRIPTION_ZH = "双向 GRU，输出层读取两个方向的最终隐藏状态。"
 
 
 class Model(nn.Module):

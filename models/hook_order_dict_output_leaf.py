@@ -26,6 +26,9 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(6,)]
+FAMILY = "container_output"
+DESCRIPTION = "A custom layer with its own weights and no sub-layers that returns a dict."
+DESCRIPTION_ZH = "有自己的权重、没有子层的自定义层，返回一个 dict。"
 
 
 class Encoder(nn.Module):

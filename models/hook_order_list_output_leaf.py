@@ -22,6 +22,9 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(6,)]
+FAMILY = "container_output"
+DESCRIPTION = "A custom layer with its own weights and no sub-layers that returns a list of tensors."
+DESCRIPTION_ZH = "有自己的权重、没有子层的自定义层，返回张量组成的 list。"
 
 
 class Split(nn.Module):

@@ -24,6 +24,9 @@ Public threads:
 from torch import nn
 
 INPUT_SHAPES = [(5, 3)]
+FAMILY = "lstm_final_state"
+DESCRIPTION = "An LSTM whose head reads only the final cell state c_n."
+DESCRIPTION_ZH = "LSTM，输出层只读取最终细胞状态 c_n。"
 
 
 class Model(nn.Module):

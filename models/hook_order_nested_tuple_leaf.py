@@ -23,6 +23,9 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(6,)]
+FAMILY = "container_output"
+DESCRIPTION = "A custom layer with no sub-layers that returns a nested tuple (y, (a, b)), shaped like an LSTM's output."
+DESCRIPTION_ZH = "没有子层的自定义层，返回形如 LSTM 输出的嵌套 tuple (y, (a, b))。"
 
 
 class Cell(nn.Module):

@@ -9,6 +9,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(12,)]
+FAMILY = "attention"
+DESCRIPTION = "A transformer-style feed-forward block: Linear, LayerNorm and GELU."
+DESCRIPTION_ZH = "Transformer 风格的前馈块：Linear、LayerNorm 和 GELU。"
 
 
 def build():

@@ -9,6 +9,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(8,)]
+FAMILY = "activations"
+DESCRIPTION = "An MLP with LeakyReLU, ELU and Softplus activations."
+DESCRIPTION_ZH = "使用 LeakyReLU、ELU 和 Softplus 激活的 MLP。"
 
 
 def build():

@@ -9,6 +9,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(5, 3)]
+FAMILY = "rnn_output"
+DESCRIPTION = "A two-layer bidirectional LSTM whose head reads the last time step of the output."
+DESCRIPTION_ZH = "两层双向 LSTM，输出层读取输出序列的最后一个时间步。"
 
 
 class Model(nn.Module):

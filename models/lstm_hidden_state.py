@@ -9,6 +9,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(6, 4)]
+FAMILY = "lstm_final_state"
+DESCRIPTION = "An LSTM whose head reads the final hidden state h_n."
+DESCRIPTION_ZH = "LSTM，输出层读取最终隐藏状态 h_n。"
 
 
 class Model(nn.Module):

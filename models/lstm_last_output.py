@@ -10,6 +10,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(6, 4)]
+FAMILY = "rnn_output"
+DESCRIPTION = "An LSTM whose head reads the last time step of the output, out[:, -1]."
+DESCRIPTION_ZH = "LSTM，输出层读取输出序列的最后一个时间步 out[:, -1]。"
 
 
 class Model(nn.Module):

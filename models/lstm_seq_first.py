@@ -9,6 +9,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(4, 2)]  # (time, features) per sample: 8 features, small enough for exact Shapley values
+FAMILY = "lstm_final_state"
+DESCRIPTION = "An LSTM with the default sequence-first layout whose head reads h_n."
+DESCRIPTION_ZH = "使用默认时间优先布局的 LSTM，输出层读取 h_n。"
 
 
 class Model(nn.Module):

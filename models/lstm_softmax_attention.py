@@ -10,6 +10,9 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(6, 3)]
+FAMILY = "rnn_output"
+DESCRIPTION = "An LSTM with softmax attention over its output sequence."
+DESCRIPTION_ZH = "在 LSTM 输出序列上做 softmax 注意力的模型。"
 
 
 class Model(nn.Module):

@@ -10,6 +10,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(1, 6, 6)]
+FAMILY = "cnn"
+DESCRIPTION = "An encoder-decoder CNN: convolution, max pooling, upsampling, convolution."
+DESCRIPTION_ZH = "编码-解码结构的 CNN：卷积、最大池化、上采样、再卷积。"
 
 
 def build():

@@ -2,6 +2,9 @@
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "mlp"
+DESCRIPTION = "A plain MLP with ReLU activations and three outputs."
+DESCRIPTION_ZH = "使用 ReLU 激活、有三个输出的普通 MLP。"
 
 
 def build():

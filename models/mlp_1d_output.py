@@ -2,6 +2,9 @@
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "one_d_output"
+DESCRIPTION = "An MLP whose output is 1-D, shape (N,): a regression head squeezed with .squeeze(-1)."
+DESCRIPTION_ZH = "输出为一维、形状 (N,) 的 MLP：回归头用 .squeeze(-1) 压缩过。"
 
 
 class Model(nn.Module):

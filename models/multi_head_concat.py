@@ -10,6 +10,9 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "custom_blocks"
+DESCRIPTION = "A multi-task model: a shared trunk and two heads concatenated into one output."
+DESCRIPTION_ZH = "多任务模型：共享主干，两个输出头拼接成一个输出。"
 
 
 class Model(nn.Module):

@@ -10,6 +10,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(4, 4)]  # (tokens, embedding)
+FAMILY = "attention"
+DESCRIPTION = "Self-attention with nn.MultiheadAttention over a short sequence, mean-pooled."
+DESCRIPTION_ZH = "在短序列上用 nn.MultiheadAttention 做自注意力，再做平均池化。"
 
 
 class Model(nn.Module):

@@ -11,6 +11,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "custom_blocks"
+DESCRIPTION = "Custom nn.Module blocks nested two deep, the way model zoos are written."
+DESCRIPTION_ZH = "两层嵌套的自定义 nn.Module 块，模型库里常见的写法。"
 
 
 class Block(nn.Module):

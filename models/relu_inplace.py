@@ -9,6 +9,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "inplace"
+DESCRIPTION = "An MLP with nn.ReLU(inplace=True)."
+DESCRIPTION_ZH = "使用 nn.ReLU(inplace=True) 的 MLP。"
 
 
 def build():

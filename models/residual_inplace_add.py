@@ -9,6 +9,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(8,)]
+FAMILY = "inplace"
+DESCRIPTION = "A residual block written out += x, as torchvision's ResNet does."
+DESCRIPTION_ZH = "写成 out += x 的残差块，与 torchvision 的 ResNet 相同。"
 
 
 class Model(nn.Module):

@@ -2,6 +2,9 @@
 from torch import nn
 
 INPUT_SHAPES = [(8,)]
+FAMILY = "mlp"
+DESCRIPTION = "A residual block written out-of-place: out = x + block(x)."
+DESCRIPTION_ZH = "非原地写法的残差块：out = x + block(x)。"
 
 
 class Model(nn.Module):

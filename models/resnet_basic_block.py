@@ -11,6 +11,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(2, 5, 5)]
+FAMILY = "inplace"
+DESCRIPTION = "A miniature ResNet BasicBlock: one in-place ReLU used twice and out += identity."
+DESCRIPTION_ZH = "缩小版 ResNet BasicBlock：一个原地 ReLU 用了两次，并且 out += identity。"
 
 
 class BasicBlock(nn.Module):

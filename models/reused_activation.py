@@ -11,6 +11,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "reused_module"
+DESCRIPTION = "One nn.ReLU object called at two places in forward()."
+DESCRIPTION_ZH = "同一个 nn.ReLU 对象在 forward() 中的两个地方调用。"
 
 
 class Model(nn.Module):

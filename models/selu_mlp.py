@@ -8,6 +8,9 @@ Reproduces the model in:
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "activations"
+DESCRIPTION = "An MLP with SELU activations."
+DESCRIPTION_ZH = "使用 SELU 激活的 MLP。"
 
 
 def build():

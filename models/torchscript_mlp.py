@@ -8,6 +8,9 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(10,)]
+FAMILY = "torchscript"
+DESCRIPTION = "A small MLP compiled with torch.jit.script, as a deployed TorchScript model is loaded."
+DESCRIPTION_ZH = "用 torch.jit.script 编译的小型 MLP，就像加载一个已部署的 TorchScript 模型。"
 
 
 class Model(nn.Module):

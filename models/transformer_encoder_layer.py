@@ -10,6 +10,9 @@ Reproduces the situation in:
 from torch import nn
 
 INPUT_SHAPES = [(4, 4)]  # (tokens, d_model)
+FAMILY = "attention"
+DESCRIPTION = "One nn.TransformerEncoderLayer (attention, residuals, LayerNorm) with a mean-pooled head."
+DESCRIPTION_ZH = "一个 nn.TransformerEncoderLayer（注意力、残差、LayerNorm）加平均池化输出层。"
 
 
 class Model(nn.Module):

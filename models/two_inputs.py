@@ -3,6 +3,9 @@ import torch
 from torch import nn
 
 INPUT_SHAPES = [(6,), (2, 8)]
+FAMILY = "two_inputs"
+DESCRIPTION = "A model with two inputs (tabular features and a signal) fused before the head."
+DESCRIPTION_ZH = "有两个输入（表格特征和一段信号）的模型，在输出层之前融合。"
 
 
 class Model(nn.Module):

@@ -188,12 +188,15 @@ def test_cli_finds_the_seed_error():
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert out.startswith("1 matching problem") and SEED_SIGNATURE in out and "match: same message" in out
-    assert "versions: torch 1.13.0 (already in the oldest that ran; gone from 1.13.1" in out
+    # the answer card: the same sentences as the page and COMPATIBILITY.md (harness.analysis.answers)
+    assert "DeepExplainer raises RuntimeError" in out and "an LSTM whose head reads h_n or c_n" in out
     assert "appears in (torch/shap): 1.13.0/0.43.0" in out and "all the same cases pass in: none" in out
     assert ("instead in 1.13.1/0.43.0, 1.13.1/0.44.1, 1.13.1/0.46.0, 1.13.1/0.49.1, 2.4.1/0.43.0, 2.4.1/0.44.1 and 8 "
             "more: pass: hook_order_dict_output_leaf; S1 mismatch: shap's own additivity check fired (deep): "
             "lstm_hidden_state") in out
-    assert "reproduce: cd results/site/reproducers/hook_order_dict_output_leaf-deep-cpu-" in out
+    assert "cd results/site/reproducers/lstm_hidden_state-deep-cpu-" in out  # the reproducer of the card's kind
+    chinese = cli(SEED, "--results", str(FIXTURES), "--lang", "zh").stdout
+    assert "输出层读取 h_n 或 c_n 的 LSTM" in chinese and "DeepExplainer 会抛出 RuntimeError" in chinese
     assert cli("-", "--results", str(FIXTURES), stdin=SEED).stdout == out  # the same from standard input
 
 

@@ -13,7 +13,8 @@ from harness.plan import suite
 MODELS = suite.discover()
 CITATION = re.compile(r"https://github\.com/(shap/shap|pytorch/pytorch|meta-pytorch/captum)/(issues|pull)/\d+")
 ANY_GITHUB = re.compile(r"https://github\.com/\S+")
-ALLOWED_NAMES = {"INPUT_SHAPES", "CLOSED_FORM"}  # shapes, and the one promise theory makes (affine)
+ALLOWED_NAMES = {"INPUT_SHAPES", "CLOSED_FORM",  # shapes, and the one promise theory makes (affine)
+                 "FAMILY", "DESCRIPTION", "DESCRIPTION_ZH"}  # what kind of model it is, for the answer cards
 
 
 def tree(name):

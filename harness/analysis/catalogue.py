@@ -150,10 +150,6 @@ def build(frame: pd.DataFrame, bisections: list[dict] | None = None) -> dict:
     return {"signatures": entries, "transitions": moves, "bisections": bisections or []}
 
 
-def _some(items: list[str], n: int) -> str:
-    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
-
-
 def _cells(group: pd.DataFrame) -> list[str]:
     pairs = {(t, s) for t, s in zip(group["torch"], group["shap"])}
     return [f"{t}/{s}" for t, s in sorted(pairs, key=lambda p: (Version(p[0]), Version(p[1])))]
@@ -173,73 +169,6 @@ def _bisect_matches(record: dict, move: dict) -> bool:
             and bool(boundary)
             and Version(move["from"]) <= Version(boundary["last"]["version"])
             and Version(boundary["first"]["version"]) <= Version(move["to"]))
-
-
-def _short(label: str, n: int = 120) -> str:
-    return label if len(label) <= n else label[:n] + "…"
-
-
-def markdown(data: dict) -> list[str]:
-    """The catalogue and the transitions as compact Markdown sections (the full entries are in matrix.json)."""
-    ids = {e["signature"]: e["id"] for e in data["signatures"]}
-
-    def name(label: str) -> str:
-        return ids.get(label, label if label == PASS else f"`{_short(label, 60)}`")
-
-    out = ["## Failure signatures and where they appear", "",
-           "Each distinct way a case went wrong (numbers, addresses and paths stripped), the cases it hits, and "
-           "on each axis the tested versions where it appears,", "with the nearest tested versions without it. "
-           "A version is *bad* when the signature appears in any of its cells and *good* when the same cases "
-           "ran there without it.", ""]
-    if not data["signatures"]:
-        out += ["No case failed.", ""]
-    for entry in data["signatures"]:
-        models = sorted({c.split("/")[0] for c in entry["cases"]})
-        out += [f"### {entry['id']}. `{_short(entry['signature'])}`", "",
-                f"- where: {entry['summary']}; Python {', '.join(entry['pythons'])}",
-                f"- models ({entry['n_cases']} cases in {len(entry['cells'])} cells, listed in matrix.json): "
-                f"{_some(models, 8)}"]
-        moves = [("becomes", t) for t in data["transitions"] if t["before"] == entry["signature"]]
-        moves += [("comes from", t) for t in data["transitions"] if t["after"] == entry["signature"]]
-        for word, t in moves:
-            out.append(f"- {word}: {t['axis']} {t['from']} → {t['to']} ({t['other_axis']} {', '.join(t['fixed'])}; "
-                       f"{_some(t['models'], 3)}; {t['explainer']}): {name(t['before'])} → {name(t['after'])}")
-        if entry["raised_in"]:
-            out.append(f"- raised in: `{_short(', '.join(entry['raised_in']))}`")
-        if entry["example"]:
-            out.append(f"- example: `{_short(entry['example']).replace('`', chr(39))}`")
-        if entry.get("reproducers"):
-            first, more = entry["reproducers"][0], len(entry["reproducers"]) - 1
-            out.append(f"- reproducer: [{first.split('/', 1)[1]}](site/{first}){f' and {more} more' if more > 0 else ''}")
-        out.append("")
-    out += ["## Transitions", "",
-            "Neighbouring tested versions where the same case changes outcome, the other axis fixed: what a "
-            "reader learns by upgrading one package.", ""]
-    if not data["transitions"]:
-        return out + ["No case changes outcome between neighbouring tested versions.", ""]
-    rows = []
-    for t in data["transitions"]:
-        bisected = "; ".join(f"{b['boundary']['last']['version']} → {b['boundary']['first']['version']}"
-                             for b in t["bisect"])
-        rows.append([f"{t['axis']} {t['from']} → {t['to']}", f"{t['other_axis']} {', '.join(t['fixed'])}",
-                     f"{t['explainer']} / {t['device']}", _some(t["models"], 4), name(t["before"]),
-                     name(t["after"]), bisected])
-    out += table(["change", "with", "explainer / device", "models", "before", "after", "exact boundary (bisect)"],
-                  rows) + [""]
-    if data["bisections"]:
-        out += ["### Boundaries found by bisect", "",
-                "`nox -s bisect` searched every release on the index between two versions (not only the grid's).", ""]
-        for b in data["bisections"]:
-            fixed = ", ".join(f"{k} {v}" for k, v in b["fixed"].items())
-            if b.get("boundary"):
-                last, first = b["boundary"]["last"], b["boundary"]["first"]
-                out.append(f"- `{b['case']}` along {b['axis']} ({fixed}): last {last['version']} gives "
-                           f"{name(last['label'])}, first {first['version']} gives {name(first['label'])} "
-                           f"({len(b['probes'])} probes, {b['versions_between']} releases searched)")
-            else:
-                out.append(f"- `{b['case']}` along {b['axis']} ({fixed}): no boundary ({_short(str(b.get('note')))})")
-        out.append("")
-    return out
 
 
 def table(headers: list[str], rows: list[list]) -> list[str]:

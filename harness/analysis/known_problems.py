@@ -20,7 +20,7 @@ from __future__ import annotations
 import pandas as pd
 from packaging.version import Version
 
-from .catalogue import AXES, CASE, PASS, RAN, outcome_label, table
+from .catalogue import AXES, CASE, PASS, RAN
 from ..cell.remedies import REGISTRY as REMEDIES
 
 NO_CHECK_ADDITIVITY = ("`check_additivity=False` is never a remedy: it silences shap's own check, "
@@ -60,13 +60,13 @@ def remedies(frame: pd.DataFrame, signature: str, ids: dict) -> list[dict]:
     Neighbouring releases with the same verdict are merged into one range.
     """
     ran = frame[frame["outcome"].isin(RAN)]
-    labels = dict(zip(map(tuple, ran[CASE + ["torch", "shap"]].values), ran.apply(outcome_label, axis=1)))
+    labels = dict(zip(map(tuple, ran[CASE + ["torch", "shap"]].values), ran["signature"].fillna(PASS)))
     hits = frame[frame["signature"] == signature]
     explainers = set(hits["explainer"])
     found = []
     for axis in AXES:
         other = AXES[1] if axis == "torch" else AXES[0]
-        instances = {(tuple(r[CASE]), r[other]) for _, r in hits.iterrows()}
+        instances = set(zip(map(tuple, hits[CASE].values), hits[other]))
         bad = set(hits[axis])
         first_bad, last_bad = min(bad, key=Version), max(bad, key=Version)
         for version in sorted(set(frame[axis]) - bad, key=Version):
@@ -232,51 +232,3 @@ def build(frame: pd.DataFrame, catalogue_data: dict) -> list[dict]:
             "reproducer": (entry.get("reproducers") or [None])[-1],
         })
     return problems
-
-
-def _hits(problem: dict) -> str:
-    """Models per explainer, then devices: "deep: a, b; gradient: c · cpu"."""
-    by = problem["by_explainer"]
-    if len(by) == 1:
-        return f"{_names(problem['models'], 6)} · {', '.join(by)} · {', '.join(problem['devices'])}"
-    return "; ".join(f"{e}: {_names(m, 4)}" for e, m in by.items()) + f" · {', '.join(problem['devices'])}"
-
-
-def markdown(problems: list[dict]) -> list[str]:
-    """The known-problems section: the table, then where ``check_additivity=False`` stands."""
-    out = ["## Known problems", "",
-           "One row per failure signature. Remedies are verified: a `code:` remedy ran on the very cases in the "
-           "same cells, judged by the same criteria; a release is listed where the same cases pass.", ""]
-    if not problems:
-        return out + ["No case failed.", ""]
-    rows = []
-    for p in problems:
-        short = p["signature"] if len(p["signature"]) <= 90 else p["signature"][:90] + "…"
-        versions = "; ".join(f"{axis} {span}" for axis, span in p["ranges"].items())
-        if p["bisected"]:
-            versions += "; bisected: " + "; ".join(p["bisected"])
-        rows.append([f"**{p['id']}** `{short}`", p["sees"],
-                     _hits(p),
-                     versions, "<br>".join(p["remedies"]) or "nothing tested works",
-                     "<br>".join(p["not_remedies"]) or "",
-                     f"[script](site/{p['reproducer']})" if p["reproducer"] else ""])  # nox -s site writes them
-    out += table(["problem", "you see", "models · explainers · devices", "where (tested)", "works instead (tested)",
-                  "does NOT work", "reproducer"], rows)
-    return out + ["", f"**{NO_CHECK_ADDITIVITY}** Wrong numbers are reported as mismatch whether or not shap noticed.",
-                  ""]
-
-
-def remedy_section(problems: list[dict]) -> list[str]:
-    """The code remedies the harness tries, what each changes and where it comes from, with its record here."""
-    out = ["## Remedies", "",
-           "Each failing, mismatching or crashing case is re-run once per code remedy that applies; one with "
-           "nothing to change for a model is n/a, never a pass.", ""]
-    rows = []
-    for name, remedy in REMEDIES.items():
-        tried = [c for p in problems for c in p.get("code", []) if c["remedy"] == name]
-        record = (f"{sum(c['passed'] for c in tried)}/{sum(c['tried'] for c in tried)} cases pass"
-                  if tried else "not applicable to any failing case here")
-        rows.append([f"`{name}`", remedy.changes, remedy.caveat or "unchanged", record,
-                     remedy.source.split(" : ")[0]])
-    return out + table(["remedy", "what the harness changes", "model", "here", "from"], rows) + \
-        ["", "What each report says and why each remedy is there: harness/cell/remedies.py.", ""]

@@ -36,6 +36,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from ..analysis import answers
 from ..analysis.signatures import normalize
 from ..errors import HarnessError, OptionParser, command
 from . import reproducers
@@ -415,53 +416,68 @@ def coverage(matrix: dict) -> dict:
             "grids": [line.lstrip("- ") for line in matrix.get("runs") or [] if line.startswith("- grid")]}
 
 
-def not_observed(cover: dict) -> str:
+WORDS = {  # the terminal's own words; the card's sentences come from harness.analysis.answers
+    "en": {"not_observed": "not observed in these results: {cases} cases that ran ({models} models) in {cells} cells, "
+                           "torch {torch} x shap {shap}, Python {python}",
+           "found": "{n} matching problem{s} in {where}", "more": "... and {n} weaker matches",
+           "exact": "same message", "part": "part of the message", "similar": "similar message (word overlap {score})",
+           "match": "match", "appears": "appears in (torch/shap)", "pass": "all the same cases pass in",
+           "instead": "instead in {cells}", "none": "none", "evidence": "evidence (models as in models/):", ":": ": "},
+    "zh": {"not_observed": "这些结果中没有出现：在 {cells} 个环境组合中运行了 {cases} 个用例（{models} 个模型），"
+                           "torch {torch} x shap {shap}，Python {python}",
+           "found": "在 {where} 中找到 {n} 个匹配的问题", "more": "……以及另外 {n} 个较弱的匹配",
+           "exact": "相同的消息", "part": "消息的一部分", "similar": "相似的消息（词语重合度 {score}）",
+           "match": "匹配", "appears": "出现于 (torch/shap)", "pass": "这些用例全部通过于",
+           "instead": "在 {cells} 中改为", "none": "无", "evidence": "证据（模型名与 models/ 中一致）：", ":": "："},
+}
+
+
+def not_observed(cover: dict, lang: str = "en") -> str:
     """The plain answer when nothing matches, with what was looked at."""
     grids = "".join(f"\n  {g}" for g in cover["grids"])
-    return (f"not observed in these results: {cover['cases']} cases that ran ({cover['models']} models) in "
-            f"{cover['cells']} cells, torch {', '.join(cover['torch'])} x shap {', '.join(cover['shap'])}, "
-            f"Python {', '.join(cover['python'])}{grids}")
+    return WORDS[lang]["not_observed"].format(
+        cases=cover["cases"], models=cover["models"], cells=cover["cells"], torch=", ".join(cover["torch"]),
+        shap=", ".join(cover["shap"]), python=", ".join(cover["python"])) + grids
 
 
-def _some(items: list[str], n: int = 8) -> str:
-    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "") if items else "none"
+def _some(items: list[str], n: int = 8, lang: str = "en") -> str:
+    if not items:
+        return WORDS[lang]["none"]
+    return ", ".join(items[:n]) + (f" and {len(items) - n} more" if len(items) > n else "")
 
 
-def describe(found: dict) -> list[str]:
-    """A matched problem as indented lines for the terminal."""
-    how = {"exact": "same message", "part": "part of the message",
-           "similar": f"similar message (word overlap {found['score']:.2f})",
-           "symptom": f"{found.get('symptom')}: {heard(found)}"}[found["match"]]
-    lines = [f"{found['id']}  {found['signature']}", f"  match: {how}",
-             f"  where: {found['n_cases']} cases; models {_some(found['models'])}; explainers "
-             f"{', '.join(found['explainers'])}; devices {', '.join(found['devices'])}"]
+def describe(found: dict, card: dict | None, lang: str = "en") -> list[str]:
+    """A matched problem for the terminal: its answer card (the page's and COMPATIBILITY.md's sentences), then
+    where the same cases stand in the other cells."""
+    words = WORDS[lang]
+    how = (f"{found.get('symptom')}: {heard(found)}" if found["match"] == "symptom"
+           else words[found["match"]].format(score=f"{found['score']:.2f}"))
+    colon = words[":"]
+    lines = [f"{found['id']}  {found['signature']}", f"  {words['match']}{colon}{how}"]
     lines += [f"  close to {c['id']}: {c['differs']}" for c in found.get("close") or []]
-    if found["summary"]:
-        lines.append(f"  versions: {found['summary']}")
-    lines.append(f"  appears in (torch/shap): {_some(found['cells'], 12)}")
-    lines.append(f"  all the same cases pass in: {_some(found['pass_cells'], 12)}")
+    lines += [f"  {line}" for line in (answers.card_lines(card, lang) if card else [])]
+    lines += [f"  {words['evidence']}", f"    {words['appears']}{colon}{_some(found['cells'], 12, lang)}",
+              f"    {words['pass']}{colon}{_some(found['pass_cells'], 12, lang)}"]
     for group in found["instead"]:
         if not group["all_pass"]:
             gives = "; ".join(f"{o['label'][:90]}: {_some(o['models'], 4)}" for o in group["outcomes"])
-            lines.append(f"  instead in {_some(group['cells'], 6)}: {gives}")
-    lines += [f"  works instead: {r}" for r in found["remedies"]] or ["  works instead: nothing tested works"]
-    lines += [f"  does NOT work: {r}" for r in found["not_remedies"]]
-    if found["reproducer_command"]:
-        lines.append(f"  reproduce: {found['reproducer_command']}")
+            lines.append(f"    {words['instead'].format(cells=_some(group['cells'], 6))}{colon}{gives}")
     return lines
 
 
-def lookup(text: str, results: Path) -> str:
-    """The whole answer for one pasted text."""
+def lookup(text: str, results: Path, lang: str = "en") -> str:
+    """The whole answer for one pasted text, in English or Simplified Chinese (``lang``)."""
     matrix = read_matrix(Path(results))
     table = problems(matrix)
     said = answer(text, table)
     found = said["found"]
     if not found:
-        return "\n".join([not_observed(coverage(matrix))] + [f"  {a['note']}" for a in said["set_aside"]])
-    head = f"{len(found)} matching problem{'s' if len(found) != 1 else ''} in {Path(results) / 'matrix.json'}"
-    shown = [line for f in found[:SHOWN] for line in [""] + describe(f)]
-    more = ["", f"... and {len(found) - SHOWN} weaker matches"] if len(found) > SHOWN else []
+        return "\n".join([not_observed(coverage(matrix), lang)] + [f"  {a['note']}" for a in said["set_aside"]])
+    cards = {card["signature"]["text"]: card for card in answers.build(matrix, Path(results))["problems"]}
+    words = WORDS[lang]
+    head = words["found"].format(n=len(found), s="s" if len(found) != 1 else "", where=Path(results) / "matrix.json")
+    shown = [line for f in found[:SHOWN] for line in [""] + describe(f, cards.get(f["signature"]), lang)]
+    more = ["", words["more"].format(n=len(found) - SHOWN)] if len(found) > SHOWN else []
     return "\n".join([head] + shown + more)
 
 
@@ -470,6 +486,8 @@ def main(argv=None) -> int:
     parser = OptionParser(prog="python -m harness.publish.lookup", description=__doc__.split("\n\n")[0])
     parser.add_argument("text", nargs="*", help="the pasted error (quote it; '-' or nothing reads standard input)")
     parser.add_argument("--results", type=Path, default=Path("results"), help="results folder (default: results/)")
+    parser.add_argument("--lang", choices=answers.LANGS, default="en",
+                        help="language of the answer: en (English) or zh (Simplified Chinese)")
     args = parser.parse_or_help(sys.argv[1:] if argv is None else argv)
     if args.text and args.text != ["-"]:
         text = " ".join(args.text)
@@ -477,7 +495,7 @@ def main(argv=None) -> int:
         raise HarnessError("nothing to look up: paste an error message as the argument (quoted) or on stdin")
     else:
         text = sys.stdin.read()
-    print(lookup(text, args.results))
+    print(lookup(text, args.results, args.lang))
     return 0
 
 

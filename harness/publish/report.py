@@ -3,8 +3,8 @@
     python -m harness.publish.report --results results/
 
 Reads every ``results/raw/*.json`` with pandas and writes, with tabulate:
-``COMPATIBILITY.md`` (summary grid, legend, per-explainer and per-model
-grids, failure-signature catalogue), ``matrix.csv`` and ``matrix.json``
+``COMPATIBILITY.md`` (rendered by harness.publish.markdown: the answer cards first, then
+the grids and the evidence), ``matrix.csv`` and ``matrix.json``
 (one tidy row per case) with their data dictionary: ``matrix.schema.json`` (a JSON
 Schema shipped as harness/matrix.schema.json) and ``datapackage.json`` (the same, as a
 Frictionless Table Schema for the CSV), then prints a short summary.
@@ -24,7 +24,7 @@ import pandas as pd
 from packaging.version import Version
 from tabulate import tabulate
 
-from ..analysis import catalogue, known_problems
+from ..analysis import answers, catalogue, known_problems
 from ..analysis.signatures import signature
 from ..cell import oracles
 from ..cell.remedies import REGISTRY as REMEDIES
@@ -162,53 +162,9 @@ def summary_cell(cases: pd.DataFrame) -> str:
     return f"{symbol} {found.label} · py{python}" + (f" · {constrained}" if isinstance(constrained, str) else "")
 
 
-def model_cell(cases: pd.DataFrame) -> str:
-    """D/G with each outcome, the distance from the exact Shapley values where measured, and a link to a reproducer."""
-    if cases["cell_status"].iloc[0] == "n/a":
-        return "n/a"
-    marks = []
-    for row in cases.itertuples():
-        mark = f"{row.explainer[0].upper()}{SYMBOLS[row.outcome]}"
-        if pd.notna(row.exact_deviation):
-            mark += f" {row.exact_deviation:.2g}"
-        if isinstance(row.reproducer, str):
-            mark = f"[{mark}]({row.reproducer})"
-        if isinstance(row.side_effects, str):
-            mark += " 🪝"
-        marks.append(mark)
-    return " ".join(marks)
-
-
 def executed_devices(frame: pd.DataFrame) -> list[str]:
     ran = frame[frame["outcome"].isin(outcomes.RAN)]
     return [d for d in outcomes.DEVICES if d in set(ran["device"])] or ["cpu"]
-
-
-def oracle_section(frame: pd.DataFrame) -> list[str]:
-    """How far each explainer is from the reference Shapley values, over every cell that ran it."""
-    out = ["## Oracles: distance from the true Shapley values", "",
-           f"Relative L2 distance `{oracles.METRIC}` between an explainer's attributions and interventional "
-           "Shapley values against the same background: the closed form for affine models (`CLOSED_FORM = "
-           "\"linear\"`; a verdict, since theory makes both explainers exact there up to float rounding or "
-           "sampling) and brute force over all 2^M coalitions for models with at most "
-           f"{oracles.EXACT_MAX_FEATURES} input features (measured only: DeepLIFT and expected gradients "
-           "approximate Shapley values on nonlinear models). Tolerances: DeepExplainer "
-           f"{oracles.DEEP_ORACLE_RTOL:g}, GradientExplainer {oracles.GRADIENT_ORACLE_RTOL:g}. Per cell in "
-           "matrix.csv (`analytic_*`, `exact_*`) and in the per-model grids below.", ""]
-    rows = []
-    for oracle in ("analytic", "exact"):
-        measured = frame[frame[f"{oracle}_deviation"].notna()]
-        for (model, explainer, device), sub in measured.groupby(["model", "explainer", "device"]):
-            values = sub[f"{oracle}_deviation"]
-            verdicts = sub[f"{oracle}_ok"].dropna()
-            over = int((verdicts == False).sum())  # noqa: E712 (None means measured only)
-            rows.append([model, EXPLAINER_NAMES[explainer], device, oracle, len(sub), f"{values.min():.3g}",
-                         f"{values.median():.3g}", f"{values.max():.3g}",
-                         f"{over} of {len(verdicts)}" if len(verdicts) else "measured only"])
-    if not rows:
-        return out + ["No case produced attributions an oracle could check.", ""]
-    return out + catalogue.table(["model", "explainer", "device", "oracle", "cells", "min", "median", "max",
-                                       "over tolerance"], rows) + [""]
 
 
 def leak_summary(lines: list[str]) -> str:
@@ -226,34 +182,6 @@ def leak_summary(lines: list[str]) -> str:
     if attributes:
         parts.append(f"attributes {', '.join(sorted(attributes))}")
     return "; ".join(parts + other)
-
-
-def side_effect_section(frame: pd.DataFrame, documents: list[CellRecord]) -> list[str]:
-    """Cases whose explainer left hooks, attributes or state_dict entries on the model it was given."""
-    checked = frame[frame["outcome"].isin(outcomes.CALLED)]
-    out = ["## Side effects on the model", "",
-           "After each case (pass or fail) the harness compares every module's hook dictionaries, public "
-           "attributes and the `state_dict()` keys with what they were before shap saw the model "
-           "(each module's lines are in the raw results).", ""]
-    found = {}
-    for document in documents:
-        for case in document.cases:
-            if case.side_effects:
-                key = (case.model, case.explainer, case.device, case.outcome.value, leak_summary(case.side_effects))
-                found.setdefault(key, []).append(f"{document.cell.torch}/{document.cell.shap}")
-    if not found:
-        return out + [f"None found in {len(checked)} cases that ran.", ""]
-    rows = [[model, EXPLAINER_NAMES[explainer], device, outcome, left, _cell_span(cells)]
-            for (model, explainer, device, outcome, left), cells in sorted(found.items())]
-    total = sum(len(cells) for cells in found.values())
-    return out + [f"{total} of {len(checked)} cases left something behind (each case's own in matrix.csv):", ""] + \
-        catalogue.table(["model", "explainer", "device", "outcome", "left behind", "cells (torch/shap)"], rows) + [""]
-
-
-def _cell_span(cells: list[str]) -> str:
-    """Cells as a count with the first and last, or the list when short."""
-    cells = sorted(set(cells), key=lambda c: [Version(v) for v in c.split("/")])
-    return ", ".join(cells) if len(cells) <= 3 else f"{len(cells)} cells, {cells[0]} … {cells[-1]}"
 
 
 def device_section(frame: pd.DataFrame) -> list[str]:
@@ -379,45 +307,6 @@ def provenance(documents: list[CellRecord]) -> list[str]:
     return lines
 
 
-def markdown(frame: pd.DataFrame, documents: list[CellRecord], catalogue_data: dict, problems: list[dict]) -> str:
-    """The file a person reads: known problems first, then the grids by explainer, the legend and the catalogue.
-
-    Per-model grids, the per-cell environments and every case live in the page and matrix.csv / matrix.json.
-    """
-    out = ["# PyTorch × SHAP compatibility", ""]
-    out += provenance(documents) + [""]
-    out += ["Each case runs one reference model (models/) through `shap_values()` of one explainer on one "
-            "device; the harness checks the numbers itself (additivity), since older shap does not.", ""]
-    out += known_problems.markdown(problems)
-    out += known_problems.remedy_section(problems)
-    for device in executed_devices(frame):
-        part = frame[frame["device"] == device]
-        out += [f"## Summary ({device})", "", "Cases that pass / cases run, and the Python the cell used.", ""]
-        for explainer, name in EXPLAINER_NAMES.items():
-            sub = part[part["explainer"] == explainer]
-            if not sub.empty:
-                out += [f"### {name} ({device})", "", grid(sub, summary_cell), ""]
-    out += ["## Legend", ""]
-    out += [f"- {SYMBOLS[k]} `{k}`: {v}" for k, v in MEANINGS.items()]
-    out += ["- Per-model grids, each cell's environment and every case: the page (`nox -s site`), matrix.csv and "
-            "matrix.json.",
-            "- Reproducer links (`site/reproducers/...`, one per problem × case, listing its cells) are written beside "
-            "the page by `nox -s site`; `nox -s reproduce -- MODEL/EXPLAINER/DEVICE` writes one for any cell.", ""]
-    criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
-    out += ["Additivity criteria (each verdict records its measured error and tolerance in matrix.csv):", ""]
-    out += [f"- {EXPLAINER_NAMES[e]}: `{c}`" for e, c in zip(criteria["explainer"], criteria["additivity_criterion"])]
-    reasons = sorted({(r["cell"], r["reason"]) for _, r in frame[frame["outcome"] == "n/a"].iterrows()})
-    if reasons:
-        out += ["", "Cells marked n/a:", ""] + [f"- {c}: {r}" for c, r in reasons]
-    notes = sorted({n for d in documents for n in d.cell.notes})
-    if notes:
-        out += ["", "Notes from grid.toml:", ""] + [f"- {n}" for n in notes]
-    out += [""] + constraint_section(documents)
-    out += oracle_section(frame) + side_effect_section(frame, documents) + device_section(frame)
-    out += catalogue.markdown(catalogue_data)
-    return "\n".join(wrap(line) for line in out)
-
-
 def wrap(line: str, width: int = PROSE_WIDTH) -> str:
     """A prose line longer than ``width`` broken at spaces (Markdown joins them again); tables stay as they are."""
     if len(line) <= width or line.startswith("|") or "\n" in line:
@@ -498,7 +387,6 @@ def write(results: Path) -> dict:
                               key=lambda col: col.map(Version) if col.name in ("torch", "shap") else col)
     catalogue_data = catalogue.build(frame, store.bisect_records(results))
     problems = known_problems.build(frame, catalogue_data)
-    store.write_atomic(results / "COMPATIBILITY.md", markdown(frame, documents, catalogue_data, problems))
     schema = matrix_file.schema()
     covered = devices(frame)
     criteria = frame[["explainer", "additivity_criterion"]].dropna().drop_duplicates("explainer")
@@ -516,6 +404,9 @@ def write(results: Path) -> dict:
     store.write_atomic(results / SCHEMA.name, matrix_file.schema_text())
     store.write_atomic(results / "datapackage.json",
                        json.dumps(datapackage(schema, list(table)), indent=1, ensure_ascii=False) + "\n")
+    from . import markdown  # it renders with this module's grids: imported here, not at the top
+    cards = answers.build(dict(payload, cases=rows), results)
+    store.write_atomic(results / "COMPATIBILITY.md", markdown.render(frame, documents, catalogue_data, problems, cards))
     return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
             "signatures": int(frame["signature"].nunique()), "transitions": len(catalogue_data["transitions"]),
             "reproducers": len(payload["reproducers"]), "rows": len(tidy)}
