@@ -27,6 +27,7 @@ from pathlib import Path
 
 from packaging.version import Version
 
+from ..analysis import answers
 from ..errors import HarnessError
 from ..publish import bundled, cell_answer
 from ..publish import lookup as lookup_module
@@ -36,7 +37,7 @@ from ..records.row import matrix_of
 from ..analysis.signatures import signature
 
 SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
-EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}
+EXPLAINER_NAMES = answers.EXPLAINER_NAMES
 IMPORT_TIMEOUT = 300.0
 CASES_AT_MOST = 8  # two explainers, each re-run at most once per code remedy: bounds the whole run's time
 
@@ -193,6 +194,7 @@ def answer(result: dict, mine: dict, results: Path) -> dict:
     document = read_matrix(results)
     matrix = matrix_of(document)
     problems = {p["signature"]: p for p in lookup_module.problems(document)}
+    cards = {card["signature"]["text"]: card for card in answers.build(document, results)["problems"]}
     cell = cell_answer.summary(document, mine["torch"], mine["shap"])
     lines = [f"Your environment: torch {mine['torch']}, shap {mine['shap']}, numpy {mine['numpy']}, "
              f"Python {sys.version.split()[0]} ({sys.executable})"]
@@ -217,9 +219,9 @@ def answer(result: dict, mine: dict, results: Path) -> dict:
         if case.get("outcome") == PASS:
             continue
         if problem:
-            card = lookup_module.describe(dict(problem, match="exact", score=1.0))
+            card = lookup_module.describe(dict(problem, match="exact", score=1.0), cards.get(sig))
             lines.append(f"  known problem {card[0]}")
-            lines += ["  " + line for line in card[1:] if not line.lstrip().startswith(("match:", "reproduce:"))]
+            lines += ["  " + line for line in card[1:] if not line.lstrip().startswith(("match:", "Reproduce"))]
         elif sig:
             lines.append(f"  not in the table ({sig[:120]}): a problem the reference models have not shown")
         lines += alternative(case, problem, matrix, mine)
