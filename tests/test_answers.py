@@ -185,3 +185,25 @@ def test_compatibility_md_says_the_same_sentences_with_a_view_by_kind(data, froz
     assert lstm.split(" | ")[1].startswith("❌ 0/66") and lstm.split(" | ")[2].startswith("✅ 66/66")
     # one grid per explainer, never the two added together
     assert "### DeepExplainer (cpu)" in text and "### GradientExplainer (cpu)" in text and "/72" not in text
+
+
+
+def cut(matrix: dict, cases: list[dict]) -> dict:
+    """matrix.json as the report writes it for fewer cases: only the problems those cases show."""
+    seen = {case.get("signature") for case in cases}
+    catalogue = dict(matrix["catalogue"], signatures=[e for e in matrix["catalogue"]["signatures"]
+                                                      if e["signature"] in seen])
+    return dict(matrix, cases=cases, catalogue=catalogue,
+                known_problems=[p for p in matrix["known_problems"] if p["signature"] in seen])
+
+
+@pytest.mark.parametrize("cases_of", [
+    pytest.param(lambda cases: [c for c in cases if c["explainer"] == "deep"], id="one explainer ran"),
+    pytest.param(lambda cases: [dict(c, outcome="skip", signature=None) for c in cases[:4]],
+                 id="every case skipped (a CUDA shard without CUDA)"),
+])
+def test_a_results_folder_where_an_explainer_never_ran_still_gets_answers(matrix, frozen_results, cases_of):
+    """The e2e grids run a model or two, and a GPU shard on a machine without CUDA skips every case."""
+    data = answers.build(cut(matrix, cases_of(matrix["cases"])), frozen_results)
+    explainers = {line["en"].split(":")[0] for line in data["summary"]}
+    assert "GradientExplainer" not in explainers

@@ -12,10 +12,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 from nox_runner import nox
 
 from harness.errors import HarnessError
-from harness.publish import diff, regressions, report
+from harness.publish import diff, fleet_issue, regressions, report
 from harness.records import merge, store
 from harness.tools import fleet_plan
 
@@ -72,15 +73,18 @@ def test_every_action_is_pinned_to_a_commit_and_lints_clean_at_its_tagged_versio
 def test_permissions_are_per_job_and_least():
     text = (ROOT / ".github" / "workflows" / "matrix.yml").read_text()
     assert "\npermissions: {}\n" in text
-    jobs = dict(re.findall(r"\n  (\w+):\n(.*?)(?=\n  \w+:\n|\Z)", "\n" + text.split("\njobs:\n", 1)[1], re.DOTALL))
-    assert set(jobs) == {"plan", "cells", "publish", "commit", "deploy", "regressions"}
-    writes = {name: set(re.findall(r"(\S+): write", body)) for name, body in jobs.items()}
-    assert writes == {"plan": set(), "cells": set(), "publish": set(), "commit": {"contents"},
-                      "deploy": {"pages", "id-token"}, "regressions": {"issues"}}
-    assert "fail-fast: false" in jobs["cells"] and "runs-on: ${{ matrix.runner }}" in jobs["cells"]
-    code = "\n".join(line.split(" #")[0] for line in text.splitlines() if not line.lstrip().startswith("#"))
-    assert "uv cache prune" not in code and "enable-cache: false" in jobs["cells"]  # prune drops the torch wheels
-    assert "merge-multiple: true" in jobs["publish"] and "nox -s publish" in jobs["publish"]
+    jobs = yaml.safe_load(text)["jobs"]
+    writes = {name: {k for k, v in (job.get("permissions") or {}).items() if v == "write"}
+              for name, job in jobs.items()}
+    assert writes == {"plan": set(), "cells": set(), "gpu-cells": set(), "publish": set(), "commit": {"contents"},
+                      "gpu-commit": {"contents"}, "deploy": {"pages", "id-token"}, "gpu-deploy": {"pages", "id-token"},
+                      "regressions": {"issues"}, "failures": {"issues"}}
+    for shards in ("cells", "gpu-cells"):
+        assert jobs[shards]["strategy"]["fail-fast"] is False and jobs[shards]["runs-on"] == "${{ matrix.runner }}"
+    steps = {step.get("name"): step for step in jobs["cells"]["steps"]}
+    assert steps["Prune uv's cache for CI"]["run"] == "uv cache prune --ci"  # uv's advice before a save
+    assert "always()" not in steps["Save uv's cache when what the shard resolved changed"]["if"]  # finished shards
+    assert any("nox -s publish" in (step.get("run") or "") for step in jobs["publish"]["steps"])
 
 
 # --- the job matrix ----------------------------------------------------------------------------
@@ -100,6 +104,11 @@ def planned(tmp_path, *args) -> tuple[subprocess.CompletedProcess, dict]:
                           cwd=ROOT, env=dict(env, GITHUB_OUTPUT=str(output)))
     outputs = dict(line.split("=", 1) for line in output.read_text().splitlines()) if output.exists() else {}
     return done, outputs
+
+
+def all_shards(outputs: dict) -> list[dict]:
+    """The CPU shards, then the GPU ones: two matrices, for two jobs."""
+    return json.loads(outputs["matrix"])["include"] + json.loads(outputs["gpu_matrix"])["include"]
 
 
 @pytest.mark.e2e  # nox -l plans the grid from the package index
@@ -134,8 +143,9 @@ def test_gpu_shards_only_with_a_gpu_runner(tmp_path):
     assert [s["kind"] for s in cpu_only] == ["cpu"]
     assert cpu_only[0]["sessions"] == "cell(torch_2_4_1-shap_0_46_0) cell(torch_2_4_1-shap_0_54_1)"
     done, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", '["self-hosted", "gpu"]')
-    shards = json.loads(outputs["matrix"])["include"]
+    shards = all_shards(outputs)
     assert [(s["kind"], s["runner"]) for s in shards] == [("cpu", "ubuntu-latest"), ("gpu", ["self-hosted", "gpu"])]
+    assert (outputs["shards"], outputs["gpu_shards"]) == ("1", "1")  # two jobs: the CPU one never waits for a GPU
     assert shards[0]["sessions"] == shards[1]["sessions"] and shards[0]["artifact"] != shards[1]["artifact"]
     assert "GPU shards skipped" not in done.stdout
 
@@ -387,7 +397,7 @@ def test_dry_run_prints_the_plan_and_a_real_run_needs_a_token(tmp_path, monkeypa
 def test_gpu_shards_run_only_cuda_cases_and_never_share_a_cache_entry_with_cpu_shards(tmp_path):
     select = "torch_2_4_1 and (shap_0_46_0 or shap_0_54_1)"
     _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu")
-    cpu, gpu = json.loads(outputs["matrix"])["include"]
+    cpu, gpu = all_shards(outputs)
     assert (cpu["device"], gpu["device"]) == ("", "cuda") and cpu["supplied_python"] == gpu["supplied_python"] == ""
     assert cpu["cache_key"].startswith("cpu-torch_2_4_1-") and gpu["cache_key"].startswith("gpu-torch_2_4_1-")
     text = (ROOT / ".github" / "workflows" / "matrix.yml").read_text()
@@ -400,7 +410,7 @@ def test_a_gpu_python_makes_one_supplied_shard_instead_of_installs(tmp_path):
     select = "torch_2_4_1 and shap_0_46_0"
     _, outputs = planned(tmp_path, "--grid", "default", "--select", select, "--gpu-runner", "gpu",
                          "--gpu-python", "/opt/conda/bin/python")
-    cpu, gpu = json.loads(outputs["matrix"])["include"]
+    cpu, gpu = all_shards(outputs)
     assert cpu["kind"] == "cpu" and cpu["sessions"] == "cell(torch_2_4_1-shap_0_46_0)"
     assert gpu == {"name": "supplied environment on gpu: /opt/conda/bin/python", "kind": "gpu", "runner": "gpu",
                    "torch": "", "sessions": "", "cells": 0, "pythons": "", "artifact": "raw-gpu-supplied",
@@ -418,3 +428,76 @@ def test_pins_list_what_a_shard_resolved(tmp_path, capsys):
     assert lines == sorted(lines) and f"{REGRESSED} torch==2.4.1" in lines
     assert any(line.startswith(f"{REGRESSED} python==3.") for line in lines)
     assert fleet_plan.main(["--pins", str(tmp_path / "empty")]) == 0 and capsys.readouterr().out == ""
+
+
+# --- a failed shard's cells and the failure issue ----------------------------------------------------------------
+
+
+def plan_of(*shards) -> dict:
+    return {"include": [{"name": name, "kind": "cpu", "sessions": " ".join(f"cell({c})" for c in cells)}
+                        for name, cells in shards]}
+
+
+def test_a_failed_shards_cells_keep_their_records_and_are_marked_until_re_run(tmp_path, monkeypatch):
+    monkeypatch.setenv("GITHUB_RUN_ID", "7")
+    monkeypatch.setenv("GITHUB_REPOSITORY", "o/r")
+    results = tmp_path / "results"
+    shutil.copytree(FIXTURES / "previous", results)
+    artifacts = tmp_path / "artifacts"
+    shutil.copytree(FIXTURES / "artifacts" / "cpu", artifacts / "cpu")
+    (artifacts / "cpu" / "raw" / f"{NUMPY}.json").unlink()  # its shard failed before writing it
+    (artifacts / merge.PLAN).write_text(json.dumps(plan_of(("torch 1.13.1 on cpu", [NUMPY]),
+                                                           ("torch 2.4.1 on cpu", [REGRESSED, FIXED]),
+                                                           ("torch 9 on cpu", ["torch_9_0_0-shap_0_46_0"]))))
+    done = merge.merge(artifacts, results)
+    assert done["not_rerun"] == [("cpu", NUMPY)]  # a planned cell with no earlier record has nothing to keep
+    assert (store.raw_dir(results) / f"{NUMPY}.json").read_bytes() == (
+        FIXTURES / "previous" / "raw" / f"{NUMPY}.json").read_bytes()
+    run = "https://github.com/o/r/actions/runs/7"
+    note = f"not re-run this week (shard failed: {run})"
+    assert merge.read_status(results)["not_rerun"] == [
+        {"cell": NUMPY, "kind": "cpu", "shard": "torch 1.13.1 on cpu", "run": run, "note": note}]
+    report.write(results)
+    assert f"- {NUMPY}: {note} [cpu]" in (results / "COMPATIBILITY.md").read_text()
+    matrix = json.loads((results / "matrix.json").read_text())
+    assert {"note": f"{note} [cpu]", "cells": [NUMPY]} in matrix["notes"]  # the page shows it beside the cell
+    # the next run re-runs it: the mark goes
+    shutil.copy(FIXTURES / "artifacts" / "cpu" / "raw" / f"{NUMPY}.json", artifacts / "cpu" / "raw")
+    assert merge.merge(artifacts, results)["not_rerun"] == [] and merge.read_status(results)["not_rerun"] == []
+    assert merge.status_markdown(results) == ""
+
+
+def test_a_plan_with_every_shard_failed_is_not_an_error(tmp_path):
+    artifacts = tmp_path / "artifacts"
+    artifacts.mkdir()
+    (artifacts / merge.PLAN).write_text(json.dumps(plan_of(("torch 2.4.1 on cpu", [REGRESSED]))))
+    results = tmp_path / "results"
+    shutil.copytree(FIXTURES / "previous", results)
+    assert merge.merge(artifacts, results)["not_rerun"] == [("cpu", REGRESSED)]
+    (artifacts / merge.PLAN).write_text('{"include": [{"kind": "tpu"}]}')
+    with pytest.raises(HarnessError, match="is not a job matrix"):
+        merge.merge(artifacts, results)
+
+
+NEEDS = {"plan": {"result": "success", "outputs": {}}, "cells": {"result": "failure", "outputs": {}},
+         "gpu-cells": {"result": "skipped", "outputs": {}}}
+STATUS = {"not_rerun": [{"cell": NUMPY, "kind": "cpu", "shard": "s", "run": RUN, "note": "not re-run this week"}]}
+
+
+def test_a_failed_run_opens_one_issue_and_updates_it_while_failing():
+    failed = fleet_issue.failed_jobs(NEEDS)
+    assert failed == {"cells": "failure"}
+    opened = fleet_issue.plan(failed, STATUS, [], RUN)
+    assert opened["action"] == "open" and "`cells`: failure" in opened["body"] and NUMPY in opened["body"]
+    issues = [{"number": 3, "title": fleet_issue.TITLE, "state": "closed"},
+              {"number": 9, "title": fleet_issue.TITLE, "state": "open"}]
+    assert fleet_issue.plan(failed, STATUS, issues, RUN)["number"] == 9  # the open one: never a second issue
+
+
+def test_a_clean_run_closes_the_issue_or_does_nothing():
+    clean = fleet_issue.failed_jobs(dict(NEEDS, cells={"result": "success", "outputs": {}}))
+    issues = [{"number": 9, "title": fleet_issue.TITLE, "state": "open"}]
+    assert fleet_issue.plan(clean, {}, issues, RUN)["action"] == "close"
+    assert fleet_issue.plan(clean, {}, [], RUN) is None
+    with pytest.raises(HarnessError, match="not GitHub's needs context"):
+        fleet_issue.failed_jobs({"plan": "success"})

@@ -59,16 +59,15 @@ def test_wrong_numbers_list_check_additivity_as_never_a_remedy(problems):
     assert problems[SCRIPTED]["remedies"] == problems[SCRIPTED]["not_remedies"] == []  # fails everywhere tested
 
 
-def test_the_page_leads_with_the_problems_and_escapes_their_text(problems):
+def test_the_page_shows_the_problem_cards_and_escapes_their_text():
+    """The page's known problems are the answer cards (harness.analysis.answers, rendered by page.py), escaped."""
     matrix = json.loads((ROOT / "tests" / "fixtures" / "site" / "matrix.json").read_text())
-    matrix["known_problems"] = list(problems.values())
-    page = site.build_page(matrix, None, results_href=".")
-    assert page.index('id="known-problems"') < page.index('id="summary"')
-    assert "<b>&" not in page and "&lt;b&gt;&amp;" in page  # third-party text is escaped
-    assert f'href="./{problems[HOOK]["reproducer"]}"' in page
-    assert "check_additivity=False</code> is never a remedy" in page
-    del matrix["known_problems"]  # an older matrix.json: no section content, no error
-    assert "No case failed in these results." in site.build_page(matrix, None)
+    cards = json.loads((ROOT / "tests" / "fixtures" / "answers" / "answers.json").read_text())
+    cards["problems"][0]["sentence"]["en"] = "<b>& raised"
+    page = site.build_page(matrix, None, results_href=".", answers=cards)
+    assert page.index('id="lookup"') < page.index('id="problems"')  # the search box first, the cards below
+    assert "<b>&" not in page and "&lt;b&gt;&amp; raised" in page  # third-party text is escaped
+    assert f'href="./{cards["problems"][0]["reproducer"]["path"]}"' in page
 
 
 def test_the_real_table_is_short_enough_to_read(frozen_results):

@@ -95,4 +95,4 @@ def test_a_missing_or_stale_matrix_json_is_built_from_the_raw_results(results):
         path.touch()
     page = site.write_site(results, results / "site").read_text()
     assert "torch_2_4_1-shap_0_54_1" not in {c["cell"] for c in read_matrix(results)["cases"]}
-    assert re.search(r'data-key="cpu\|2\.4\.1\|0\.54\.1"[^>]*data-outcome-class="empty"', page)  # no cases now
+    assert re.search(r'data-key="deep\|cpu\|2\.4\.1\|0\.54\.1"[^>]*data-outcome-class="empty"', page)  # no cases now

@@ -2,8 +2,8 @@
 
 A page is built from the site fixture with three cases turned into the kinds it lacks (a silent mismatch, a crash,
 a timeout); the server's chips, the script's chips (after a filter round trip) and the legend are compared in
-headless Chromium, and the cell colours are checked under simulated deuteranopia and protanopia (Machado et al.
-2009), where the old green/red pair collapses.
+headless Chromium, and the chip colours are checked under simulated deuteranopia and protanopia (Machado et al.
+2009), where the old green/red pair collapses (the cell colours: tests/test_site_colours.py).
 """
 import itertools
 import json
@@ -17,6 +17,7 @@ import pytest
 from harness.publish import page as site
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site" / "matrix.json"
+ANSWERS = json.loads((Path(__file__).parent / "fixtures" / "answers" / "answers.json").read_text())
 CHROMIUM = Path("/usr/bin/chromium")
 CHIP = re.compile(r'<span class="k k-(\w+)" title="[^"]*">([^<]+)<')
 # Deuteranopia and protanopia at full severity, applied to linear RGB (Machado, Oliveira & Fernandes 2009).
@@ -64,9 +65,11 @@ def test_the_old_palette_fails_the_check():
 
 
 def test_cells_show_their_split_in_the_html():
-    page = site.build_page(matrix_with_every_kind(), None)
-    cell = re.search(r'data-key="cpu\|2\.15\.0\|0\.54\.1".*?</button>', page).group(0)
-    assert CHIP.findall(cell) == [("pass", "✓1"), ("wrong", "≠1"), ("crash", "✸1"), ("timeout", "◷1")]
+    page = site.build_page(matrix_with_every_kind(), None, answers=ANSWERS)
+    cell = re.search(r'data-key="gradient\|cpu\|2\.15\.0\|0\.54\.1".*?</button>', page).group(0)
+    assert CHIP.findall(cell) == [("pass", "✓1"), ("wrong", "≠1"), ("timeout", "◷1")]
+    other = re.search(r'data-key="deep\|cpu\|2\.15\.0\|0\.54\.1".*?</button>', page).group(0)
+    assert CHIP.findall(other) == [("crash", "✸1")]
     assert "1 silently wrong" in cell  # the words, for a screen reader and the tooltip
 
 
@@ -78,7 +81,7 @@ def page(tmp_path_factory):
 
     folder = tmp_path_factory.mktemp("encoding")
     (folder / "matrix.json").write_text(json.dumps(matrix_with_every_kind()))
-    built = site.write_site(folder, folder / "site")
+    built = site.write_site(folder, folder / "site", answers=ANSWERS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox"])
         tab = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -99,10 +102,11 @@ def test_browser_chips_match_the_server_and_survive_filters(page):
     server = {key: [list(chip) for chip in CHIP.findall(body)] for key, body in
               re.findall(r'data-key="([^"]+)".*?<span class="kinds">(.*?)</span></button>', built.read_text())}
     assert chips_in(tab) == server
-    assert server["cpu|2.4.1|0.44.1"] == [["pass", "✓4"], ["check", "!1"], ["raised", "✕1"]]
+    assert server["deep|cpu|2.4.1|0.44.1"] == [["pass", "✓1"], ["check", "!1"], ["raised", "✕1"]]
+    assert server["gradient|cpu|2.4.1|0.44.1"] == [["pass", "✓3"]]
     tab.select_option("#f-model", "mlp")
     filtered = chips_in(tab)
-    assert filtered != server and all(sum(int(t[1:]) for _, t in v) <= 2 for v in filtered.values())
+    assert filtered != server and all(sum(int(t[1:]) for _, t in v) <= 1 for v in filtered.values())
     tab.select_option("#f-model", "")
     assert chips_in(tab) == server and errors == []
 
@@ -115,18 +119,14 @@ def test_legend_symbols_and_colours_differ(page, tmp_path):
     assert [(symbol, words) for _, symbol, text, _ in legend for words in [text[len(symbol):]]] == [
         (symbol, words) for _, symbol, words in site.KINDS]
     chip_colours = {kind: [int(x) for x in re.findall(r"\d+", colour)[:3]] for kind, _, _, colour in legend}
-    cells = tab.eval_on_selector_all("#legend-cells .swatch", """s => s.map(x => [x.className.split('c-')[1],
-        getComputedStyle(x).backgroundColor])""")
-    cell_colours = {cls: [int(x) for x in re.findall(r"\d+", colour)[:3]] for cls, colour in cells}
-    for colours, names in ((chip_colours, list(chip_colours)), (cell_colours, ("pass", "partial", "fail"))):
-        for a, b in itertools.combinations(names, 2):
-            for matrix in (DEUTERANOPIA, PROTANOPIA):
-                assert apart(colours[a], colours[b], matrix) >= APART, (a, b)
+    for a, b in itertools.combinations(chip_colours, 2):
+        for matrix in (DEUTERANOPIA, PROTANOPIA):
+            assert apart(chip_colours[a], chip_colours[b], matrix) >= APART, (a, b)
     assert len({tuple(c) for c in chip_colours.values()}) == 7
     folder = Path(os.environ.get("SITE_SCREENSHOT_DIR") or tmp_path)
     folder.mkdir(parents=True, exist_ok=True)
     shot = folder / "site-encoding.png"
-    tab.locator("#summary").screenshot(path=str(shot))
+    tab.locator("#grids").screenshot(path=str(shot))
     print(f"screenshot: {shot}")
     assert shot.stat().st_size > 10_000 and errors == []
 
@@ -145,8 +145,8 @@ def test_the_page_folder_ships_its_data_and_dictionary(tmp_path):
 
 def test_a_cells_cases_carry_their_kind(page):
     tab, _, errors = page
-    tab.click('button.cell[data-key="cpu|2.15.0|0.54.1"]')
+    tab.click('button.cell[data-key="gradient|cpu|2.15.0|0.54.1"]')
+    tab.wait_for_selector("#details tbody .badge")
     badges = tab.eval_on_selector_all("#details tbody .badge", "bs => bs.map(b => [b.textContent, b.title])")
-    assert sorted(badges) == sorted([["✓ pass", "pass"], ["≠ mismatch", "silently wrong"], ["✸ crash", "crash"],
-                                     ["◷ timeout", "timeout"]])
+    assert sorted(badges) == sorted([["✓ pass", "pass"], ["≠ mismatch", "silently wrong"], ["◷ timeout", "timeout"]])
     assert errors == []

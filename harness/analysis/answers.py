@@ -784,6 +784,8 @@ def summary(frame: pd.DataFrame, families: list[dict]) -> list[dict]:
         sub = ran[ran["explainer"] == explainer]
         for axis in AXES:
             shares = {v: (int((g["outcome"] == PASS).sum()), len(g)) for v, g in sub.groupby(axis)}
+            if not shares:  # this explainer did not run here (a grid of one explainer, or --model)
+                continue
             top = max(p / t for p, t in shares.values())
             for version, (p, t) in sorted(shares.items(), key=lambda kv: Version(kv[0])):
                 if p / t < 0.6 * top:

@@ -39,9 +39,9 @@ from packaging.version import Version
 from ..analysis import answers
 from ..analysis.signatures import normalize
 from ..errors import HarnessError, OptionParser, command
-from . import reproducers
 from ..records.outcomes import RAN
 from .matrix_file import read_matrix
+from ..records.row import Row, matrix_of, rows
 
 SIMILAR = 0.6  # Dice overlap of word sets: "the same message reworded"
 COVERED = 0.8  # share of a paste's content words that one recorded message holds: a short paste, cut or reworded
@@ -339,46 +339,44 @@ def _versions(values) -> list[str]:
     return sorted({v for v in values if v}, key=Version)
 
 
-def _cells(rows) -> list[str]:
-    pairs = sorted({(r["torch"], r["shap"]) for r in rows}, key=lambda p: (Version(p[0]), Version(p[1])))
-    return [f"{t}/{s}" for t, s in pairs]
+def _cells(pairs) -> list[str]:
+    """(torch, shap) pairs as sorted "torch/shap" labels."""
+    ordered = sorted(set(pairs), key=lambda p: (Version(p[0]), Version(p[1])))
+    return [f"{t}/{s}" for t, s in ordered]
 
 
 def problems(matrix: dict) -> list[dict]:
     """One entry per failure signature of a matrix.json: its messages, cases, cells, ranges and a reproducer."""
-    cases = matrix.get("cases") if isinstance(matrix, dict) else None
-    if not isinstance(cases, list) or not cases:
+    if not isinstance(matrix, dict) or not matrix.get("cases"):
         raise HarnessError("matrix.json has no case rows (expected {\"cases\": [...]}): run nox -s report")
-    catalogue = {e["signature"]: e for e in (matrix.get("catalogue") or {}).get("signatures", [])}
-    known = {p["signature"]: p for p in matrix.get("known_problems") or []}
-    by_signature: dict[str, list[dict]] = {}
-    for case in cases:
-        if case.get("signature"):
-            by_signature.setdefault(case["signature"], []).append(case)
+    typed = matrix_of(matrix)
+    by_signature: dict[str, list[Row]] = {}
+    for row in typed.rows:
+        if row.signature:
+            by_signature.setdefault(row.signature, []).append(row)
     out = []
     for n, (sig, rows) in enumerate(sorted(by_signature.items(), key=lambda item: -len(item[1])), 1):
-        typed = re.match(r"^[\w-]+: (\w+): (.*)$", sig, re.S)
-        kind = rows[0].get("error_type") or (typed.group(1) if typed else None)
-        texts = {normalize(r.get("error_message") or "", limit=None) for r in rows}
-        texts |= {normalize(r.get("shap_check_message") or "", limit=None) for r in rows}
-        texts = sorted(t for t in texts if t) or [typed.group(2) if typed else sig.split(": ", 1)[-1]]
-        keys = {(r["model"], r["explainer"], r["device"]) for r in rows}
-        elsewhere = [c for c in cases if (c["model"], c["explainer"], c["device"]) in keys and c.get("outcome") in RAN
-                     and (c["torch"], c["shap"]) not in {(r["torch"], r["shap"]) for r in rows}]
-        entry = catalogue.get(sig) or {}
-        reproducer = next((r for r in rows if r.get("reproducer")), None)
+        parts = re.match(r"^[\w-]+: (\w+): (.*)$", sig, re.S)
+        kind = rows[0].error_type or (parts.group(1) if parts else None)
+        texts = {normalize(text, limit=None) for r in rows for text in (r.error_message, r.shap_check_message) if text}
+        texts = sorted(t for t in texts if t) or [parts.group(2) if parts else sig.split(": ", 1)[-1]]
+        keys = {r.case for r in rows}
+        where = {(r.torch, r.shap) for r in rows}
+        elsewhere = [c for c in typed.rows if c.case in keys and c.outcome in RAN and (c.torch, c.shap) not in where]
+        entry = typed.signatures.get(sig, {})
+        known = typed.problems.get(sig, {})
+        reproducer = next((r for r in rows if r.reproducer), None)
         out.append({
-            "id": entry.get("id") or f"S{n}", "signature": sig, "outcome": rows[0]["outcome"], "type": kind,
+            "id": entry.get("id") or f"S{n}", "signature": sig, "outcome": rows[0].outcome, "type": kind,
             "texts": texts, "n_cases": len(rows),
-            "models": sorted({r["model"] for r in rows}), "explainers": sorted({r["explainer"] for r in rows}),
-            "devices": sorted({r["device"] for r in rows}),
-            "cells": _cells(rows), "instead": elsewhere,
-            "summary": entry.get("summary") or "", "ranges": entry.get("ranges") or {},
-            "reproducer": reproducer and reproducer.get("reproducer"),
-            "reproducer_command": reproducer and reproducers.command_of(matrix, reproducer),
+            "models": sorted({r.model for r in rows}), "explainers": sorted({r.explainer for r in rows}),
+            "devices": sorted({r.device for r in rows}),
+            "cells": _cells(where), "instead": elsewhere,
+            "summary": entry.get("summary", ""), "ranges": entry.get("ranges", {}),
+            "reproducer": reproducer and reproducer.reproducer,
+            "reproducer_command": reproducer and typed.command(reproducer),
             # verified remedies and advice that does not work, as the known-problems table has them
-            "remedies": (known.get(sig) or {}).get("remedies") or [],
-            "not_remedies": (known.get(sig) or {}).get("not_remedies") or [],
+            "remedies": known.get("remedies", []), "not_remedies": known.get("not_remedies", []),
         })
     ids = {p["signature"]: p["id"] for p in out}
     for problem in out:
@@ -387,15 +385,15 @@ def problems(matrix: dict) -> list[dict]:
     return out
 
 
-def instead(rows: list[dict], ids: dict) -> list[dict]:
+def instead(rows: list[Row], ids: dict) -> list[dict]:
     """What the same cases give in the cells where the signature does not appear, grouped by what each case gives.
 
     One line per distinct outcome of the cases, so "3 pass, 3 become shap's check" is never shown as "passes".
     """
     per_cell: dict[tuple, dict] = {}
     for r in rows:
-        label = "pass" if r["outcome"] == "pass" else f"{ids.get(r.get('signature'), '')} {r.get('signature') or r['outcome']}".strip()
-        per_cell.setdefault((r["torch"], r["shap"]), {}).setdefault(label, set()).add(r["model"])
+        label = "pass" if r.outcome == "pass" else f"{ids.get(r.signature, '')} {r.signature or r.outcome}".strip()
+        per_cell.setdefault((r.torch, r.shap), {}).setdefault(label, set()).add(r.model)
     groups: dict[tuple, list] = {}
     for cell, labels in per_cell.items():
         key = tuple(sorted(((label, tuple(sorted(models))) for label, models in labels.items()),
@@ -403,17 +401,17 @@ def instead(rows: list[dict], ids: dict) -> list[dict]:
         groups.setdefault(key, []).append(cell)
     out = [{"outcomes": [{"label": label, "models": list(models)} for label, models in key],
             "all_pass": [label for label, _ in key] == ["pass"],
-            "cells": _cells({"torch": t, "shap": s} for t, s in cells)} for key, cells in groups.items()]
+            "cells": _cells(cells)} for key, cells in groups.items()]
     return sorted(out, key=lambda g: (not g["all_pass"], -len(g["cells"])))
 
 
 def coverage(matrix: dict) -> dict:
     """What these results cover, for "not observed": versions, cells, cases and the grid lines of the run."""
-    cases = [c for c in matrix["cases"] if c.get("outcome") not in ("skip", "n/a")]
-    return {"torch": _versions(c.get("torch") for c in cases), "shap": _versions(c.get("shap") for c in cases),
-            "python": _versions(c.get("python") for c in cases), "cells": len({c.get("cell") for c in cases}),
-            "cases": len(cases), "models": len({c.get("model") for c in cases}),
-            "grids": [line.lstrip("- ") for line in matrix.get("runs") or [] if line.startswith("- grid")]}
+    cases = [c for c in rows(matrix) if c.outcome not in ("skip", "n/a")]
+    return {"torch": _versions(c.torch for c in cases), "shap": _versions(c.shap for c in cases),
+            "python": _versions(c.python for c in cases), "cells": len({c.cell for c in cases}),
+            "cases": len(cases), "models": len({c.model for c in cases}),
+            "grids": [line.lstrip("- ") for line in matrix.get("runs", []) if line.startswith("- grid")]}
 
 
 WORDS = {  # the terminal's own words; the card's sentences come from harness.analysis.answers

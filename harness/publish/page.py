@@ -2,12 +2,15 @@
 
     python -m harness.publish.page --results results [--diff PATH] [--out results/site]
 
-COMPATIBILITY.md answers "does my pair work?"; the page answers the next questions
-(which models, which error, how slow, what changed) without a server: one
-self-contained ``index.html`` with a heatmap per device, filters and a details panel.
-Everything it needs (CSS, JS, the case rows as JSON) is inline and it makes no
-network request, so it can be opened from disk, kept as a CI artifact or served from
-anywhere.
+A reader comes with one of three questions (I got this error / I have this kind of
+model / I have these versions); the first screen answers them with the cards of
+harness.analysis.answers, in English or Simplified Chinese. Below come one heatmap per
+explainer and device, coloured by pass share, and the cases of a cell.
+
+``index.html`` carries everything the first load needs (CSS, JS, the answers, the
+grids); a cell's case rows are in ``cells/<cell>.js``, loaded by a ``<script src>`` when
+the cell is opened, which works from disk (file://, where fetch() of JSON does not)
+and on any static host. The first load makes no network request.
 
 Error messages are third-party text, so everything is escaped: Jinja2 autoescape in
 the HTML, ``<``, ``>`` and ``&`` as ``\\uXXXX`` in the embedded JSON (a message cannot
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import shutil
 import sys
 from collections import Counter
@@ -38,13 +42,24 @@ from .matrix_file import read_matrix
 from ..records.store import raw_dir, read_cells, read_json, row_order, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
+CELLS = "cells"  # the folder beside index.html with one <cell>.js of case rows per cell
 # A verdict with no pass count: (colour class, label, sub-label) of its heatmap cell.
 VERDICT_WORDS = {"empty": ("empty", "–", ""), outcomes.NA: ("na", "n/a", ""),
                  outcomes.INSTALL_ERROR: ("install", "install", "error"), "not-run": ("notrun", "not run", "")}
+# A cell that ran is coloured by its pass share, one of four steps; "na" also colours install errors, and "not run"
+# is the same grey hatched. The fills stay >= 20 CIEDE2000 apart under deuteranopia, protanopia and tritanopia
+# (Machado 2009; tests/test_site_colours.py): a blue-to-orange ramp whose steps also differ in lightness.
+SHARES = (("all", "#08306b", "#ffffff"), ("most", "#6b8fd6", "#000000"), ("few", "#e8912a", "#000000"),
+          ("none", "#8c2200", "#ffffff"), ("na", "#e3e3e3", "#000000"))
+OUTCOME_COLOURS = {name: fill for name, fill, _ in SHARES}
 # What a user of the pair would see, in the order a heatmap cell lists it: (kind, symbol, words). Each kind has a
-# symbol and an Okabe-Ito colour (site.css), so neither colour vision nor hover is needed to read a cell.
+# symbol, so neither colour vision nor hover is needed to read a cell.
 KINDS = (("pass", "✓", "pass"), ("wrong", "≠", "silently wrong"), ("check", "!", "shap's check raised"),
          ("raised", "✕", "raised"), ("crash", "✸", "crash"), ("timeout", "◷", "timeout"), ("notrun", "○", "not run"))
+# One letter per kind, for the per-model marks the model filter recounts from ("." = no such case).
+MARKS = {"pass": "p", "wrong": "w", "check": "c", "raised": "r", "crash": "x", "timeout": "t", "notrun": "n"}
+STRINGS = json.loads((TEMPLATES / "strings.json").read_text(encoding="utf-8"))
+LANGUAGES = (("en", "en", "EN"), ("zh", "zh-Hans", "中文"))  # (key in a text object, lang attribute, switch label)
 # The data behind the page and its dictionary (harness.publish.report writes them); the page folder ships those present.
 DATA_FILES = ("matrix.csv", "matrix.json", "matrix.schema.json", "datapackage.json")
 DIFF_LISTS = ("newly_broken", "newly_fixed", "resolved_changes", "timing_changes", "added_cells", "removed_cells")
@@ -54,17 +69,6 @@ def check_matrix(matrix) -> list[dict]:
     """The case rows of a matrix.json document; a foreign or empty document is an error (typed: records.row.rows)."""
     rows(matrix)
     return matrix["cases"]
-
-
-def check_problems(problems) -> list[dict]:
-    """The known-problems rows of a matrix.json (absent in older ones: none shown)."""
-    if problems is None:
-        return []
-    if not isinstance(problems, list) or not all(isinstance(p, dict) and isinstance(p.get("id"), str)
-                                                 and isinstance(p.get("signature"), str) for p in problems):
-        raise HarnessError("matrix.json's known_problems is not a list of problems with an id and a signature")
-    keys = ("models", "explainers", "devices", "bisected", "remedies", "not_remedies")
-    return [{**p, **{k: p.get(k) or [] for k in keys}, "ranges": p.get("ranges") or {}} for p in problems]
 
 
 def check_diff(diff) -> dict:
@@ -92,6 +96,11 @@ def kinds(cases: list[dict]) -> list[dict]:
     return [{"kind": k, "symbol": sym, "words": words, "n": counts[k]} for k, sym, words in KINDS if counts[k]]
 
 
+def share_class(passed: int, ran: int) -> str:
+    """The colour step of a pass share (SHARES): all, half or more, under half, none."""
+    return "all" if passed == ran else "none" if passed == 0 else "most" if 2 * passed >= ran else "few"
+
+
 def summarize(cases: list[dict]) -> dict:
     """Colour class, label, tooltip and kind chips of one heatmap cell, from its verdict (records.outcomes.verdict)."""
     found = verdict(cases[0].get("cell_status") if cases else None, [c["outcome"] for c in cases])
@@ -103,24 +112,17 @@ def summarize(cases: list[dict]) -> dict:
     sub = "import error" if found.kind == outcomes.IMPORT_ERROR else f"py{python}" if python else ""
     if cases[0].get("constraints"):
         sub += f" · {cases[0]['constraints']}"
-    cls = outcomes.FAIL if found.kind == outcomes.IMPORT_ERROR else found.kind
-    return {"cls": cls, "label": found.label, "sub": sub, "counts": counts, "kinds": kinds(cases)}
+    return {"cls": share_class(found.passed, found.ran), "label": found.label, "sub": sub, "counts": counts,
+            "kinds": kinds(cases)}
 
 
-def filtered_verdicts(by_key: dict[str, list[dict]]) -> dict[str, dict[str, list[str]]]:
-    """Every heatmap cell's [class, label, sub-label] under each model and explainer filter ("MODEL|EXPLAINER", ""
-    for all), so that site.js reads the verdict instead of repeating its rule."""
-    found = {}
-    for key, cases in by_key.items():
-        models, explainers = [""] + sorted({c["model"] for c in cases}), [""] + sorted({c["explainer"] for c in cases})
-        found[key] = {}
-        for m in models:
-            for e in explainers:
-                kept = [c for c in cases if m in ("", c["model"]) and e in ("", c["explainer"])]
-                if kept:
-                    summary = summarize(kept)
-                    found[key][f"{m}|{e}"] = [summary["cls"], summary["label"], summary["sub"]]
-    return found
+def marks(cases: list[dict], models: list[str]) -> str:
+    """One letter (MARKS) per model of the page for a heatmap cell's cases, so that the model filter can recount
+    the cell in the browser without its case rows."""
+    by_model = {}
+    for c in cases:
+        by_model.setdefault(c["model"], MARKS[kind_of(c)])
+    return "".join(by_model.get(m, ".") for m in models)
 
 
 def grid_devices(cases: list[dict]) -> list[str]:
@@ -219,60 +221,123 @@ def grid_notes(matrix: dict) -> tuple[list[str], dict[str, list[int]]]:
     return [n["note"] for n in notes], by_cell
 
 
-def _cell_of(cases: list[dict]) -> str | None:
-    return cases[0]["cell"] if cases else None
+def cell_file(cell: str) -> str:
+    """The file name of a cell's case rows (a supplied environment's id may hold any character)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", cell) + ".js"
 
 
-def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", downloads: tuple = ()) -> str:
-    """The whole page as one HTML string; ``results_href`` is the results folder seen from the page."""
-    cases = check_matrix(matrix)
-    diff = check_diff(diff) if diff is not None else None
-    torches = row_order((c["torch"], row_of(c)) for c in cases)
-    shaps = sorted({c["shap"] for c in cases}, key=Version)
-    by_key: dict[str, list[dict]] = {}
-    for c in cases:
-        by_key.setdefault(f"{c['device']}|{row_of(c)}|{c['shap']}", []).append(c)
-    devices = grid_devices(cases)
-    pairs = device_pairs(cases)
-    problems = check_problems(matrix.get("known_problems"))
-    notes, cell_notes = grid_notes(matrix)
-    grids = [{"device": d, "rows": [{"torch": t, "cells": [
-        {"key": f"{d}|{t}|{s}", "torch": t, "shap": s, **summarize(by_key.get(f"{d}|{t}|{s}", [])),
-         "notes": cell_notes.get(_cell_of(by_key.get(f"{d}|{t}|{s}", [])), [])}
-        for s in shaps]} for t in torches]} for d in devices]
-    # Null and empty fields are dropped: the script treats absent and null alike, and the page stays small.
-    slim = [{**{k: v for k, v in c.items() if v is not None and v != ""}, "kind": kind_of(c)} for c in cases]
-    # A reproducer's command and an explainer's criterion are kept once in matrix.json; the details show them per case.
+def slim_cases(matrix: dict, cases: list[dict]) -> list[dict]:
+    """The case rows as the details panel shows them: null and empty fields dropped, the kind, the reproducer's
+    command and the explainer's criterion added (matrix.json keeps those once)."""
     criteria = matrix.get("criteria") or {}
+    slim = [{**{k: v for k, v in c.items() if v is not None and v != ""}, "kind": kind_of(c)} for c in cases]
     for c in slim:
         if c.get("reproducer"):
             c["reproducer_command"] = reproducers.command_of(matrix, c)
         if c.get("outcome") in ("pass", "mismatch") and c["explainer"] in criteria:
             c.setdefault("additivity_criterion", criteria[c["explainer"]])
-    data = {"cases": slim, "resultsHref": results_href, "verdicts": filtered_verdicts(by_key), "kinds": KINDS,
-            "lookup": {"problems": lookup.problems(matrix), "coverage": lookup.coverage(matrix)}}  # lookup.js
+    return slim
+
+
+def cell_scripts(matrix: dict) -> dict[str, str]:
+    """``cells/<cell>.js`` for every cell: its case rows, handed to the page's ``harnessCell`` when loaded."""
+    by_cell: dict[str, list[dict]] = {}
+    for c in slim_cases(matrix, check_matrix(matrix)):
+        by_cell.setdefault(c["cell"], []).append(c)
+    return {cell_file(cell): f"window.harnessCell({script_json(cell)},{script_json(rows)});\n"
+            for cell, rows in by_cell.items()}
+
+
+def build_answers(matrix: dict, results: Path | None = None) -> dict:
+    """The answer cards (harness.analysis.answers): summary, kinds of model, problems, cells, in both languages."""
+    from ..analysis import answers  # the cards' sentences are built there, for the page, Markdown and lookup
+
+    return answers.build(matrix, results)
+
+
+def text_of(value, language: str) -> str:
+    """One language of a text object {"en": ..., "zh": ...}; a plain string (a name, a version) stays as it is."""
+    if isinstance(value, dict):
+        return str(value.get(language) or value.get("en") or "")
+    return "" if value is None else str(value)
+
+
+def heatmaps(cases: list[dict], models: list[str], cell_notes: dict) -> tuple[list[dict], dict[str, str]]:
+    """One heatmap per explainer and device where a case ran (rows torch, columns shap), and each heatmap cell's
+    per-model marks for the model filter, by the cell's key "explainer|device|row|shap"."""
+    torches = row_order((c["torch"], row_of(c)) for c in cases)
+    shaps = sorted({c["shap"] for c in cases}, key=Version)
+    by_key: dict[str, list[dict]] = {}
+    for c in cases:
+        by_key.setdefault(f"{c['explainer']}|{c['device']}|{row_of(c)}|{c['shap']}", []).append(c)
+    ran = {(c["explainer"], c["device"]) for c in cases if c["outcome"] in RAN}
+    explainers = [e for e in outcomes.EXPLAINERS if any(c["explainer"] == e for c in cases)]
+    explainers += sorted({c["explainer"] for c in cases} - set(explainers))
+    grids, found = [], {}
+    for e in explainers:
+        for d in grid_devices(cases):
+            if (e, d) not in ran:
+                continue
+            rows = []
+            for t in torches:
+                cells = []
+                for s in shaps:
+                    key = f"{e}|{d}|{t}|{s}"
+                    here = by_key.get(key, [])
+                    found[key] = marks(here, models)
+                    cells.append({"key": key, "torch": t, "shap": s, **summarize(here),
+                                  "file": cell_file(here[0]["cell"]) if here else "",
+                                  "notes": cell_notes.get(here[0]["cell"] if here else None, [])})
+                rows.append({"torch": t, "cells": cells})
+            grids.append({"explainer": e, "device": d, "rows": rows})
+    return grids, found
+
+
+def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", downloads: tuple = (),
+               answers: dict | None = None) -> str:
+    """The whole page as one HTML string; ``results_href`` is the results folder seen from the page, ``answers``
+    the cards (default: harness.analysis.answers.build of the matrix)."""
+    cases = check_matrix(matrix)
+    diff = check_diff(diff) if diff is not None else None
+    answers = answers if answers is not None else build_answers(matrix)
+    models = sorted({c["model"] for c in cases})
+    notes, cell_notes = grid_notes(matrix)
+    grids, cell_marks = heatmaps(cases, models, cell_notes)
+    pairs = device_pairs(cases)
+    shaps = sorted({c["shap"] for c in cases}, key=Version)
+    # what lookup.js matches and sets aside on (harness.publish.lookup.problems has the evidence for the terminal too)
+    matchable = [{k: p.get(k) for k in ("id", "signature", "outcome", "type", "texts", "n_cases", "models", "explainers",
+                                        "devices", "cells")} for p in lookup.problems(matrix)]
+    data = {"resultsHref": results_href, "cellsHref": CELLS, "models": models, "marks": cell_marks, "kinds": KINDS,
+            "families": {f["id"]: [m["name"] for m in f["models"]] for f in answers.get("families") or []},
+            "strings": STRINGS, "answers": answers, "lookup": {"problems": matchable, "coverage": lookup.coverage(matrix)}}
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(seconds=_seconds, ratio=_ratio, small=_small)
+    env.globals.update(strings=STRINGS, languages=LANGUAGES, text_of=text_of)
+    devices = grid_devices(cases)
     return env.get_template("site.html.j2").render(
         grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases), notes=notes,
         unrun=sorted(({c["device"] for c in cases} | set((matrix.get("devices") or {}).get("left_out") or {}))
                      - set(devices)),
-        models=sorted({c["model"] for c in cases}), explainers=sorted({c["explainer"] for c in cases}),
-        data_json=script_json(data), pairs=pairs, problems=problems, results_href=results_href, kinds=KINDS,
+        models=models, answers=answers, families={f["id"]: f for f in answers.get("families") or []},
+        data_json=script_json(data), pairs=pairs, results_href=results_href, kinds=KINDS, shares=SHARES,
         downloads=downloads, tally={
             "compared": sum(p["ok"] is not None for p in pairs), "agree": sum(p["ok"] is True for p in pairs),
             "differ": sum(p["cpu"] not in (p["cuda"], "not run") for p in pairs)},
     )
 
 
-def write_site(results_dir, out_dir, diff_path=None) -> Path:
-    """Build the page from ``results_dir/matrix.json`` (and a diff file) into ``out_dir/index.html``."""
+def write_site(results_dir, out_dir, diff_path=None, answers: dict | None = None) -> Path:
+    """Build the page from ``results_dir/matrix.json`` (and a diff file) into ``out_dir/index.html`` and the cells'
+    case rows into ``out_dir/cells/``."""
     results_dir, out_dir = Path(results_dir), Path(out_dir)
     matrix = read_matrix(results_dir)
+    check_matrix(matrix)  # a foreign document is one line, before the answers read it
     documents = read_cells(results_dir) if raw_dir(results_dir).is_dir() else []
     diff = read_json(Path(diff_path), "diff file") if diff_path else None
     downloads = tuple(name for name in DATA_FILES if (results_dir / name).is_file())
-    page = build_page(matrix, diff, results_href=".", downloads=downloads)
+    answers = answers if answers is not None else build_answers(matrix, results_dir)
+    page = build_page(matrix, diff, results_href=".", downloads=downloads, answers=answers)
     target = out_dir / "index.html"
     try:
         if results_dir.resolve() != out_dir.resolve():
@@ -282,6 +347,11 @@ def write_site(results_dir, out_dir, diff_path=None) -> Path:
                 shutil.copyfile(results_dir / name, out_dir / name)
         # reproducers are generated, not kept in git: the page ships one per problem and case, where its links point
         reproducers.write_site(documents, out_dir)
+        shutil.rmtree(out_dir / CELLS, ignore_errors=True)  # a cell that is gone leaves no stale file behind
+        (out_dir / CELLS).mkdir(parents=True)
+        for name, script in cell_scripts(matrix).items():
+            write_atomic(out_dir / CELLS / name, script)
+            (out_dir / CELLS / name).chmod(0o644)
         write_atomic(target, page)
         target.chmod(0o644)  # a page is for reading: not the private mode of the temporary file
     except OSError as exc:

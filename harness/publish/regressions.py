@@ -25,6 +25,7 @@ from tabulate import tabulate
 
 from . import reproducers
 from ..records import store
+from ..records.merge import run_link
 from ..errors import HarnessError, OptionParser, command
 from ..plan.cells import session_name
 
@@ -147,10 +148,11 @@ class GitHub:
         except (urllib.error.URLError, OSError) as exc:
             raise HarnessError(f"GitHub API {method} {path}: {exc}") from None
 
-    def regression_issues(self) -> list[dict]:
+    def regression_issues(self, label: str = LABEL) -> list[dict]:
+        """Every issue (open or closed) with the label, as {number, title, state}."""
         issues, page = [], 1
         while True:
-            query = urllib.parse.urlencode({"state": "all", "labels": LABEL, "per_page": 100, "page": page})
+            query = urllib.parse.urlencode({"state": "all", "labels": label, "per_page": 100, "page": page})
             batch = self.call("GET", f"/issues?{query}")
             issues += [{"number": i["number"], "title": i["title"], "state": i["state"]}
                        for i in batch if "pull_request" not in i]
@@ -158,14 +160,14 @@ class GitHub:
                 return issues
             page += 1
 
-    def ensure_label(self) -> None:
+    def ensure_label(self, label: str = LABEL) -> None:
         """Create the label if missing, so that new issues keep it and are found next week."""
         try:
-            self.call("GET", f"/labels/{LABEL}")
+            self.call("GET", f"/labels/{label}")
         except HarnessError as problem:
             if "HTTP 404" not in str(problem):
                 raise
-            self.call("POST", "/labels", {"name": LABEL, "color": "d93f0b",
+            self.call("POST", "/labels", {"name": label, "color": "d93f0b",
                                           "description": "opened by the scheduled torch x shap matrix"})
 
     def apply(self, action: dict, run_url: str) -> None:
@@ -178,14 +180,6 @@ class GitHub:
         elif action["action"] == "close":
             self.call("POST", f"/issues/{action['number']}/comments", {"body": action["comment"]})
             self.call("PATCH", f"/issues/{action['number']}", {"state": "closed", "state_reason": "completed"})
-
-
-def run_link() -> str:
-    run_id = os.environ.get("GITHUB_RUN_ID")
-    if not run_id:
-        return "a local run (no GITHUB_RUN_ID)"
-    server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
-    return f"{server}/{os.environ.get('GITHUB_REPOSITORY', '')}/actions/runs/{run_id}"
 
 
 @command

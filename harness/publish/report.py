@@ -30,7 +30,7 @@ from ..cell import oracles
 from ..cell.remedies import REGISTRY as REMEDIES
 from ..errors import HarnessError, command
 from . import matrix_file, reproducers
-from ..records import outcomes, store
+from ..records import merge, outcomes, store
 from ..records.model import CaseRecord, CellInfo, CellRecord, cell_record
 from ..records.outcomes import verdict
 from ..records.row import ONCE_PER_EXPLAINER, Row, integer_columns
@@ -398,7 +398,8 @@ def write(results: Path) -> dict:
     rows = json.loads(tidy.to_json(orient="records"))
     payload = {"schema": store.SCHEMA_VERSION, "runs": provenance(documents), "devices": covered,
                "criteria": dict(zip(criteria["explainer"], criteria["additivity_criterion"])),
-               "notes": grid_notes(documents), "known_problems": problems, "catalogue": catalogue_data,
+               "notes": grid_notes(documents) + merge.status_notes(results),  # fleet: the cells not re-run
+               "known_problems": problems, "catalogue": catalogue_data,
                "reproducers": reproducers.index(documents)}
     store.write_atomic(results / "matrix.json", store.json_with_cases(dict(payload, cases=rows)))
     store.write_atomic(results / SCHEMA.name, matrix_file.schema_text())
@@ -406,7 +407,8 @@ def write(results: Path) -> dict:
                        json.dumps(datapackage(schema, list(table)), indent=1, ensure_ascii=False) + "\n")
     from . import markdown  # it renders with this module's grids: imported here, not at the top
     cards = answers.build(dict(payload, cases=rows), results)
-    store.write_atomic(results / "COMPATIBILITY.md", markdown.render(frame, documents, catalogue_data, problems, cards))
+    store.write_atomic(results / "COMPATIBILITY.md", markdown.render(frame, documents, catalogue_data, problems, cards)
+                       + merge.status_markdown(results))  # fleet: cells a failed shard did not re-run
     return {"cells": len(documents), "outcomes": frame["outcome"].value_counts().to_dict(),
             "signatures": int(frame["signature"].nunique()), "transitions": len(catalogue_data["transitions"]),
             "reproducers": len(payload["reproducers"]), "rows": len(tidy)}

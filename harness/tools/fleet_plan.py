@@ -10,8 +10,8 @@ apart, for the plan job to record. GPU shards run only the cuda cases
 (``--device cuda``): the CPU ones come from the CPU shards. With
 ``--gpu-python``, the GPU runner's own environment is tested instead, in one
 shard with no install (``nox -s supplied``). The matrix goes to
-``$GITHUB_OUTPUT`` when it is set (``matrix=``, ``shards=``, ``na=``), else
-to stdout.
+``$GITHUB_OUTPUT`` when it is set (``matrix=``, ``shards=`` for the CPU
+shards, ``gpu_matrix=``, ``gpu_shards=``, ``na=``), else to stdout.
 
 Each install shard's ``cache_key`` names its runner kind, torch release and
 Pythons, so CPU and GPU shards never share a uv cache entry; the workflow
@@ -145,9 +145,15 @@ def runner_label(text: str):
 
 
 def write_outputs(entries: list[dict], not_applicable: list[str], output: str | None) -> None:
-    """``matrix=``, ``shards=`` and ``na=`` lines for the workflow (or stdout when not in Actions)."""
-    lines = [f"matrix={json.dumps({'include': entries}, separators=(',', ':'))}",
-             f"shards={len(entries)}", f"na={' '.join(not_applicable)}"]
+    """``matrix=``/``shards=`` (CPU), ``gpu_matrix=``/``gpu_shards=`` and ``na=`` lines for the workflow (or stdout
+    when not in Actions). CPU and GPU shards are separate jobs, so that a GPU runner that is missing or queued never
+    holds up the CPU table."""
+    lines = []
+    for prefix, kind in (("", "cpu"), ("gpu_", "gpu")):
+        chosen = [e for e in entries if e["kind"] == kind]
+        lines += [f"{prefix}matrix={json.dumps({'include': chosen}, separators=(',', ':'))}",
+                  f"{prefix}shards={len(chosen)}"]
+    lines.append(f"na={' '.join(not_applicable)}")
     if output:
         with open(output, "a", encoding="utf-8") as handle:
             handle.write("\n".join(lines) + "\n")
