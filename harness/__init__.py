@@ -13,3 +13,11 @@
 
 A layer imports only the layers above it in this list (``harness.errors`` is shared); tests/test_layers.py checks it.
 """
+
+
+def __getattr__(name):
+    """`from torch_shap_matrix import doctor` in a notebook; loaded only when asked for (it is in the tools layer)."""
+    if name == "doctor":
+        from .tools import doctor
+        return doctor
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,6 +31,11 @@ def layer_of(path: Path) -> str:
 def harness_imports(path: Path):
     """(line, layer) of every harness import in a module, at any depth (imports inside functions too)."""
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.ImportFrom) and node.level > 0:  # the package's own imports are relative
+            package = ("harness",) + path.relative_to(HARNESS).parent.parts
+            base = package[:len(package) - node.level + 1]
+            module = base + (tuple(node.module.split(".")) if node.module else ())
+            node = ast.ImportFrom(".".join(module), node.names, 0, lineno=node.lineno)
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             parts = node.module.split(".")
             if parts[0] == "harness":

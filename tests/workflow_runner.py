@@ -668,6 +668,9 @@ class Run:
 
     # -- the stand-ins for third-party actions --
     def action(self, job, uses: str, inputs: dict, env: dict) -> dict:
+        if uses.startswith("./"):  # a local composite action: tests/composite_action.py runs its steps
+            from composite_action import run_composite
+            return run_composite(self, job, uses, inputs, env)
         name = uses.split("@")[0]
         known = {
             "actions/checkout": ({"persist-credentials", "ref"}, self.checkout),

@@ -21,11 +21,11 @@ from pathlib import Path
 import pandas as pd
 from packaging.version import Version
 
-from harness.analysis import known_problems
-from harness.analysis.catalogue import AXES
-from harness.plan.suite import MODELS_DIR, discover
-from harness.records import store
-from harness.records.outcomes import EXPLAINERS, PASS, RAN
+from . import known_problems
+from .catalogue import AXES
+from ..plan.suite import MODELS_DIR, discover
+from ..records import store
+from ..records.outcomes import EXPLAINERS, PASS, RAN
 
 LANGS = ("en", "zh")
 EXPLAINER_NAMES = {"deep": "DeepExplainer", "gradient": "GradientExplainer"}

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pandas as pd
 from packaging.version import Version
 
-from harness.records.outcomes import PASS, RAN
+from ..records.outcomes import PASS, RAN
 
 AXES = ("torch", "shap")
 CASE = ["model", "explainer", "device"]

@@ -20,8 +20,8 @@ from __future__ import annotations
 import pandas as pd
 from packaging.version import Version
 
-from harness.analysis.catalogue import AXES, CASE, PASS, RAN
-from harness.cell.remedies import REGISTRY as REMEDIES
+from .catalogue import AXES, CASE, PASS, RAN
+from ..cell.remedies import REGISTRY as REMEDIES
 
 NO_CHECK_ADDITIVITY = ("`check_additivity=False` is never a remedy: it silences shap's own check, "
                        "and the attributions stay wrong.")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from harness.records.model import CaseRecord, case_record
+from ..records.model import CaseRecord, case_record
 
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]+")
 _NUMBER = re.compile(r"(?<![A-Za-z_])[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?")

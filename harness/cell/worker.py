@@ -218,8 +218,11 @@ class Worker(object):
         torch.manual_seed(case.get("seed", 0))
         model = module.build().eval().to(device)
         generator = torch.Generator().manual_seed(case.get("seed", 0))
-        background = [torch.randn((N_BACKGROUND,) + s, generator=generator).to(device) for s in shapes]
-        samples = [torch.randn((N_EXPLAINED,) + s, generator=generator).to(device) for s in shapes]
+        if hasattr(module, "inputs"):  # doctor's saved case: the user's own background and samples
+            background, samples = ([t.to(device) for t in part] for part in module.inputs())
+        else:
+            background = [torch.randn((N_BACKGROUND,) + s, generator=generator).to(device) for s in shapes]
+            samples = [torch.randn((N_EXPLAINED,) + s, generator=generator).to(device) for s in shapes]
         context = contextlib.nullcontext()
         if case.get("remedy"):  # the same case again, changed as one code remedy says
             remedy = self.remedies.REGISTRY[case["remedy"]]

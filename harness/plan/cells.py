@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 
 from packaging.version import Version
 
-from harness.plan import grid as gridfile
-from harness.plan import pythons
-from harness.plan.index import PackageIndex
+from . import grid as gridfile
+from . import pythons
+from .index import PackageIndex
 
 
 def token(version: Version) -> str:

@@ -20,8 +20,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from harness.errors import HarnessError
-from harness.records import store
+from ..errors import HarnessError
+from ..records import store
 
 DEFAULT_INDEX = "https://pypi.org/simple"
 CACHE_SECONDS = 6 * 3600

@@ -14,12 +14,12 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from harness.plan import hostinfo
-from harness.plan.resolution import python_version, resolve
-from harness.plan.settings import SuiteSettings
-from harness.plan.suite import suite_hash
-from harness.records import store
-from harness.records.model import CellRecord
+from . import hostinfo
+from .resolution import python_version, resolve
+from .settings import SuiteSettings
+from .suite import suite_hash
+from ..records import store
+from ..records.model import CellRecord
 
 
 def key_parts(packages: dict[str, str], python: str, models: dict[str, Path], settings: SuiteSettings, devices: str,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.records.outcomes import EXPLAINERS
+from ..records.outcomes import EXPLAINERS
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,11 @@ import ast
 import hashlib
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.records.outcomes import DEVICES, EXPLAINERS
+from ..errors import HarnessError
+from ..records.outcomes import DEVICES, EXPLAINERS
 
-MODELS_DIR = Path(__file__).resolve().parents[2] / "models"
+_PACKAGED_MODELS = Path(__file__).resolve().parents[1] / "models"  # the wheel ships models/ inside the package
+MODELS_DIR = _PACKAGED_MODELS if _PACKAGED_MODELS.is_dir() else Path(__file__).resolve().parents[2] / "models"
 CELL_CODE = Path(__file__).resolve().parents[1] / "cell"
 
 

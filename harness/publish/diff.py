@@ -22,9 +22,9 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from harness.errors import OptionParser, command
-from harness.publish import report
-from harness.records import store
+from ..errors import OptionParser, command
+from . import report
+from ..records import store
 
 # A warm median is reported as changed only when it moved by this factor either
 # way AND by at least TIMING_FLOOR_S: two runs of one cell on the same idle

@@ -18,10 +18,10 @@ import os
 import sys
 from pathlib import Path
 
-from harness.errors import HarnessError, OptionParser, command
-from harness.publish.regressions import GitHub
-from harness.records import store
-from harness.records.merge import read_status, run_link
+from ..errors import HarnessError, OptionParser, command
+from .regressions import GitHub
+from ..records import store
+from ..records.merge import read_status, run_link
 
 TITLE = "Scheduled matrix run failed"
 LABEL = "matrix-fleet"

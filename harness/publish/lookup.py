@@ -36,12 +36,12 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from harness.analysis import answers
-from harness.analysis.signatures import normalize
-from harness.errors import HarnessError, OptionParser, command
-from harness.records.outcomes import RAN
-from harness.publish.matrix_file import read_matrix
-from harness.records.row import Row, matrix_of, rows
+from ..analysis import answers
+from ..analysis.signatures import normalize
+from ..errors import HarnessError, OptionParser, command
+from ..records.outcomes import RAN
+from .matrix_file import read_matrix
+from ..records.row import Row, matrix_of, rows
 
 SIMILAR = 0.6  # Dice overlap of word sets: "the same message reworded"
 COVERED = 0.8  # share of a paste's content words that one recorded message holds: a short paste, cut or reworded

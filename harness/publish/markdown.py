@@ -17,13 +17,13 @@ import re
 
 import pandas as pd
 
-from harness.analysis import answers as answer_cards
-from harness.analysis.catalogue import table as github_table
-from harness.cell import oracles
-from harness.cell.remedies import REGISTRY as REMEDIES
-from harness.publish import report
-from harness.records.model import CellRecord
-from harness.records.outcomes import CALLED, EXPLAINERS
+from ..analysis import answers as answer_cards
+from ..analysis.catalogue import table as github_table
+from ..cell import oracles
+from ..cell.remedies import REGISTRY as REMEDIES
+from . import report
+from ..records.model import CellRecord
+from ..records.outcomes import CALLED, EXPLAINERS
 
 MAX_CELL = 250
 MAX_BYTES = 30_000

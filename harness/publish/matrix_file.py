@@ -10,8 +10,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from harness.records.row import case_schema
-from harness.records.store import raw_dir, read_json
+from ..records.row import case_schema
+from ..records.store import raw_dir, read_json
 
 SCHEMA = Path(__file__).with_name("matrix.schema.json")  # the committed copy: tests/test_schema.py keeps it generated
 _TEXTS = {"type": "array", "items": {"type": "string"}}
@@ -80,11 +80,11 @@ def read_matrix(results: Path) -> dict:
     path = Path(results) / "matrix.json"
     raw = [p.stat().st_mtime for p in raw_dir(results).rglob("*.json")]
     if raw and (not path.exists() or max(raw) > path.stat().st_mtime):
-        from harness.publish import report  # pandas: loaded only when the file must be built
+        from . import report  # pandas: loaded only when the file must be built
         report.write(Path(results))
     return read_json(path, "matrix.json")
 
 
 if __name__ == "__main__":  # regenerate the committed copy: python -m harness.publish.matrix_file
-    from harness.records.store import write_atomic
+    from ..records.store import write_atomic
     write_atomic(SCHEMA, schema_text())

@@ -31,15 +31,15 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader
 from packaging.version import Version
 
-from harness.publish import lookup
-from harness.errors import HarnessError, command
-from harness.publish import reproducers
-from harness.publish.reproducers import FOLDER as REPRODUCERS
-from harness.records import outcomes
-from harness.records.outcomes import DEVICES, OUTCOMES, RAN, verdict
-from harness.records.row import rows
-from harness.publish.matrix_file import read_matrix
-from harness.records.store import raw_dir, read_cells, read_json, row_order, write_atomic
+from . import lookup
+from ..errors import HarnessError, command
+from . import reproducers
+from .reproducers import FOLDER as REPRODUCERS
+from ..records import outcomes
+from ..records.outcomes import DEVICES, OUTCOMES, RAN, verdict
+from ..records.row import rows
+from .matrix_file import read_matrix
+from ..records.store import raw_dir, read_cells, read_json, row_order, write_atomic
 
 TEMPLATES = Path(__file__).parent / "templates"
 CELLS = "cells"  # the folder beside index.html with one <cell>.js of case rows per cell
@@ -250,7 +250,7 @@ def cell_scripts(matrix: dict) -> dict[str, str]:
 
 def build_answers(matrix: dict, results: Path | None = None) -> dict:
     """The answer cards (harness.analysis.answers): summary, kinds of model, problems, cells, in both languages."""
-    from harness.analysis import answers  # the cards' sentences are built there, for the page, Markdown and lookup
+    from ..analysis import answers  # the cards' sentences are built there, for the page, Markdown and lookup
 
     return answers.build(matrix, results)
 

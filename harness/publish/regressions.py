@@ -23,11 +23,11 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from harness.publish import reproducers
-from harness.records import store
-from harness.records.merge import run_link
-from harness.errors import HarnessError, OptionParser, command
-from harness.plan.cells import session_name
+from . import reproducers
+from ..records import store
+from ..records.merge import run_link
+from ..errors import HarnessError, OptionParser, command
+from ..plan.cells import session_name
 
 PREFIX = "Matrix regression: "
 LABEL = "matrix-regression"

@@ -24,16 +24,16 @@ import pandas as pd
 from packaging.version import Version
 from tabulate import tabulate
 
-from harness.analysis import answers, catalogue, known_problems
-from harness.analysis.signatures import signature
-from harness.cell import oracles
-from harness.cell.remedies import REGISTRY as REMEDIES
-from harness.errors import HarnessError, command
-from harness.publish import matrix_file, reproducers
-from harness.records import merge, outcomes, store
-from harness.records.model import CaseRecord, CellInfo, CellRecord, cell_record
-from harness.records.outcomes import verdict
-from harness.records.row import ONCE_PER_EXPLAINER, Row, integer_columns
+from ..analysis import answers, catalogue, known_problems
+from ..analysis.signatures import signature
+from ..cell import oracles
+from ..cell.remedies import REGISTRY as REMEDIES
+from ..errors import HarnessError, command
+from . import matrix_file, reproducers
+from ..records import merge, outcomes, store
+from ..records.model import CaseRecord, CellInfo, CellRecord, cell_record
+from ..records.outcomes import verdict
+from ..records.row import ONCE_PER_EXPLAINER, Row, integer_columns
 
 SYMBOLS = {
     "pass": "✅", "mismatch": "⚠️", "fail": "❌", "crash": "💥", "timeout": "⏱️", "skip": "➖",
@@ -405,7 +405,7 @@ def write(results: Path) -> dict:
     store.write_atomic(results / SCHEMA.name, matrix_file.schema_text())
     store.write_atomic(results / "datapackage.json",
                        json.dumps(datapackage(schema, list(table)), indent=1, ensure_ascii=False) + "\n")
-    from harness.publish import markdown  # it renders with this module's grids: imported here, not at the top
+    from . import markdown  # it renders with this module's grids: imported here, not at the top
     cards = answers.build(dict(payload, cases=rows), results)
     store.write_atomic(results / "COMPATIBILITY.md", markdown.render(frame, documents, catalogue_data, problems, cards)
                        + merge.status_markdown(results))  # fleet: cells a failed shard did not re-run

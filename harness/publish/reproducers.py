@@ -26,12 +26,12 @@ from pathlib import Path
 
 from packaging.version import Version
 
-from harness.analysis.signatures import signature
-from harness.errors import HarnessError, OptionParser
-from harness.errors import command as cli
-from harness.plan.suite import discover
-from harness.records import store
-from harness.records.model import CaseRecord, CellRecord, cell_record
+from ..analysis.signatures import signature
+from ..errors import HarnessError, OptionParser
+from ..errors import command as cli
+from ..plan.suite import discover
+from ..records import store
+from ..records.model import CaseRecord, CellRecord, cell_record
 
 CELL_DIR = Path(__file__).resolve().parents[1] / "cell"
 FOLDER = "reproducers"

@@ -10,7 +10,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from harness.errors import HarnessError
+from ..errors import HarnessError
 
 LOCK_FD = "MATRIX_LOCK_FD"  # set by the matrix for the cell processes it starts (harness/run/parallel.py)
 _LOCKS: dict[Path, int] = {}

@@ -26,8 +26,8 @@ import re
 import sys
 from pathlib import Path
 
-from harness.errors import HarnessError, OptionParser, command
-from harness.records import store
+from ..errors import HarnessError, OptionParser, command
+from . import store
 
 KINDS = {"cpu": Path(), "gpu": Path(store.GPU_DIR)}  # runner kind -> folder under results/raw
 PLAN = "plan.json"  # the run's job matrix, written beside the downloaded records by the workflow

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from enum import Enum
 from typing import Any, Optional
 
-from harness.errors import HarnessError
+from ..errors import HarnessError
 
 
 class Outcome(str, Enum):

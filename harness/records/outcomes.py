@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from harness.records.model import Outcome
+from .model import Outcome
 
 EXPLAINERS = ("deep", "gradient")
 DEVICES = ("cpu", "cuda")

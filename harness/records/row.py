@@ -14,8 +14,8 @@ from typing import Optional, Union
 
 from packaging.version import InvalidVersion, Version
 
-from harness.errors import HarnessError
-from harness.records.model import Outcome
+from ..errors import HarnessError
+from .model import Outcome
 
 # The code remedies (harness.cell.remedies.REGISTRY, which this layer cannot import: tests/test_schema.py checks
 # that the two agree): name -> what it changes, for the column's description.

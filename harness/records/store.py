@@ -14,8 +14,8 @@ from typing import Callable
 
 from packaging.version import Version
 
-from harness.errors import HarnessError
-from harness.records.model import INSTALLED, SUPPLIED, CellRecord, cell_record  # noqa: F401 (store.INSTALLED)
+from ..errors import HarnessError
+from .model import INSTALLED, SUPPLIED, CellRecord, cell_record  # noqa: F401 (store.INSTALLED)
 
 SCHEMA_VERSION = 1
 RAW_DIR = "raw"

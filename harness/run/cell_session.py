@@ -13,14 +13,14 @@ from pathlib import Path
 
 import nox
 
-from harness.plan import hostinfo, reuse, suite
-from harness.plan.resolution import constraint_args, parse_pins, python_version
-from harness.plan.cells import Cell
-from harness.records import outcomes, store
-from harness.records.model import (CaseRecord, CellInfo, CellRecord, Concurrency, Constraint, Environment, ErrorInfo, Install,
+from ..plan import hostinfo, reuse, suite
+from ..plan.resolution import constraint_args, parse_pins, python_version
+from ..plan.cells import Cell
+from ..records import outcomes, store
+from ..records.model import (CaseRecord, CellInfo, CellRecord, Concurrency, Constraint, Environment, ErrorInfo, Install,
                                    Outcome, Probe, Resolved, Reuse, RunInfo, Settings)
-from harness.records.lock import hold_lock
-from harness.run import parallel
+from ..records.lock import hold_lock
+from . import parallel
 
 SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"
 INSTALL_MESSAGE_LINES = 12

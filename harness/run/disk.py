@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import HarnessError
+from ..errors import HarnessError
 
 GB = 1024 ** 3
 

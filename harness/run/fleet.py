@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from harness.records.lock import hold_lock
+from ..records.lock import hold_lock
 
 
 def publish(session, options: argparse.Namespace, requirements: list[str]) -> None:

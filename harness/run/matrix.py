@@ -12,14 +12,14 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.plan import reuse
-from harness.plan.cells import Cell, plan
-from harness.plan.grid import GridFile
-from harness.plan.suite import select as select_models
-from harness.records.lock import hold_lock
-from harness.run import cell_session, disk, parallel
-from harness.run.options import Options, forward
+from ..errors import HarnessError
+from ..plan import reuse
+from ..plan.cells import Cell, plan
+from ..plan.grid import GridFile
+from ..plan.suite import select as select_models
+from ..records.lock import hold_lock
+from . import cell_session, disk, parallel
+from .options import Options, forward
 
 ROOT = parallel.ROOT
 

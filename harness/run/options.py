@@ -10,9 +10,9 @@ import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.errors import OptionParser
-from harness.plan.settings import SuiteSettings
-from harness.records.outcomes import DEVICES, EXPLAINERS
+from ..errors import OptionParser
+from ..plan.settings import SuiteSettings
+from ..records.outcomes import DEVICES, EXPLAINERS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -28,11 +28,11 @@ import threading
 import time
 from pathlib import Path
 
-from harness.errors import HarnessError
-from harness.plan import reuse
-from harness.records import lock, outcomes, store
-from harness.run import options as harness_options
-from harness.run import progress
+from ..errors import HarnessError
+from ..plan import reuse
+from ..records import lock, outcomes, store
+from . import options as harness_options
+from . import progress
 
 ROOT = Path(__file__).resolve().parents[2]
 RUN_DIR = "MATRIX_RUN_DIR"  # the matrix's run folder: activity log, timing lock, venv notes

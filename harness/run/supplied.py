@@ -33,13 +33,13 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from harness.plan import hostinfo
-from harness.run import options as harness_options
-from harness.records import outcomes, store
-from harness.records.lock import hold_lock
-from harness.plan import suite
-from harness.errors import HarnessError, command
-from harness.plan.cells import token
+from ..plan import hostinfo
+from . import options as harness_options
+from ..records import outcomes, store
+from ..records.lock import hold_lock
+from ..plan import suite
+from ..errors import HarnessError, command
+from ..plan.cells import token
 
 PROVENANCE = store.SUPPLIED
 SUPERVISOR = Path(__file__).resolve().parents[1] / "cell" / "supervisor.py"

@@ -36,10 +36,10 @@ from pathlib import Path
 import tomli_w
 from tabulate import tabulate
 
-from harness.plan import hostinfo, suite
-from harness.plan.cells import plan
-from harness.records import store
-from harness.run import disk
+from ..plan import hostinfo, suite
+from ..plan.cells import plan
+from ..records import store
+from ..run import disk
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOOR = ROOT / "harness" / "tools" / "floor.py"

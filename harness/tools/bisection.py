@@ -23,15 +23,15 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from harness.analysis.signatures import signature
-from harness.errors import HarnessError, OptionParser, command
-from harness.plan import grid as gridfile
-from harness.plan import suite
-from harness.plan.cells import session_name, token
-from harness.plan.index import PackageIndex
-from harness.records import store
-from harness.records.model import CellRecord
-from harness.run.options import ROOT
+from ..analysis.signatures import signature
+from ..errors import HarnessError, OptionParser, command
+from ..plan import grid as gridfile
+from ..plan import suite
+from ..plan.cells import session_name, token
+from ..plan.index import PackageIndex
+from ..records import store
+from ..records.model import CellRecord
+from ..run.options import ROOT
 
 FOLDER = store.BISECT_DIR
 FIXED_DEFAULT = {"torch": "2.4.1"}  # the release every grid includes

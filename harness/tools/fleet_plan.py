@@ -29,9 +29,9 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from harness.errors import HarnessError, OptionParser, command
-from harness.plan.cells import token as version_token
-from harness.records import store
+from ..errors import HarnessError, OptionParser, command
+from ..plan.cells import token as version_token
+from ..records import store
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX_JOBS = 256  # GitHub Actions refuses a matrix with more jobs than this
