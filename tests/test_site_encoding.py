@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from harness.publish import page as site
+from harness.records.row import Row
 
 FIXTURE = Path(__file__).parent / "fixtures" / "site" / "matrix.json"
 ANSWERS = json.loads((Path(__file__).parent / "fixtures" / "answers" / "answers.json").read_text())
@@ -50,10 +51,13 @@ def matrix_with_every_kind() -> dict:
 
 
 def test_each_case_has_one_kind():
-    assert site.kind_of({"outcome": "mismatch", "shap_check_fired": False}) == "wrong"
-    assert site.kind_of({"outcome": "mismatch", "shap_check_fired": True}) == "check"
-    assert site.kind_of({"outcome": "fail"}) == "raised"
-    assert [site.kind_of({"outcome": o}) for o in ("pass", "crash", "timeout", "skip", "n/a", "install-error")] == [
+    def kind(outcome, fired=False):
+        return site.kind_of(Row(outcome=outcome, shap_check_fired=fired))
+
+    assert kind("mismatch") == "wrong"
+    assert kind("mismatch", fired=True) == "check"
+    assert kind("fail") == "raised"
+    assert [kind(o) for o in ("pass", "crash", "timeout", "skip", "n/a", "install-error")] == [
         "pass", "crash", "timeout", "notrun", "notrun", "notrun"]
     symbols = [symbol for _, symbol, _ in site.KINDS]
     assert len(set(symbols)) == len(symbols) == 7

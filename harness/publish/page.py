@@ -37,7 +37,7 @@ from . import reproducers
 from .reproducers import FOLDER as REPRODUCERS
 from ..records import outcomes
 from ..records.outcomes import DEVICES, OUTCOMES, RAN, verdict
-from ..records.row import rows
+from ..records.row import ONCE_PER_EXPLAINER, Row, matrix_of, rows
 from .matrix_file import read_matrix
 from ..records.store import raw_dir, read_cells, read_json, row_order, write_atomic
 
@@ -65,10 +65,9 @@ DATA_FILES = ("matrix.csv", "matrix.json", "matrix.schema.json", "datapackage.js
 DIFF_LISTS = ("newly_broken", "newly_fixed", "resolved_changes", "timing_changes", "added_cells", "removed_cells")
 
 
-def check_matrix(matrix) -> list[dict]:
-    """The case rows of a matrix.json document; a foreign or empty document is an error (typed: records.row.rows)."""
-    rows(matrix)
-    return matrix["cases"]
+def check_matrix(matrix) -> list[Row]:
+    """The case rows of a matrix.json document, typed; a foreign or empty document is an error (records.row.rows)."""
+    return rows(matrix)
 
 
 def check_diff(diff) -> dict:
@@ -81,16 +80,16 @@ def check_diff(diff) -> dict:
     return {**diff, **{key: diff.get(key) or [] for key in DIFF_LISTS}}
 
 
-def kind_of(case: dict) -> str:
+def kind_of(case: Row) -> str:
     """A case's kind (KINDS): a mismatch is "silently wrong" unless shap's own additivity check raised."""
-    outcome = case["outcome"]
-    if case.get("shap_check_fired") and outcome in ("pass", "mismatch", "fail"):
+    outcome = case.outcome
+    if case.shap_check_fired and outcome in ("pass", "mismatch", "fail"):
         return "check"  # with check_additivity=True (shap's default) the user saw an exception
     return {"pass": "pass", "mismatch": "wrong", "fail": "raised", "import-error": "raised", "crash": "crash",
             "timeout": "timeout"}.get(outcome, "notrun")
 
 
-def kinds(cases: list[dict]) -> list[dict]:
+def kinds(cases: list[Row]) -> list[dict]:
     """Count per kind, in KINDS order, for the chips of a heatmap cell."""
     counts = Counter(kind_of(c) for c in cases)
     return [{"kind": k, "symbol": sym, "words": words, "n": counts[k]} for k, sym, words in KINDS if counts[k]]
@@ -101,33 +100,33 @@ def share_class(passed: int, ran: int) -> str:
     return "all" if passed == ran else "none" if passed == 0 else "most" if 2 * passed >= ran else "few"
 
 
-def summarize(cases: list[dict]) -> dict:
+def summarize(cases: list[Row]) -> dict:
     """Colour class, label, tooltip and kind chips of one heatmap cell, from its verdict (records.outcomes.verdict)."""
-    found = verdict(cases[0].get("cell_status") if cases else None, [c["outcome"] for c in cases])
-    counts = ", ".join(f"{n} {o}" for o, n in Counter(c["outcome"] for c in cases).most_common())
+    found = verdict(cases[0].cell_status if cases else None, [c.outcome for c in cases])
+    counts = ", ".join(f"{n} {o}" for o, n in Counter(c.outcome for c in cases).most_common())
     if found.kind in VERDICT_WORDS:
         cls, label, sub = VERDICT_WORDS[found.kind]
         return {"cls": cls, "label": label, "sub": sub, "counts": counts, "kinds": []}
-    python = cases[0].get("python")
+    python = cases[0].python
     sub = "import error" if found.kind == outcomes.IMPORT_ERROR else f"py{python}" if python else ""
-    if cases[0].get("constraints"):
-        sub += f" · {cases[0]['constraints']}"
+    if cases[0].constraints:
+        sub += f" · {cases[0].constraints}"
     return {"cls": share_class(found.passed, found.ran), "label": found.label, "sub": sub, "counts": counts,
             "kinds": kinds(cases)}
 
 
-def marks(cases: list[dict], models: list[str]) -> str:
+def marks(cases: list[Row], models: list[str]) -> str:
     """One letter (MARKS) per model of the page for a heatmap cell's cases, so that the model filter can recount
     the cell in the browser without its case rows."""
     by_model = {}
     for c in cases:
-        by_model.setdefault(c["model"], MARKS[kind_of(c)])
+        by_model.setdefault(c.model, MARKS[kind_of(c)])
     return "".join(by_model.get(m, ".") for m in models)
 
 
-def grid_devices(cases: list[dict]) -> list[str]:
+def grid_devices(cases: list[Row]) -> list[str]:
     """Devices with at least one case that ran (a CPU-only host's cuda skips get no grid)."""
-    ran = {c["device"] for c in cases if c["outcome"] in RAN}
+    ran = {c.device for c in cases if c.outcome in RAN}
     known = [d for d in DEVICES if d in ran] + sorted(ran - set(DEVICES))
     return known or ["cpu"]
 
@@ -139,11 +138,10 @@ def _when(stamp: str) -> str:
         return str(stamp)
 
 
-def provenance(cases: list[dict]) -> dict:
+def provenance(cases: list[Row]) -> dict:
     """Date range, host fingerprints and harness commits of the rows, for the page header."""
-    dates = sorted(_when(c["date"]) for c in cases if c.get("date"))
-    hosts = sorted({(c.get("host") or "?", c.get("cpu_model") or "unknown CPU", c.get("gpu") or "")
-                    for c in cases if c.get("host") or c.get("cpu_model")})
+    dates = sorted(_when(c.date) for c in cases if c.date)
+    hosts = sorted({(c.host or "?", c.cpu_model or "unknown CPU", c.gpu or "") for c in cases if c.host or c.cpu_model})
     # A GPU host's cells without a GPU record (an install error) would list it twice.
     hosts = [h for h in hosts if h[2] or not any(o[:2] == h[:2] and o[2] for o in hosts)]
     span = "unknown"
@@ -153,9 +151,9 @@ def provenance(cases: list[dict]) -> dict:
     return {
         "span": span,
         "hosts": hosts,
-        "commits": sorted({c["harness_commit"] for c in cases if c.get("harness_commit")}),
-        "cells": len({c["cell"] for c in cases}), "cases": len(cases),
-        "outcomes": sorted(Counter(c["outcome"] for c in cases).items(),
+        "commits": sorted({c.harness_commit for c in cases if c.harness_commit}),
+        "cells": len({c.cell for c in cases}), "cases": len(cases),
+        "outcomes": sorted(Counter(c.outcome for c in cases).items(),
                            key=lambda item: OUTCOMES.index(item[0]) if item[0] in OUTCOMES else len(OUTCOMES)),
     }
 
@@ -189,23 +187,23 @@ def _small(value) -> str:
     return f"{value:.2g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else "–"
 
 
-def row_of(case: dict) -> str:
+def row_of(case: Row) -> str:
     """A case's heatmap row: its torch release, or a supplied environment's own row (harness.records.store.row_label)."""
-    return case.get("row") or case["torch"]
+    return case.row or case.torch
 
 
-def device_pairs(cases: list[dict]) -> list[dict]:
+def device_pairs(cases: list[Row]) -> list[dict]:
     """Each cuda case that ran beside the same cell's cpu case: outcomes, agreement, warm times."""
-    cpu = {(c["cell"], c["model"], c["explainer"]): c for c in cases if c["device"] == "cpu"}
+    cpu = {(c.cell, c.model, c.explainer): c for c in cases if c.device == "cpu"}
     pairs = []
     for c in cases:
-        if c["device"] != "cuda" or c["outcome"] not in outcomes.CALLED:
+        if c.device != "cuda" or c.outcome not in outcomes.CALLED:
             continue  # only cases that ran on the GPU have an outcome, numbers and a time to compare
-        other = cpu.get((c["cell"], c["model"], c["explainer"]), {})
-        cpu_s, cuda_s = other.get("call_warm_median_s"), c.get("call_warm_median_s")
-        pairs.append({"row": row_of(c), "shap": c["shap"], "model": c["model"], "explainer": c["explainer"],
-                      "cpu": other.get("outcome", "not run"), "cuda": c["outcome"],
-                      "diff": c.get("device_max_diff"), "ok": c.get("device_ok"), "cpu_s": cpu_s, "cuda_s": cuda_s,
+        other = cpu.get((c.cell, c.model, c.explainer))
+        cpu_s, cuda_s = other and other.call_warm_median_s, c.call_warm_median_s
+        pairs.append({"row": row_of(c), "shap": c.shap, "model": c.model, "explainer": c.explainer,
+                      "cpu": other.outcome if other else "not run", "cuda": c.outcome,
+                      "diff": c.device_max_diff, "ok": c.device_ok, "cpu_s": cpu_s, "cuda_s": cuda_s,
                       "ratio": cpu_s / cuda_s if isinstance(cpu_s, (int, float)) and isinstance(cuda_s, (int, float))
                       and cuda_s > 0 else None})
     return pairs
@@ -226,23 +224,26 @@ def cell_file(cell: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", cell) + ".js"
 
 
-def slim_cases(matrix: dict, cases: list[dict]) -> list[dict]:
+def slim_cases(matrix: dict) -> list[dict]:
     """The case rows as the details panel shows them: null and empty fields dropped, the kind, the reproducer's
-    command and the explainer's criterion added (matrix.json keeps those once)."""
-    criteria = matrix.get("criteria", {})
-    slim = [{**{k: v for k, v in c.items() if v is not None and v != ""}, "kind": kind_of(c)} for c in cases]
-    for c in slim:
-        if c.get("reproducer"):
-            c["reproducer_command"] = reproducers.command_of(matrix, c)
-        if c.get("outcome") in ("pass", "mismatch") and c["explainer"] in criteria:
-            c.setdefault("additivity_criterion", criteria[c["explainer"]])
+    command and, where the numbers were checked, the explainer's criterion (matrix.json keeps those two once)."""
+    typed = matrix_of(matrix)
+    slim = []
+    for c in typed.rows:
+        row = {k: v for k, v in c.to_dict().items() if v is not None and v != "" and k not in ONCE_PER_EXPLAINER}
+        row["kind"] = kind_of(c)
+        if c.reproducer:
+            row["reproducer_command"] = typed.command(c)
+        if c.outcome in ("pass", "mismatch") and c.additivity_criterion:
+            row["additivity_criterion"] = c.additivity_criterion
+        slim.append(row)
     return slim
 
 
 def cell_scripts(matrix: dict) -> dict[str, str]:
     """``cells/<cell>.js`` for every cell: its case rows, handed to the page's ``harnessCell`` when loaded."""
     by_cell: dict[str, list[dict]] = {}
-    for c in slim_cases(matrix, check_matrix(matrix)):
+    for c in slim_cases(matrix):
         by_cell.setdefault(c["cell"], []).append(c)
     return {cell_file(cell): f"window.harnessCell({script_json(cell)},{script_json(rows)});\n"
             for cell, rows in by_cell.items()}
@@ -262,17 +263,17 @@ def text_of(value, language: str) -> str:
     return "" if value is None else str(value)
 
 
-def heatmaps(cases: list[dict], models: list[str], cell_notes: dict) -> tuple[list[dict], dict[str, str]]:
+def heatmaps(cases: list[Row], models: list[str], cell_notes: dict) -> tuple[list[dict], dict[str, str]]:
     """One heatmap per explainer and device where a case ran (rows torch, columns shap), and each heatmap cell's
     per-model marks for the model filter, by the cell's key "explainer|device|row|shap"."""
-    torches = row_order((c["torch"], row_of(c)) for c in cases)
-    shaps = sorted({c["shap"] for c in cases}, key=Version)
-    by_key: dict[str, list[dict]] = {}
+    torches = row_order((c.torch, row_of(c)) for c in cases)
+    shaps = sorted({c.shap for c in cases}, key=Version)
+    by_key: dict[str, list[Row]] = {}
     for c in cases:
-        by_key.setdefault(f"{c['explainer']}|{c['device']}|{row_of(c)}|{c['shap']}", []).append(c)
-    ran = {(c["explainer"], c["device"]) for c in cases if c["outcome"] in RAN}
-    explainers = [e for e in outcomes.EXPLAINERS if any(c["explainer"] == e for c in cases)]
-    explainers += sorted({c["explainer"] for c in cases} - set(explainers))
+        by_key.setdefault(f"{c.explainer}|{c.device}|{row_of(c)}|{c.shap}", []).append(c)
+    ran = {(c.explainer, c.device) for c in cases if c.outcome in RAN}
+    explainers = [e for e in outcomes.EXPLAINERS if any(c.explainer == e for c in cases)]
+    explainers += sorted({c.explainer for c in cases} - set(explainers))
     grids, found = [], {}
     for e in explainers:
         for d in grid_devices(cases):
@@ -286,8 +287,8 @@ def heatmaps(cases: list[dict], models: list[str], cell_notes: dict) -> tuple[li
                     here = by_key.get(key, [])
                     found[key] = marks(here, models)
                     cells.append({"key": key, "torch": t, "shap": s, **summarize(here),
-                                  "file": cell_file(here[0]["cell"]) if here else "",
-                                  "notes": cell_notes.get(here[0]["cell"] if here else None, [])})
+                                  "file": cell_file(here[0].cell) if here else "",
+                                  "notes": cell_notes.get(here[0].cell if here else None, [])})
                 rows.append({"torch": t, "cells": cells})
             grids.append({"explainer": e, "device": d, "rows": rows})
     return grids, found
@@ -300,11 +301,11 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", dow
     cases = check_matrix(matrix)
     diff = check_diff(diff) if diff is not None else None
     answers = answers if answers is not None else build_answers(matrix)
-    models = sorted({c["model"] for c in cases})
+    models = sorted({c.model for c in cases})
     notes, cell_notes = grid_notes(matrix)
     grids, cell_marks = heatmaps(cases, models, cell_notes)
     pairs = device_pairs(cases)
-    shaps = sorted({c["shap"] for c in cases}, key=Version)
+    shaps = sorted({c.shap for c in cases}, key=Version)
     # what lookup.js matches and sets aside on (harness.publish.lookup.problems has the evidence for the terminal too)
     matchable = [{k: p.get(k) for k in ("id", "signature", "outcome", "type", "texts", "n_cases", "models", "explainers",
                                         "devices", "cells")} for p in lookup.problems(matrix)]
@@ -317,7 +318,7 @@ def build_page(matrix: dict, diff: dict | None, *, results_href: str = "..", dow
     devices = grid_devices(cases)
     return env.get_template("site.html.j2").render(
         grids=grids, shaps=shaps, devices=devices, diff=diff, info=provenance(cases), notes=notes,
-        unrun=sorted(({c["device"] for c in cases} | set(matrix.get("devices", {}).get("left_out", {})))
+        unrun=sorted(({c.device for c in cases} | set(matrix.get("devices", {}).get("left_out", {})))
                      - set(devices)),
         models=models, answers=answers, families={f["id"]: f for f in answers.get("families") or []},
         data_json=script_json(data), pairs=pairs, results_href=results_href, kinds=KINDS, shares=SHARES,
