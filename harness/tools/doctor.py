@@ -33,6 +33,7 @@ from ..publish import bundled, cell_answer
 from ..publish import lookup as lookup_module
 from ..publish.matrix_file import read_matrix
 from ..records.outcomes import PASS
+from ..records.model import CaseRecord, case_record
 from ..records.row import matrix_of
 from ..analysis.signatures import signature
 
@@ -135,21 +136,19 @@ def run_isolated(module: Path, timeout: float, folder: Path) -> dict:
     return json.loads(out.read_text())
 
 
-def _outcome_line(case: dict) -> str:
-    name = EXPLAINER_NAMES.get(case["explainer"], case["explainer"])
-    outcome = case.get("outcome")
-    if outcome == PASS:
-        additivity = case.get("additivity") or {}
-        return (f"{name}: pass ({additivity.get('metric', 'additivity')} {additivity.get('error', 0):.3g} "
-                f"within {additivity.get('tolerance', 0):.3g})")
-    if outcome == "crash":
-        crash = case.get("crash") or {}
-        return (f"{name}: crash ({crash.get('exit', 'the worker died')}): it killed the isolated process; "
+def _outcome_line(case: CaseRecord) -> str:
+    name = EXPLAINER_NAMES.get(case.explainer, case.explainer)
+    if case.outcome == PASS:
+        additivity = case.additivity
+        return (f"{name}: pass ({additivity.metric or 'additivity'} {additivity.error or 0:.3g} "
+                f"within {additivity.tolerance or 0:.3g})")
+    if case.outcome == "crash":
+        return (f"{name}: crash ({case.crash.exit or 'the worker died'}): it killed the isolated process; "
                 "this process is unaffected")
-    if outcome == "timeout":
-        return f"{name}: timeout ({case.get('reason')}); this process is unaffected"
-    error = case.get("error") or case.get("shap_check") or {}
-    return f"{name}: {outcome}" + (f" ({error.get('type')}: {str(error.get('message'))[:160]})" if error else "")
+    if case.outcome == "timeout":
+        return f"{name}: timeout ({case.reason}); this process is unaffected"
+    error = case.error or case.shap_check
+    return f"{name}: {case.outcome}" + (f" ({error.type}: {str(error.message)[:160]})" if error else "")
 
 
 def _cell_rows_for(matrix_rows, torch_version, shap_version, explainer, models):
@@ -157,18 +156,18 @@ def _cell_rows_for(matrix_rows, torch_version, shap_version, explainer, models):
             and r.explainer == explainer and r.model in models and r.device == "cpu"]
 
 
-def alternative(case: dict, problem: dict | None, matrix, mine: dict) -> list[str]:
+def alternative(case: CaseRecord, problem: dict | None, matrix, mine: dict) -> list[str]:
     """What to do instead: a remedy that passed on the caller's model, with the table's cell where it is verified."""
-    passed = [r for r in case.get("remedies") or [] if r.get("outcome") == PASS]
+    passed = [r for r in case.remedies if r.outcome == PASS]
     if not passed:
         return ["  instead: no code remedy passed on your model" +
                 (f"; the table says: {'; '.join(problem['remedies'][:2])}" if problem and problem["remedies"] else "")]
     lines = []
     for remedy in passed:
-        explainer = remedy.get("explainer") or case["explainer"]
-        lines.append(f"  instead: {remedy['remedy'].replace('_', ' ')} passed on your model"
-                     + (f" ({EXPLAINER_NAMES.get(explainer, explainer)})" if explainer != case["explainer"] else ""))
-        if explainer != case["explainer"]:
+        explainer = remedy.explainer or case.explainer
+        lines.append(f"  instead: {remedy.remedy.replace('_', ' ')} passed on your model"
+                     + (f" ({EXPLAINER_NAMES.get(explainer, explainer)})" if explainer != case.explainer else ""))
+        if explainer != case.explainer:
             models = set(problem["models"]) if problem else set()
             # the caller's own cell first, then the newest releases
             cells = sorted({(r.torch, r.shap, r.constraints or "") for r in matrix.rows if r.row == r.torch},
@@ -209,14 +208,14 @@ def answer(result: dict, mine: dict, results: Path) -> dict:
         lines.append(cell_answer.describe(cell)[0])
     findings = []
     lines.append("On your model, here (isolated run):")
-    for case in result.get("cases", []):
+    for case in map(case_record, result.get("cases", [])):
         sig = signature(case)
         problem = problems.get(sig) if sig else None
-        findings.append({"explainer": case["explainer"], "outcome": case.get("outcome"), "signature": sig,
-                         "problem": problem and problem["id"],
-                         "remedies": {r["remedy"]: r.get("outcome") for r in case.get("remedies") or []}})
+        findings.append({"explainer": case.explainer, "outcome": case.outcome and case.outcome.value,
+                         "signature": sig, "problem": problem and problem["id"],
+                         "remedies": {r.remedy: r.outcome and r.outcome.value for r in case.remedies}})
         lines.append("- " + _outcome_line(case))
-        if case.get("outcome") == PASS:
+        if case.outcome == PASS:
             continue
         if problem:
             card = lookup_module.describe(dict(problem, match="exact", score=1.0), cards.get(sig))
@@ -226,7 +225,7 @@ def answer(result: dict, mine: dict, results: Path) -> dict:
             lines.append(f"  not in the table ({sig[:120]}): a problem the reference models have not shown")
         lines += alternative(case, problem, matrix, mine)
     if not result.get("cases"):
-        lines.append("- nothing ran: " + json.dumps(result.get("environment", {}).get("import_error") or {}))
+        lines.append("- nothing ran: " + json.dumps(result.get("environment", {}).get("import_error", {})))
     return {"versions": mine, "cell": cell, "findings": findings, "text": "\n".join(lines)}
 
 
