@@ -51,7 +51,8 @@ def run_composite(run, job, uses: str, inputs: dict, env: dict) -> dict:
         if "run" in step:
             if step.get("shell") != "bash":
                 raise WorkflowError(f"{uses} step {number}: a composite run step needs shell: bash")
-            ok, outputs, tail = run.shell(job, interpolate(step["run"], scope), step_env)
+            where = job["workspace"] / interpolate(step.get("working-directory") or ".", scope)
+            ok, outputs, tail = run.shell(job, interpolate(step["run"], scope), step_env, where)
         else:
             ok, outputs, tail = True, run.action(job, step["uses"], interpolate(step.get("with") or {}, scope),
                                                  step_env), ""

@@ -122,7 +122,8 @@ def test_failing_cases_carry_their_remedy_verdicts(run):
     assert verdicts[("resnet_basic_block", "deep")]["out_of_place_per_call"]["outcome"] == "fail"
     table = (run["results"] / "COMPATIBILITY.md").read_text()
     assert "## Remedies" in table
-    assert "code: GradientExplainer instead: passes in" in table
+    assert "| `gradient_explainer` | GradientExplainer instead |" in table
+    assert "Fix: Use GradientExplainer instead (verified: GradientExplainer: passed in" in table
     with open(run["results"] / "matrix.csv") as handle:
         rows = {(r["model"], r["explainer"], r["device"]): r for r in csv.DictReader(handle)}
     assert rows[("relu_inplace", "deep", "cpu")]["remedy_out_of_place"] == "pass"

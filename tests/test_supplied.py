@@ -125,8 +125,9 @@ def test_it_merges_renders_and_diffs_as_a_row_of_its_own(record, tmp_path):
     assert {r["provenance"] for r in rows if r["cell"] != path.stem} == {"installed by the harness"}
 
     page = site.write_site(results, results / "site").read_text()
-    assert f'data-key="cpu|{row}|{SHAP}"' in page
-    assert f'data-key="cpu|{TORCH}|{SHAP}"' in page
+    for explainer in ("deep", "gradient"):  # one heatmap per explainer, each with the supplied row of its own
+        assert f'data-key="{explainer}|cpu|{row}|{SHAP}"' in page
+        assert f'data-key="{explainer}|cpu|{TORCH}|{SHAP}"' in page
 
     result = diff.compare(before, diff.snapshot(results, "with the supplied environment"))
     assert result["added_cells"] == [path.stem]

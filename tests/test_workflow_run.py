@@ -153,8 +153,10 @@ def test_the_workflow_runs_as_written(tmp_path, environment):  # noqa: F811
     # publish: merged, reported, diffed and paged; the diff is in the step summary
     published = artifacts / "published-results"
     rows = json.loads((published / "matrix.json").read_text())["cases"]
-    assert {r["cell"] for r in rows} >= {CPU_CELL, gpu_id}
-    assert (published / "raw" / "gpu" / f"{gpu_id}.json").exists() and not (published / "site").exists()
+    assert CPU_CELL in {r["cell"] for r in rows}
+    # the CPU table never waits for a GPU runner: GPU rows are merged by gpu-commit (checked below), not here
+    assert gpu_id not in {r["cell"] for r in rows}
+    assert not (published / "site").exists()
     assert (artifacts / "github-pages" / "index.html").exists()
     assert "## Summary (cpu)" in jobs["publish"]["instances"][0]["summary"]
 
