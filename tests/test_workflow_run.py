@@ -157,11 +157,12 @@ def test_the_workflow_runs_as_written(tmp_path, environment):  # noqa: F811
     # the CPU table never waits for a GPU runner: GPU rows are merged by gpu-commit (checked below), not here
     assert gpu_id not in {r["cell"] for r in rows}
     assert not (published / "site").exists()
-    assert (artifacts / "github-pages" / "index.html").exists()
+    assert not list(artifacts.glob("github-pages*"))  # a dry run uploads no page: nothing can be deployed
     assert "## Summary (cpu)" in jobs["publish"]["instances"][0]["summary"]
 
     # commit, dry run: a real commit of results/ in the job's clone, nothing pushed, nothing deployed
     commit = jobs["commit"]["instances"][0]
+    assert (commit["workspace"] / "results" / "site" / "index.html").exists()  # the page, built on the merged tip
     assert "dry run, not pushed: Matrix results (cpu) of workflow run 4242" in commit["summary"]
     changed = subprocess.run(["git", "show", "--name-only", "--format=", "HEAD"], cwd=commit["workspace"],
                              capture_output=True, text=True, check=True).stdout.split()
